@@ -1,0 +1,170 @@
+//! Parse `key = value, ...` into typed, spanned values. Each key keeps its own
+//! token so "repeated key" and type errors point at the right place.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use syn::parse::{Parse, ParseStream, Parser};
+use syn::{Ident, LitBool, LitStr, Token, Type};
+
+use crate::ctxt::Ctxt;
+use crate::keys;
+
+/// One `#[webmethod(...)]`, parsed but not yet cross-checked.
+pub struct Args {
+    /// Span of the whole argument list, for errors about a missing key.
+    pub span: Span,
+    pub route: Option<LitStr>,
+    pub method: Option<LitStr>,
+    pub level: Option<LitStr>,
+    pub require_authentication: Option<LitBool>,
+    pub required_scope: Option<LitStr>,
+    pub deprecated: Option<LitBool>,
+    pub descriptive_name: Option<LitStr>,
+    pub state: Option<Type>,
+}
+
+/// A raw `key = <tokens>` pair; the value is interpreted per key afterwards.
+struct RawPair {
+    key: Ident,
+    eq: Option<Token![=]>,
+    value: TokenStream,
+}
+
+struct RawPairs(Vec<RawPair>);
+
+impl Parse for RawPairs {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut pairs = Vec::new();
+        while !input.is_empty() {
+            let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
+            let eq: Option<Token![=]> = input.parse()?;
+            let mut value = TokenStream::new();
+            while !input.is_empty() && !input.peek(Token![,]) {
+                let tt: TokenTree = input.parse()?;
+                value.extend(std::iter::once(tt));
+            }
+            pairs.push(RawPair { key, eq, value });
+            if input.is_empty() {
+                break;
+            }
+            input.parse::<Token![,]>()?;
+        }
+        Ok(RawPairs(pairs))
+    }
+}
+
+/// Parses the attribute arguments, recording every problem in `cx`.
+pub fn parse(cx: &mut Ctxt, tokens: TokenStream, span: Span) -> Args {
+    let mut args = Args {
+        span,
+        route: None,
+        method: None,
+        level: None,
+        require_authentication: None,
+        required_scope: None,
+        deprecated: None,
+        descriptive_name: None,
+        state: None,
+    };
+    let pairs = match RawPairs::parse.parse2(tokens) {
+        Ok(RawPairs(pairs)) => pairs,
+        Err(e) => {
+            cx.syn_error(e);
+            return args;
+        }
+    };
+    for pair in pairs {
+        let name = pair.key.to_string();
+        let Some(eq) = pair.eq else {
+            cx.error_spanned_by(&pair.key, format!("expected `{name} = ...`"));
+            continue;
+        };
+        if pair.value.is_empty() {
+            cx.error_spanned_by(eq, format!("expected a value after `{name} =`"));
+            continue;
+        }
+        match name.as_str() {
+            keys::ROUTE => set(str_lit(cx, &pair), cx, &pair.key, &mut args.route),
+            keys::METHOD => set(str_lit(cx, &pair), cx, &pair.key, &mut args.method),
+            keys::LEVEL => set(str_lit(cx, &pair), cx, &pair.key, &mut args.level),
+            keys::REQUIRE_AUTHENTICATION => set(
+                bool_lit(cx, &pair),
+                cx,
+                &pair.key,
+                &mut args.require_authentication,
+            ),
+            keys::REQUIRED_SCOPE => {
+                set(str_lit(cx, &pair), cx, &pair.key, &mut args.required_scope)
+            }
+            keys::DEPRECATED => set(bool_lit(cx, &pair), cx, &pair.key, &mut args.deprecated),
+            keys::DESCRIPTIVE_NAME => set(
+                str_lit(cx, &pair),
+                cx,
+                &pair.key,
+                &mut args.descriptive_name,
+            ),
+            keys::STATE => {
+                let ty = match syn::parse2::<Type>(pair.value.clone()) {
+                    Ok(ty) => Some(ty),
+                    Err(_) => {
+                        cx.error_spanned_by(
+                            &pair.value,
+                            "expected a type, as in `state = AppState`",
+                        );
+                        None
+                    }
+                };
+                set(ty, cx, &pair.key, &mut args.state)
+            }
+            _ => {
+                let msg = match keys::nearest(&name, keys::ALL) {
+                    Some(hint) => format!("unknown key `{name}`; did you mean `{hint}`?"),
+                    None => format!(
+                        "unknown key `{name}`; expected one of: {}",
+                        keys::ALL.join(", ")
+                    ),
+                };
+                cx.error_spanned_by(&pair.key, msg);
+            }
+        }
+    }
+    args
+}
+
+/// Stores a key's value; a second occurrence is an error on the repeated key.
+fn set<T>(value: Option<T>, cx: &mut Ctxt, key: &Ident, slot: &mut Option<T>) {
+    let Some(value) = value else { return };
+    if slot.is_some() {
+        cx.error_spanned_by(key, format!("repeated key `{key}`"));
+    } else {
+        *slot = Some(value);
+    }
+}
+
+fn str_lit(cx: &mut Ctxt, pair: &RawPair) -> Option<LitStr> {
+    match syn::parse2::<LitStr>(pair.value.clone()) {
+        Ok(lit) => Some(lit),
+        Err(_) => {
+            cx.error_spanned_by(
+                &pair.value,
+                format!(
+                    "`{}` expects a string literal, as in `{} = \"...\"`",
+                    pair.key, pair.key
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn bool_lit(cx: &mut Ctxt, pair: &RawPair) -> Option<LitBool> {
+    match syn::parse2::<LitBool>(pair.value.clone()) {
+        Ok(lit) => Some(lit),
+        Err(_) => {
+            cx.error_spanned_by(
+                &pair.value,
+                format!("`{}` expects `true` or `false`", pair.key),
+            );
+            None
+        }
+    }
+}

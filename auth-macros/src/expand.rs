@@ -1,0 +1,196 @@
+//! Generation: the user's function, unchanged, plus one registry entry per route.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Attribute, Item, ItemFn, Meta};
+
+use crate::ctxt::Ctxt;
+use crate::validate::ValidatedRoute;
+use crate::{args, runtime_path, signature, validate};
+
+/// Entry point: `attr` is this attribute's arguments, `item` what it is on.
+pub fn webmethod(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let mut cx = Ctxt::default();
+    let mut func = match syn::parse2::<Item>(item.clone()) {
+        Ok(Item::Fn(func)) => func,
+        Ok(other) => {
+            cx.error_at(
+                item_keyword_span(&other),
+                "#[webmethod] can only be used on an `async fn`",
+            );
+            return with_errors(cx, item);
+        }
+        Err(e) => {
+            // Not an item we understand: let rustc report it, plus our error.
+            cx.syn_error(e);
+            return with_errors(cx, item);
+        }
+    };
+
+    // Stacked attributes: this invocation takes every other `#[webmethod]` still
+    // on the function, so all routes of one handler are expanded together.
+    let mut all_args = vec![(attr.clone(), attr_span(&attr))];
+    let mut kept = Vec::with_capacity(func.attrs.len());
+    for a in std::mem::take(&mut func.attrs) {
+        if is_webmethod(&a) {
+            match &a.meta {
+                Meta::List(list) => all_args.push((list.tokens.clone(), a.span())),
+                _ => cx.error_spanned_by(
+                    &a,
+                    "expected arguments, as in `#[webmethod(route = \"/models\", method = \"GET\")]`",
+                ),
+            }
+        } else {
+            kept.push(a);
+        }
+    }
+    func.attrs = kept;
+
+    let sig = signature::inspect(&mut cx, &func);
+    let routes: Vec<ValidatedRoute> = all_args
+        .into_iter()
+        .filter_map(|(tokens, span)| {
+            let parsed = args::parse(&mut cx, tokens, span);
+            validate::validate(&mut cx, parsed, &sig)
+        })
+        .collect();
+
+    if cx.has_errors() {
+        // Still emit the function so its other uses do not cascade into errors.
+        return with_errors(cx, quote!(#func));
+    }
+    let runtime = runtime_path::runtime();
+    let entries = routes
+        .iter()
+        .enumerate()
+        .map(|(i, route)| entry(&runtime, &func, route, i));
+    quote! {
+        #func
+        const _: () = {
+            #(#entries)*
+        };
+    }
+}
+
+fn with_errors(cx: Ctxt, tokens: TokenStream) -> TokenStream {
+    match cx.check() {
+        Ok(()) => tokens,
+        Err(e) => {
+            let errors = e.to_compile_error();
+            quote!(#errors #tokens)
+        }
+    }
+}
+
+fn attr_span(attr: &TokenStream) -> Span {
+    attr.clone()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |tt| tt.span())
+}
+
+/// `#[webmethod]`, `#[auth_runtime::webmethod]`, or a renamed path ending so.
+fn is_webmethod(attr: &Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == "webmethod")
+}
+
+/// The span of the keyword that says what the item is (`struct`, `impl`, ...).
+fn item_keyword_span(item: &Item) -> Span {
+    match item {
+        Item::Struct(i) => i.struct_token.span,
+        Item::Enum(i) => i.enum_token.span,
+        Item::Impl(i) => i.impl_token.span,
+        Item::Trait(i) => i.trait_token.span,
+        Item::Mod(i) => i.mod_token.span,
+        Item::Const(i) => i.const_token.span,
+        Item::Static(i) => i.static_token.span,
+        Item::Type(i) => i.type_token.span,
+        Item::Use(i) => i.use_token.span,
+        Item::Union(i) => i.union_token.span,
+        other => other.span(),
+    }
+}
+
+/// One registry entry and the function that builds its method router.
+fn entry(
+    runtime: &TokenStream,
+    func: &ItemFn,
+    route: &ValidatedRoute,
+    index: usize,
+) -> TokenStream {
+    let handler = &func.sig.ident;
+    let handler_name = handler.to_string();
+    let build = format_ident!("__webmethod_build_{}", index);
+    let method = format_ident!("{}", route.method_variant);
+    let path = &route.path;
+    let template = &route.route;
+    let level = option_str(&route.level);
+    let params = &route.params;
+    let require_authentication = route.require_authentication;
+    let required_scope = option_str(&route.required_scope);
+    let deprecated = route.deprecated;
+    let descriptive_name = option_str(&route.descriptive_name);
+    let private = quote!(#runtime::__private);
+    let span = route.span;
+    let file = quote_spanned!(span=> ::core::file!());
+    let line = quote_spanned!(span=> ::core::line!());
+
+    let (state_name, build_body) = match &route.state {
+        None => (
+            quote!(::core::option::Option::None),
+            quote_spanned! {handler.span()=>
+                ::core::result::Result::Ok(
+                    #private::on::<_, _, ()>(#private::Method::#method.filter(), #handler),
+                )
+            },
+        ),
+        Some(state) => (
+            quote!(::core::option::Option::Some(::core::stringify!(#state))),
+            quote_spanned! {handler.span()=>
+                let state = states.get::<#state>()?;
+                ::core::result::Result::Ok(
+                    #private::on::<_, _, #state>(#private::Method::#method.filter(), #handler)
+                        .with_state(state),
+                )
+            },
+        ),
+    };
+
+    quote! {
+        fn #build(
+            states: &#private::StateMap,
+        ) -> ::core::result::Result<#private::MethodRouter, #private::MissingState> {
+            #build_body
+        }
+        #private::inventory::submit! {
+            #private::RouteEntry {
+                method: #private::Method::#method,
+                path: #path,
+                template: #template,
+                level: #level,
+                params: &[#(#params),*],
+                require_authentication: #require_authentication,
+                required_scope: #required_scope,
+                deprecated: #deprecated,
+                descriptive_name: #descriptive_name,
+                handler: #handler_name,
+                module_path: ::core::module_path!(),
+                file: #file,
+                line: #line,
+                state: #state_name,
+                build: #build,
+            }
+        }
+    }
+}
+
+fn option_str(value: &Option<String>) -> TokenStream {
+    match value {
+        Some(v) => quote!(::core::option::Option::Some(#v)),
+        None => quote!(::core::option::Option::None),
+    }
+}

@@ -1,0 +1,94 @@
+//! Facts about the annotated function: it must be a plain `async fn`, and we
+//! note its `State<T>` and `AuthenticatedUser` parameters, found by syntax.
+
+use proc_macro2::Span;
+use syn::{FnArg, GenericArgument, ItemFn, PathArguments, Type};
+
+use crate::ctxt::Ctxt;
+
+/// What validation and generation need to know about the handler.
+pub struct Signature {
+    /// `T` of the one `State<T>` parameter, if any.
+    pub state: Option<Type>,
+    /// Span of each parameter typed `AuthenticatedUser` (not `Option<..>`).
+    pub authenticated_user: Vec<Span>,
+}
+
+/// Checks the function's shape and collects the facts above.
+pub fn inspect(cx: &mut Ctxt, func: &ItemFn) -> Signature {
+    let sig = &func.sig;
+    if sig.asyncness.is_none() {
+        cx.error_spanned_by(sig.fn_token, "#[webmethod] handlers must be `async fn`");
+    }
+    if !sig.generics.params.is_empty() {
+        cx.error_spanned_by(
+            &sig.generics,
+            "#[webmethod] handlers cannot be generic: the registry needs one concrete handler",
+        );
+    } else if let Some(where_clause) = &sig.generics.where_clause {
+        cx.error_spanned_by(
+            where_clause,
+            "#[webmethod] handlers cannot have a `where` clause",
+        );
+    }
+    if let Some(variadic) = &sig.variadic {
+        cx.error_spanned_by(variadic, "#[webmethod] handlers cannot be variadic");
+    }
+
+    let mut state: Option<Type> = None;
+    let mut authenticated_user = Vec::new();
+    for input in &sig.inputs {
+        let ty = match input {
+            FnArg::Receiver(receiver) => {
+                cx.error_spanned_by(
+                    receiver,
+                    "#[webmethod] handlers cannot take `self`; use a free function",
+                );
+                continue;
+            }
+            FnArg::Typed(pat_type) => &*pat_type.ty,
+        };
+        if let Some(inner) = generic_arg_of(ty, "State") {
+            if state.is_some() {
+                cx.error_spanned_by(
+                    ty,
+                    "a handler may take only one `State<_>`; derive substates with `FromRef`",
+                );
+            } else {
+                state = Some(inner.clone());
+            }
+        }
+        if last_ident_is(ty, "AuthenticatedUser") {
+            authenticated_user.push(syn::spanned::Spanned::span(ty));
+        }
+    }
+    Signature {
+        state,
+        authenticated_user,
+    }
+}
+
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
+        Type::Paren(p) => last_segment(&p.elem),
+        Type::Group(g) => last_segment(&g.elem),
+        _ => None,
+    }
+}
+
+fn last_ident_is(ty: &Type, name: &str) -> bool {
+    last_segment(ty).is_some_and(|s| s.ident == name)
+}
+
+/// `T` when `ty` is `…::Name<T>`.
+fn generic_arg_of<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
+    let segment = last_segment(ty).filter(|s| s.ident == name)?;
+    let PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
+    args.args.iter().find_map(|arg| match arg {
+        GenericArgument::Type(t) => Some(t),
+        _ => None,
+    })
+}

@@ -1,0 +1,57 @@
+//! The command line every app gets: `serve` (the default) and `routes`.
+
+mod routes;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub use routes::{render_json, render_table};
+
+/// `APP [serve] [--config FILE] [--host H] [--port N]` or `APP routes [--format table|json]`.
+#[derive(Debug, Parser)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    about = "An API served by webmethod"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options of `serve`, which runs when no command is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve(ServeArgs),
+    /// Print the route table: method, path, handler, auth, scope, deprecation, source.
+    Routes(RoutesArgs),
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// Server config (llama-stack `run.yaml` shape).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1, or `server.host` of the config].
+    #[arg(long, value_name = "H")]
+    pub host: Option<String>,
+    /// Port to listen on [default: 8321, or `server.port` of the config]; 0 picks a free port.
+    #[arg(long, value_name = "N")]
+    pub port: Option<u16>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RoutesArgs {
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Output format of listing commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}

@@ -1,0 +1,57 @@
+//! # webmethod
+//!
+//! Auth policy declared next to each axum handler. `#[webmethod(...)]` registers
+//! a handler, its route and its authentication requirements in a link-time
+//! registry; [`App`] (or [`RouterBuilder`]) builds the route table, the axum
+//! router and the security stack from that registry.
+//!
+//! ```no_run
+//! use auth_runtime::{App, webmethod};
+//! use axum::{Json, extract::State};
+//!
+//! #[derive(Clone, Default)]
+//! struct AppState { greeting: &'static str }
+//!
+//! #[webmethod(route = "/health", method = "GET", level = "v1", require_authentication = false)]
+//! async fn health() -> &'static str { "ok" }
+//!
+//! #[webmethod(route = "/hello/{name}", method = "GET", level = "v1", required_scope = "hello.read")]
+//! async fn hello(State(s): State<AppState>, axum::extract::Path(name): axum::extract::Path<String>) -> String {
+//!     format!("{}, {name}", s.greeting)
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::process::ExitCode {
+//!     App::new().state(AppState { greeting: "hello" }).run().await
+//! }
+//! ```
+
+// Generated code names this crate `::auth_runtime` when used from inside it.
+extern crate self as auth_runtime;
+
+mod app;
+pub mod cli;
+pub mod config;
+mod error;
+pub mod guard;
+mod principal;
+pub mod registry;
+pub mod route_table;
+mod router;
+mod state;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use app::App;
+pub use error::ApiError;
+pub use guard::{Guard, Target};
+pub use principal::{Attributes, AuthenticatedUser, User};
+pub use registry::{Method, RouteEntry};
+pub use route_table::{Lookup, RouteTable, TableError};
+pub use router::{BuildError, BuildErrors, BuiltRouter, RouterBuilder};
+pub use state::{MissingState, StateMap};
+
+#[doc = include_str!("webmethod.md")]
+pub use auth_macros::webmethod;

@@ -1,0 +1,81 @@
+//! The authenticated caller: a principal and its attributes.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::http::request::Parts;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+
+/// Attributes of a user: `roles`, `teams`, `projects`, `namespaces`, `scopes`, ...
+pub type Attributes = BTreeMap<String, Vec<String>>;
+
+/// Who the caller is, as the authentication step established it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub principal: String,
+    #[serde(default)]
+    pub attributes: Attributes,
+}
+
+impl User {
+    pub fn new(principal: impl Into<String>, attributes: Attributes) -> Self {
+        User {
+            principal: principal.into(),
+            attributes,
+        }
+    }
+
+    /// The values of one attribute (empty when the user lacks it).
+    pub fn attribute(&self, name: &str) -> &[String] {
+        self.attributes.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// Whether the `scopes` attribute holds `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.attribute("scopes").iter().any(|s| s == scope)
+    }
+}
+
+/// Extracts the authenticated caller. On a route without an authenticated
+/// caller it answers 401, so the handler never runs; public routes take
+/// `Option<AuthenticatedUser>` instead (the macro enforces it).
+#[derive(Debug, Clone)]
+pub struct AuthenticatedUser(pub Arc<User>);
+
+impl std::ops::Deref for AuthenticatedUser {
+    type Target = User;
+    fn deref(&self) -> &User {
+        &self.0
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for AuthenticatedUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<Arc<User>>()
+            .cloned()
+            .map(AuthenticatedUser)
+            .ok_or_else(|| ApiError::unauthorized("Authentication required"))
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for AuthenticatedUser {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<Arc<User>>()
+            .cloned()
+            .map(AuthenticatedUser))
+    }
+}

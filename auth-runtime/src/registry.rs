@@ -1,0 +1,141 @@
+//! The link-time registry: one static [`RouteEntry`] per `#[webmethod]` route.
+
+use std::fmt;
+
+use axum::http;
+use axum::routing::{MethodFilter, MethodRouter};
+use serde::Serialize;
+
+use crate::state::{MissingState, StateMap};
+
+/// The HTTP methods a route may declare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    /// Every method, in a fixed order (also the index order of [`Method::index`]).
+    pub const ALL: [Method; 5] = [
+        Method::Get,
+        Method::Post,
+        Method::Put,
+        Method::Patch,
+        Method::Delete,
+    ];
+
+    /// The method's name, as on the wire.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+        }
+    }
+
+    /// Position in [`Method::ALL`].
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The axum filter for this method. `GET` also answers `HEAD`, as in axum.
+    pub fn filter(self) -> MethodFilter {
+        match self {
+            Method::Get => MethodFilter::GET,
+            Method::Post => MethodFilter::POST,
+            Method::Put => MethodFilter::PUT,
+            Method::Patch => MethodFilter::PATCH,
+            Method::Delete => MethodFilter::DELETE,
+        }
+    }
+
+    /// The declared method that serves a request method (`HEAD` is served by `GET`).
+    pub fn serving(method: &http::Method) -> Option<Method> {
+        Some(match *method {
+            http::Method::GET | http::Method::HEAD => Method::Get,
+            http::Method::POST => Method::Post,
+            http::Method::PUT => Method::Put,
+            http::Method::PATCH => Method::Patch,
+            http::Method::DELETE => Method::Delete,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Builds a route's method router, closing it over the app state it needs.
+pub type BuildFn = fn(&StateMap) -> Result<MethodRouter, MissingState>;
+
+/// One route of one handler, as `#[webmethod]` validated it at compile time.
+#[derive(Debug)]
+pub struct RouteEntry {
+    pub method: Method,
+    /// The served path in the router's syntax (`/v1/files/{*path}`), level included.
+    pub path: &'static str,
+    /// The `route` value as written in the attribute (`/files/{path:path}`).
+    pub template: &'static str,
+    /// The API level (`v1`), the first segment of `path` when set.
+    pub level: Option<&'static str>,
+    /// Path parameter names, in order.
+    pub params: &'static [&'static str],
+    pub require_authentication: bool,
+    pub required_scope: Option<&'static str>,
+    pub deprecated: bool,
+    pub descriptive_name: Option<&'static str>,
+    /// The handler function's name.
+    pub handler: &'static str,
+    pub module_path: &'static str,
+    /// Source file and line of the `#[webmethod]` attribute.
+    pub file: &'static str,
+    pub line: u32,
+    /// The app state type the handler is built against, as written.
+    pub state: Option<&'static str>,
+    #[doc(hidden)]
+    pub build: BuildFn,
+}
+
+impl RouteEntry {
+    /// `file:line` of the attribute, for messages.
+    pub fn location(&self) -> String {
+        format!("{}:{}", self.file, self.line)
+    }
+
+    /// `handler` (`module::path`) at `file:line`, for messages naming the route.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {} (handler `{}::{}` at {}:{})",
+            self.method, self.path, self.module_path, self.handler, self.file, self.line
+        )
+    }
+
+    /// The deterministic order of the registry: path, method, then source location.
+    fn sort_key(&self) -> (&'static str, Method, &'static str, u32) {
+        (self.path, self.method, self.file, self.line)
+    }
+}
+
+inventory::collect!(RouteEntry);
+
+/// Every registered route of the program, in a deterministic order.
+pub fn registered() -> Vec<&'static RouteEntry> {
+    let mut entries: Vec<&'static RouteEntry> = inventory::iter::<RouteEntry>.into_iter().collect();
+    sort(&mut entries);
+    entries
+}
+
+/// Sorts entries into the registry's deterministic order.
+pub fn sort(entries: &mut [&'static RouteEntry]) {
+    entries.sort_by_key(|e| e.sort_key());
+}

@@ -1,0 +1,195 @@
+//! From the registry to a ready `axum::Router`, with the guards attached to
+//! each route, to the 404 fallback and to the 405 answer.
+
+use std::fmt;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::handler::Handler;
+use axum::routing::MethodRouter;
+use tower::ServiceBuilder;
+
+use crate::error;
+use crate::guard::{Guard, GuardLayer, Guards, Target, strip_allow_from_guard_answers};
+use crate::registry::RouteEntry;
+use crate::route_table::{RouteTable, TableError};
+use crate::state::{MissingState, StateMap};
+
+/// Builds the router of every `#[webmethod]` route.
+///
+/// ```no_run
+/// use auth_runtime::{RouterBuilder, webmethod};
+///
+/// #[webmethod(route = "/health", method = "GET", level = "v1", require_authentication = false)]
+/// async fn health() -> &'static str {
+///     "ok"
+/// }
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let built = RouterBuilder::new().build()?;
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// axum::serve(listener, built.router).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Default)]
+pub struct RouterBuilder {
+    entries: Option<Vec<&'static RouteEntry>>,
+    states: StateMap,
+    guards: Vec<Arc<dyn Guard>>,
+}
+
+/// The router and the table it was built from.
+pub struct BuiltRouter {
+    pub router: Router,
+    pub table: Arc<RouteTable>,
+}
+
+/// One reason the router could not be built.
+#[derive(Debug)]
+pub enum BuildError {
+    Table(TableError),
+    MissingState {
+        entry: &'static RouteEntry,
+        missing: MissingState,
+    },
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::Table(e) => e.fmt(f),
+            BuildError::MissingState { entry, missing } => write!(
+                f,
+                "{} takes `State<{}>`, but no state of that type was registered: add it with \
+                 `.state(..)`",
+                entry.describe(),
+                missing.type_name
+            ),
+        }
+    }
+}
+
+/// Every reason the router could not be built, reported together.
+#[derive(Debug)]
+pub struct BuildErrors(pub Vec<BuildError>);
+
+impl fmt::Display for BuildErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "error: {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for BuildErrors {}
+
+impl RouterBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Serve these entries instead of the whole registry (tests, sub-apps).
+    pub fn entries(mut self, entries: Vec<&'static RouteEntry>) -> Self {
+        self.entries = Some(entries);
+        self
+    }
+
+    /// Registers an app state; handlers taking `State<T>` get a clone of it.
+    pub fn state<T: Clone + Send + Sync + 'static>(mut self, state: T) -> Self {
+        self.states.insert(state);
+        self
+    }
+
+    /// Replaces the registered states.
+    pub fn states(mut self, states: StateMap) -> Self {
+        self.states = states;
+        self
+    }
+
+    /// The states registered so far.
+    pub fn state_map(&mut self) -> &mut StateMap {
+        &mut self.states
+    }
+
+    /// Appends a step to the security stack. Steps run in the order added, in
+    /// front of every route, of the 404 fallback and of the 405 answer.
+    pub fn guard(mut self, guard: impl Guard) -> Self {
+        self.guards.push(Arc::new(guard));
+        self
+    }
+
+    /// Appends an already shared step.
+    pub fn guard_arc(mut self, guard: Arc<dyn Guard>) -> Self {
+        self.guards.push(guard);
+        self
+    }
+
+    /// Checks the table, closes every handler over its state, and attaches the guards.
+    pub fn build(self) -> Result<BuiltRouter, BuildErrors> {
+        let table = match self.entries {
+            Some(entries) => RouteTable::new(entries),
+            None => RouteTable::from_registry(),
+        }
+        .map_err(|e| BuildErrors(vec![BuildError::Table(e)]))?;
+        let guards: Guards = self.guards.into();
+        let guarded = !guards.is_empty();
+
+        let mut errors = Vec::new();
+        let mut router = Router::new();
+        for group in table.paths() {
+            let mut merged: Option<MethodRouter> = None;
+            for entry in group.entries() {
+                match (entry.build)(&self.states) {
+                    Ok(method_router) => {
+                        // route_layer: the guards wrap this entry's handler only, so
+                        // two entries on one path keep their own requirements.
+                        let method_router = if guarded {
+                            method_router
+                                .route_layer(GuardLayer::new(Target::Route(entry), guards.clone()))
+                        } else {
+                            method_router
+                        };
+                        merged = Some(match merged {
+                            None => method_router,
+                            Some(prev) => prev.merge(method_router),
+                        });
+                    }
+                    Err(missing) => errors.push(BuildError::MissingState { entry, missing }),
+                }
+            }
+            if let Some(method_router) = merged {
+                router = router.route(group.path, method_router);
+            }
+        }
+        if !errors.is_empty() {
+            return Err(BuildErrors(errors));
+        }
+
+        let unmatched = GuardLayer::new(Target::Unmatched, guards);
+        let router = if guarded {
+            // Called after every route: routes added later would not be covered.
+            let inner = router
+                .fallback(error::not_found.layer(unmatched.clone()))
+                .method_not_allowed_fallback(error::method_not_allowed.layer(unmatched));
+            // axum adds `Allow` to whatever the 405 path answers, guards' 401s
+            // included, and does it outside every layer: strip it from the outside.
+            Router::new().fallback_service(
+                ServiceBuilder::new()
+                    .map_response(strip_allow_from_guard_answers)
+                    .service(inner),
+            )
+        } else {
+            router
+                .fallback(error::not_found)
+                .method_not_allowed_fallback(error::method_not_allowed)
+        };
+        Ok(BuiltRouter {
+            router,
+            table: Arc::new(table),
+        })
+    }
+}

@@ -1,0 +1,1 @@
+//! Workspace root package: it owns the workspace-level `examples/` and `tests/`.
