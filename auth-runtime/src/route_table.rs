@@ -236,3 +236,156 @@ impl fmt::Debug for RouteTable {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{MissingState, StateMap};
+    use axum::routing::MethodRouter;
+
+    fn build(_: &StateMap) -> Result<MethodRouter, MissingState> {
+        Ok(MethodRouter::new())
+    }
+
+    fn entry(method: Method, path: &'static str, handler: &'static str, line: u32) -> &'static RouteEntry {
+        Box::leak(Box::new(RouteEntry {
+            method,
+            path,
+            template: path,
+            level: None,
+            params: &[],
+            require_authentication: true,
+            required_scope: None,
+            deprecated: false,
+            descriptive_name: None,
+            handler,
+            module_path: "tests",
+            file: "src/test.rs",
+            line,
+            state: None,
+            build,
+        }))
+    }
+
+    fn conflicts(entries: Vec<&'static RouteEntry>) -> Vec<String> {
+        match RouteTable::new(entries) {
+            Err(TableError::Conflicts(c)) => c.iter().map(ToString::to_string).collect(),
+            other => panic!("expected conflicts, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn lookup_finds_entry_and_params() {
+        let get = entry(Method::Get, "/v1/models/{id}", "get", 1);
+        let del = entry(Method::Delete, "/v1/models/{id}", "del", 2);
+        let files = entry(Method::Get, "/v1/files/{*path}", "files", 3);
+        let list = entry(Method::Get, "/v1/models", "list", 4);
+        let table = RouteTable::new(vec![files, del, list, get]).unwrap();
+
+        let Lookup::Found { entry, params } = table.lookup(&http::Method::GET, "/v1/models/m1") else {
+            panic!("not found")
+        };
+        assert_eq!(entry.handler, "get");
+        assert_eq!(params.get("id"), Some("m1"));
+
+        let Lookup::Found { entry, .. } = table.lookup(&http::Method::DELETE, "/v1/models/m1") else {
+            panic!("not found")
+        };
+        assert_eq!(entry.handler, "del");
+
+        let Lookup::Found { entry, .. } = table.lookup(&http::Method::HEAD, "/v1/models") else {
+            panic!("HEAD is served by GET")
+        };
+        assert_eq!(entry.handler, "list");
+
+        let Lookup::Found { params, .. } = table.lookup(&http::Method::GET, "/v1/files/a/b/c.txt") else {
+            panic!("not found")
+        };
+        assert_eq!(params.get("path"), Some("a/b/c.txt"));
+
+        assert!(matches!(
+            table.lookup(&http::Method::POST, "/v1/models/m1"),
+            Lookup::MethodNotAllowed { .. }
+        ));
+        assert!(matches!(
+            table.lookup(&http::Method::OPTIONS, "/v1/models"),
+            Lookup::MethodNotAllowed { .. }
+        ));
+        for path in ["/v1/models/", "/v1/model", "/V1/MODELS", "/v1/files", "", "/"] {
+            assert!(matches!(table.lookup(&http::Method::GET, path), Lookup::NotFound), "{path}");
+        }
+    }
+
+    #[test]
+    fn order_is_deterministic() {
+        let a = entry(Method::Post, "/b", "b_post", 1);
+        let b = entry(Method::Get, "/b", "b_get", 2);
+        let c = entry(Method::Get, "/a", "a_get", 3);
+        let one = RouteTable::new(vec![a, b, c]).unwrap();
+        let two = RouteTable::new(vec![c, a, b]).unwrap();
+        let names = |t: &RouteTable| t.entries().iter().map(|e| e.handler).collect::<Vec<_>>();
+        assert_eq!(names(&one), ["a_get", "b_get", "b_post"]);
+        assert_eq!(names(&one), names(&two));
+    }
+
+    #[test]
+    fn same_method_and_path_names_both_handlers() {
+        let found = conflicts(vec![
+            entry(Method::Get, "/v1/models", "first", 10),
+            entry(Method::Get, "/v1/models", "second", 20),
+        ]);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].contains("`tests::first` at src/test.rs:10"), "{}", found[0]);
+        assert!(found[0].contains("`tests::second` at src/test.rs:20"), "{}", found[0]);
+        assert!(found[0].contains("same method and path"));
+    }
+
+    #[test]
+    fn overlapping_templates_are_conflicts() {
+        let found = conflicts(vec![
+            entry(Method::Get, "/m/{id}", "by_id", 1),
+            entry(Method::Delete, "/m/{name}", "by_name", 2),
+        ]);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].contains("by_id") && found[0].contains("by_name"), "{}", found[0]);
+        assert!(found[0].contains("overlap"));
+
+        let found = conflicts(vec![
+            entry(Method::Get, "/f/{*rest}", "rest", 1),
+            entry(Method::Get, "/f/{id}", "id", 2),
+        ]);
+        assert_eq!(found.len(), 1, "{found:?}");
+    }
+
+    #[test]
+    fn every_conflict_is_reported() {
+        let found = conflicts(vec![
+            entry(Method::Get, "/a", "a1", 1),
+            entry(Method::Get, "/a", "a2", 2),
+            entry(Method::Get, "/m/{id}", "m1", 3),
+            entry(Method::Get, "/m/{name}", "m2", 4),
+            entry(Method::Get, "/x/{p}", "x1", 5),
+            entry(Method::Get, "/x/{q}", "x2", 6),
+        ]);
+        assert_eq!(found.len(), 3, "{found:?}");
+    }
+
+    #[test]
+    fn fixed_segment_beside_parameter_is_fine() {
+        let table = RouteTable::new(vec![
+            entry(Method::Get, "/m/{id}", "by_id", 1),
+            entry(Method::Get, "/m/special", "special", 2),
+        ])
+        .unwrap();
+        let Lookup::Found { entry, .. } = table.lookup(&http::Method::GET, "/m/special") else {
+            panic!()
+        };
+        assert_eq!(entry.handler, "special");
+    }
+
+    #[test]
+    fn empty_registry_explains_linking() {
+        let err = RouteTable::new(vec![]).unwrap_err();
+        assert!(err.to_string().contains("use my_handlers as _;"));
+    }
+}

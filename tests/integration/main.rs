@@ -1,0 +1,8 @@
+//! Integration tests, built as one binary; one module per area.
+//!
+//! Each module registers its own handlers and builds its router from the
+//! entries of its own module only, so the modules stay independent.
+
+mod demo_server;
+mod router;
+mod support;
