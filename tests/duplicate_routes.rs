@@ -48,11 +48,17 @@ fn duplicate_across_modules_names_both_locations() {
     };
     for (handler, needle) in [
         ("duplicate_routes::models_v1::list_models", "fn list_models"),
-        ("duplicate_routes::models_next::list_all_models", "fn list_all_models"),
+        (
+            "duplicate_routes::models_next::list_all_models",
+            "fn list_all_models",
+        ),
         ("duplicate_routes::models_next::by_id", "fn by_id"),
         ("duplicate_routes::models_next::by_name", "fn by_name"),
     ] {
-        assert!(text.contains(&format!("`{handler}` at {}", line_of(needle))), "{handler} missing in:\n{text}");
+        assert!(
+            text.contains(&format!("`{handler}` at {}", line_of(needle))),
+            "{handler} missing in:\n{text}"
+        );
     }
 }
 

@@ -2,6 +2,7 @@
 //! token so "repeated key" and type errors point at the right place.
 
 use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::ToTokens;
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::{Ident, LitBool, LitStr, Token, Type};
 
@@ -20,6 +21,9 @@ pub struct Args {
     pub deprecated: Option<LitBool>,
     pub descriptive_name: Option<LitStr>,
     pub state: Option<Type>,
+    /// False when `route` was written with a bad value or the list could not be
+    /// read: that error is already reported, so "missing `route`" would be noise.
+    pub report_missing_route: bool,
 }
 
 /// A raw `key = <tokens>` pair; the value is interpreted per key afterwards.
@@ -37,11 +41,17 @@ impl Parse for RawPairs {
         while !input.is_empty() {
             let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
             let eq: Option<Token![=]> = input.parse()?;
-            let mut value = TokenStream::new();
-            while !input.is_empty() && !input.peek(Token![,]) {
-                let tt: TokenTree = input.parse()?;
-                value.extend(std::iter::once(tt));
-            }
+            // A type may hold commas (`HashMap<K, V>`), so `state` reads a whole type.
+            let value = if key == keys::STATE && eq.is_some() && type_then_end(input) {
+                input.parse::<Type>()?.into_token_stream()
+            } else {
+                let mut value = TokenStream::new();
+                while !input.is_empty() && !input.peek(Token![,]) {
+                    let tt: TokenTree = input.parse()?;
+                    value.extend(std::iter::once(tt));
+                }
+                value
+            };
             pairs.push(RawPair { key, eq, value });
             if input.is_empty() {
                 break;
@@ -50,6 +60,12 @@ impl Parse for RawPairs {
         }
         Ok(RawPairs(pairs))
     }
+}
+
+/// A type comes next, followed by `,` or the end of the list.
+fn type_then_end(input: ParseStream) -> bool {
+    let fork = input.fork();
+    fork.parse::<Type>().is_ok() && (fork.is_empty() || fork.peek(Token![,]))
 }
 
 /// Parses the attribute arguments, recording every problem in `cx`.
@@ -64,16 +80,21 @@ pub fn parse(cx: &mut Ctxt, tokens: TokenStream, span: Span) -> Args {
         deprecated: None,
         descriptive_name: None,
         state: None,
+        report_missing_route: true,
     };
     let pairs = match RawPairs::parse.parse2(tokens) {
         Ok(RawPairs(pairs)) => pairs,
         Err(e) => {
             cx.syn_error(e);
+            args.report_missing_route = false;
             return args;
         }
     };
     for pair in pairs {
         let name = pair.key.to_string();
+        if name == keys::ROUTE {
+            args.report_missing_route = false;
+        }
         let Some(eq) = pair.eq else {
             cx.error_spanned_by(&pair.key, format!("expected `{name} = ...`"));
             continue;
@@ -103,16 +124,11 @@ pub fn parse(cx: &mut Ctxt, tokens: TokenStream, span: Span) -> Args {
                 &mut args.descriptive_name,
             ),
             keys::STATE => {
-                let ty = match syn::parse2::<Type>(pair.value.clone()) {
-                    Ok(ty) => Some(ty),
-                    Err(_) => {
-                        cx.error_spanned_by(
-                            &pair.value,
-                            "expected a type, as in `state = AppState`",
-                        );
-                        None
-                    }
-                };
+                let ty = one_value(
+                    cx,
+                    &pair,
+                    "expected a type, as in `state = AppState`".into(),
+                );
                 set(ty, cx, &pair.key, &mut args.state)
             }
             _ => {
@@ -141,29 +157,38 @@ fn set<T>(value: Option<T>, cx: &mut Ctxt, key: &Ident, slot: &mut Option<T>) {
 }
 
 fn str_lit(cx: &mut Ctxt, pair: &RawPair) -> Option<LitStr> {
-    match syn::parse2::<LitStr>(pair.value.clone()) {
-        Ok(lit) => Some(lit),
-        Err(_) => {
-            cx.error_spanned_by(
-                &pair.value,
-                format!(
-                    "`{}` expects a string literal, as in `{} = \"...\"`",
-                    pair.key, pair.key
-                ),
-            );
-            None
-        }
-    }
+    let msg = format!(
+        "`{}` expects a string literal, as in `{} = \"...\"`",
+        pair.key, pair.key
+    );
+    one_value(cx, pair, msg)
 }
 
 fn bool_lit(cx: &mut Ctxt, pair: &RawPair) -> Option<LitBool> {
-    match syn::parse2::<LitBool>(pair.value.clone()) {
-        Ok(lit) => Some(lit),
+    one_value(
+        cx,
+        pair,
+        format!("`{}` expects `true` or `false`", pair.key),
+    )
+}
+
+/// The value as exactly one `T`, else `msg` on the value. A good `T` followed by
+/// more tokens is almost always a missing comma: say that, on the first extra token.
+fn one_value<T: Parse>(cx: &mut Ctxt, pair: &RawPair, msg: String) -> Option<T> {
+    let value_then_rest =
+        |input: ParseStream| Ok((input.parse::<T>()?, input.parse::<TokenStream>()?));
+    match value_then_rest.parse2(pair.value.clone()) {
+        Ok((value, rest)) => {
+            if let Some(extra) = rest.into_iter().next() {
+                cx.error_spanned_by(
+                    extra,
+                    format!("expected `,` after the value of `{}`", pair.key),
+                );
+            }
+            Some(value)
+        }
         Err(_) => {
-            cx.error_spanned_by(
-                &pair.value,
-                format!("`{}` expects `true` or `false`", pair.key),
-            );
+            cx.error_spanned_by(&pair.value, msg);
             None
         }
     }

@@ -30,12 +30,16 @@ pub fn webmethod(attr: TokenStream, item: TokenStream) -> TokenStream {
 
     // Stacked attributes: this invocation takes every other `#[webmethod]` still
     // on the function, so all routes of one handler are expanded together.
-    let mut all_args = vec![(attr.clone(), attr_span(&attr))];
+    let mut all_args = vec![(attr.clone(), args_span(&attr, Span::call_site()))];
     let mut kept = Vec::with_capacity(func.attrs.len());
     for a in std::mem::take(&mut func.attrs) {
         if is_webmethod(&a) {
             match &a.meta {
-                Meta::List(list) => all_args.push((list.tokens.clone(), a.span())),
+                // Like the first attribute's: the argument list, not the `#`.
+                Meta::List(list) => all_args.push((
+                    list.tokens.clone(),
+                    args_span(&list.tokens, list.path.span()),
+                )),
                 _ => cx.error_spanned_by(
                     &a,
                     "expected arguments, as in `#[webmethod(route = \"/models\", method = \"GET\")]`",
@@ -83,11 +87,12 @@ fn with_errors(cx: Ctxt, tokens: TokenStream) -> TokenStream {
     }
 }
 
-fn attr_span(attr: &TokenStream) -> Span {
-    attr.clone()
+/// The first token of an argument list, or `empty` when there is none.
+fn args_span(args: &TokenStream, empty: Span) -> Span {
+    args.clone()
         .into_iter()
         .next()
-        .map_or_else(Span::call_site, |tt| tt.span())
+        .map_or(empty, |tt| tt.span())
 }
 
 /// `#[webmethod]`, `#[auth_runtime::webmethod]`, or a renamed path ending so.

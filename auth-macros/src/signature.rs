@@ -20,6 +20,11 @@ pub fn inspect(cx: &mut Ctxt, func: &ItemFn) -> Signature {
     if sig.asyncness.is_none() {
         cx.error_spanned_by(sig.fn_token, "#[webmethod] handlers must be `async fn`");
     }
+    // An `unsafe fn` is not a `Handler`; without this, axum's trait error on
+    // generated code is all the user would see.
+    if let Some(unsafety) = sig.unsafety {
+        cx.error_spanned_by(unsafety, "#[webmethod] handlers cannot be `unsafe fn`");
+    }
     if !sig.generics.params.is_empty() {
         cx.error_spanned_by(
             &sig.generics,

@@ -52,7 +52,7 @@ pub fn validate(cx: &mut Ctxt, args: Args, sig: &Signature) -> Option<ValidatedR
                 }
             }
         }
-        None => {
+        None if args.report_missing_route => {
             fail(
                 cx,
                 args.span,
@@ -61,6 +61,7 @@ pub fn validate(cx: &mut Ctxt, args: Args, sig: &Signature) -> Option<ValidatedR
             );
             None
         }
+        None => None,
     };
 
     let method_variant = match &args.method {

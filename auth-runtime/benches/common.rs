@@ -56,8 +56,16 @@ pub fn entries() -> Vec<&'static RouteEntry> {
         let line = i as u32 * 5;
         out.push(entry(Method::Get, format!("/v1/resource{i:02}"), line));
         out.push(entry(Method::Post, format!("/v1/resource{i:02}"), line + 1));
-        out.push(entry(Method::Get, format!("/v1/resource{i:02}/{{id}}"), line + 2));
-        out.push(entry(Method::Delete, format!("/v1/resource{i:02}/{{id}}"), line + 3));
+        out.push(entry(
+            Method::Get,
+            format!("/v1/resource{i:02}/{{id}}"),
+            line + 2,
+        ));
+        out.push(entry(
+            Method::Delete,
+            format!("/v1/resource{i:02}/{{id}}"),
+            line + 3,
+        ));
         out.push(entry(
             Method::Get,
             format!("/v1/resource{i:02}/{{id}}/versions/{{version}}"),

@@ -22,13 +22,21 @@ fn lookup(c: &mut Criterion) {
         ("last_static", Method::GET, "/v1/resource39"),
         ("first_param", Method::GET, "/v1/resource00/abc"),
         ("last_param", Method::DELETE, "/v1/resource39/abc"),
-        ("last_two_params", Method::GET, "/v1/resource39/abc/versions/7"),
+        (
+            "last_two_params",
+            Method::GET,
+            "/v1/resource39/abc/versions/7",
+        ),
         ("not_found", Method::GET, "/v1/nothing/here"),
         ("method_not_allowed", Method::PUT, "/v1/resource39"),
     ];
     for (name, method, path) in cases {
         let found = matches!(table.lookup(&method, path), Lookup::Found { .. });
-        assert_eq!(found, !name.starts_with("not") && !name.starts_with("method"), "{name}");
+        assert_eq!(
+            found,
+            !name.starts_with("not") && !name.starts_with("method"),
+            "{name}"
+        );
         group.bench_function(name, |b| {
             b.iter(|| match table.lookup(black_box(&method), black_box(path)) {
                 Lookup::Found { entry, params } => black_box(entry.line) as usize + params.len(),

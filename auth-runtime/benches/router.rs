@@ -46,17 +46,34 @@ fn bare_axum() -> Router {
 }
 
 fn request(path: &str) -> Request {
-    Request::builder().uri(path).body(Body::empty()).expect("valid request")
+    Request::builder()
+        .uri(path)
+        .body(Body::empty())
+        .expect("valid request")
 }
 
 fn router(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
     let routers = [
         ("bare_axum", bare_axum()),
-        ("webmethod_no_guard", RouterBuilder::new().entries(common::entries()).build().expect("builds").router),
+        (
+            "webmethod_no_guard",
+            RouterBuilder::new()
+                .entries(common::entries())
+                .build()
+                .expect("builds")
+                .router,
+        ),
         (
             "webmethod_one_guard",
-            RouterBuilder::new().entries(common::entries()).guard(Allow).build().expect("builds").router,
+            RouterBuilder::new()
+                .entries(common::entries())
+                .guard(Allow)
+                .build()
+                .expect("builds")
+                .router,
         ),
     ];
     let mut group = c.benchmark_group("request_200_routes");
@@ -65,7 +82,10 @@ fn router(c: &mut Criterion) {
             b.to_async(&rt).iter(|| {
                 let router = router.clone();
                 async move {
-                    let response = router.oneshot(request("/v1/resource39/abc")).await.expect("infallible");
+                    let response = router
+                        .oneshot(request("/v1/resource39/abc"))
+                        .await
+                        .expect("infallible");
                     assert!(response.status().is_success());
                     response
                 }
@@ -75,7 +95,13 @@ fn router(c: &mut Criterion) {
     group.finish();
 
     c.bench_function("router_build_200", |b| {
-        b.iter(|| RouterBuilder::new().entries(common::entries()).guard(Allow).build().expect("builds"))
+        b.iter(|| {
+            RouterBuilder::new()
+                .entries(common::entries())
+                .guard(Allow)
+                .build()
+                .expect("builds")
+        })
     });
 }
 

@@ -53,5 +53,10 @@ pub use route_table::{Lookup, RouteTable, TableError};
 pub use router::{BuildError, BuildErrors, BuiltRouter, RouterBuilder};
 pub use state::{MissingState, StateMap};
 
+/// The README's examples compile.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 #[doc = include_str!("webmethod.md")]
 pub use auth_macros::webmethod;

@@ -247,7 +247,12 @@ mod tests {
         Ok(MethodRouter::new())
     }
 
-    fn entry(method: Method, path: &'static str, handler: &'static str, line: u32) -> &'static RouteEntry {
+    fn entry(
+        method: Method,
+        path: &'static str,
+        handler: &'static str,
+        line: u32,
+    ) -> &'static RouteEntry {
         Box::leak(Box::new(RouteEntry {
             method,
             path,
@@ -282,13 +287,15 @@ mod tests {
         let list = entry(Method::Get, "/v1/models", "list", 4);
         let table = RouteTable::new(vec![files, del, list, get]).unwrap();
 
-        let Lookup::Found { entry, params } = table.lookup(&http::Method::GET, "/v1/models/m1") else {
+        let Lookup::Found { entry, params } = table.lookup(&http::Method::GET, "/v1/models/m1")
+        else {
             panic!("not found")
         };
         assert_eq!(entry.handler, "get");
         assert_eq!(params.get("id"), Some("m1"));
 
-        let Lookup::Found { entry, .. } = table.lookup(&http::Method::DELETE, "/v1/models/m1") else {
+        let Lookup::Found { entry, .. } = table.lookup(&http::Method::DELETE, "/v1/models/m1")
+        else {
             panic!("not found")
         };
         assert_eq!(entry.handler, "del");
@@ -298,7 +305,8 @@ mod tests {
         };
         assert_eq!(entry.handler, "list");
 
-        let Lookup::Found { params, .. } = table.lookup(&http::Method::GET, "/v1/files/a/b/c.txt") else {
+        let Lookup::Found { params, .. } = table.lookup(&http::Method::GET, "/v1/files/a/b/c.txt")
+        else {
             panic!("not found")
         };
         assert_eq!(params.get("path"), Some("a/b/c.txt"));
@@ -311,8 +319,18 @@ mod tests {
             table.lookup(&http::Method::OPTIONS, "/v1/models"),
             Lookup::MethodNotAllowed { .. }
         ));
-        for path in ["/v1/models/", "/v1/model", "/V1/MODELS", "/v1/files", "", "/"] {
-            assert!(matches!(table.lookup(&http::Method::GET, path), Lookup::NotFound), "{path}");
+        for path in [
+            "/v1/models/",
+            "/v1/model",
+            "/V1/MODELS",
+            "/v1/files",
+            "",
+            "/",
+        ] {
+            assert!(
+                matches!(table.lookup(&http::Method::GET, path), Lookup::NotFound),
+                "{path}"
+            );
         }
     }
 
@@ -335,8 +353,16 @@ mod tests {
             entry(Method::Get, "/v1/models", "second", 20),
         ]);
         assert_eq!(found.len(), 1);
-        assert!(found[0].contains("`tests::first` at src/test.rs:10"), "{}", found[0]);
-        assert!(found[0].contains("`tests::second` at src/test.rs:20"), "{}", found[0]);
+        assert!(
+            found[0].contains("`tests::first` at src/test.rs:10"),
+            "{}",
+            found[0]
+        );
+        assert!(
+            found[0].contains("`tests::second` at src/test.rs:20"),
+            "{}",
+            found[0]
+        );
         assert!(found[0].contains("same method and path"));
     }
 
@@ -347,7 +373,11 @@ mod tests {
             entry(Method::Delete, "/m/{name}", "by_name", 2),
         ]);
         assert_eq!(found.len(), 1);
-        assert!(found[0].contains("by_id") && found[0].contains("by_name"), "{}", found[0]);
+        assert!(
+            found[0].contains("by_id") && found[0].contains("by_name"),
+            "{}",
+            found[0]
+        );
         assert!(found[0].contains("overlap"));
 
         let found = conflicts(vec![

@@ -13,7 +13,9 @@ fn server_binary() -> PathBuf {
     static BUILD: Once = Once::new();
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = profile_dir.join("examples").join(format!("server{}", std::env::consts::EXE_SUFFIX));
+    let path = profile_dir
+        .join("examples")
+        .join(format!("server{}", std::env::consts::EXE_SUFFIX));
     BUILD.call_once(|| {
         if !path.exists() {
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -44,7 +46,9 @@ impl Server {
             .spawn()
             .unwrap();
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         let base = line
             .trim()
             .strip_prefix("listening on ")
@@ -67,7 +71,10 @@ impl Drop for Server {
 
 #[test]
 fn routes_json_lists_every_route_with_its_policy() {
-    let out = Command::new(server_binary()).args(["routes", "--format", "json"]).output().unwrap();
+    let out = Command::new(server_binary())
+        .args(["routes", "--format", "json"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let routes: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     let mut seen: Vec<(String, String, bool, Value, bool)> = routes
@@ -88,7 +95,13 @@ fn routes_json_lists_every_route_with_its_policy() {
         .collect();
     seen.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     let expected = [
-        ("DELETE", "/v1/models/{model_id}", true, json!("models.write"), false),
+        (
+            "DELETE",
+            "/v1/models/{model_id}",
+            true,
+            json!("models.write"),
+            false,
+        ),
         ("GET", "/v1/files/{*path}", true, Value::Null, false),
         ("GET", "/v1/health", false, Value::Null, false),
         ("GET", "/v1/models", true, Value::Null, false),
@@ -104,22 +117,40 @@ fn routes_json_lists_every_route_with_its_policy() {
 
 #[test]
 fn routes_table_shows_auth_and_location() {
-    let out = Command::new(server_binary()).arg("routes").output().unwrap();
+    let out = Command::new(server_binary())
+        .arg("routes")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let health = text.lines().find(|l| l.contains("/v1/health")).unwrap();
-    assert!(health.contains("public") && health.contains("examples/server.rs:"), "{health}");
+    assert!(
+        health.contains("public") && health.contains("examples/server.rs:"),
+        "{health}"
+    );
     let post = text.lines().find(|l| l.starts_with("POST")).unwrap();
-    assert!(post.contains("required") && post.contains("models.write"), "{post}");
+    assert!(
+        post.contains("required") && post.contains("models.write"),
+        "{post}"
+    );
 }
 
 #[test]
 fn bad_command_line_is_refused() {
-    let out = Command::new(server_binary()).args(["--port", "nope"]).output().unwrap();
+    let out = Command::new(server_binary())
+        .args(["--port", "nope"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    let out = Command::new(server_binary()).args(["routes", "--format", "xml"]).output().unwrap();
+    let out = Command::new(server_binary())
+        .args(["routes", "--format", "xml"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
-    let out = Command::new(server_binary()).args(["--config", "/does/not/exist.yaml"]).output().unwrap();
+    let out = Command::new(server_binary())
+        .args(["--config", "/does/not/exist.yaml"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/does/not/exist.yaml"));
 }
@@ -129,7 +160,14 @@ async fn serves_the_model_registry() {
     let server = Server::start(&["serve"]);
     let client = reqwest::Client::new();
 
-    let health: Value = client.get(server.url("/v1/health")).send().await.unwrap().json().await.unwrap();
+    let health: Value = client
+        .get(server.url("/v1/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health, json!({"status": "OK"}));
     let version = client.get(server.url("/v1/version")).send().await.unwrap();
     assert_eq!(version.status(), 200);
@@ -141,7 +179,12 @@ async fn serves_the_model_registry() {
         .await
         .unwrap();
     assert_eq!(created.status(), 200);
-    let again = client.post(server.url("/v1/models")).json(&json!({"model_id": "m1"})).send().await.unwrap();
+    let again = client
+        .post(server.url("/v1/models"))
+        .json(&json!({"model_id": "m1"}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), 409);
     let bad = client
         .post(server.url("/v1/models"))
@@ -154,23 +197,72 @@ async fn serves_the_model_registry() {
     let body: Value = bad.json().await.unwrap();
     assert!(body["error"]["message"].is_string());
 
-    let model: Value = client.get(server.url("/v1/models/m1")).send().await.unwrap().json().await.unwrap();
+    let model: Value = client
+        .get(server.url("/v1/models/m1"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(model["identifier"], "m1");
-    let list: Value = client.get(server.url("/v1/models")).send().await.unwrap().json().await.unwrap();
-    let alias: Value = client.get(server.url("/v1/openai/v1/models")).send().await.unwrap().json().await.unwrap();
+    let list: Value = client
+        .get(server.url("/v1/models"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let alias: Value = client
+        .get(server.url("/v1/openai/v1/models"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list, alias);
-    assert!(list["data"].as_array().unwrap().iter().any(|m| m["identifier"] == "m1"));
+    assert!(
+        list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["identifier"] == "m1")
+    );
 
-    let deleted = client.delete(server.url("/v1/models/m1")).send().await.unwrap();
+    let deleted = client
+        .delete(server.url("/v1/models/m1"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(deleted.status(), 204);
-    let gone = client.get(server.url("/v1/models/m1")).send().await.unwrap();
+    let gone = client
+        .get(server.url("/v1/models/m1"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(gone.status(), 404);
     let body: Value = gone.json().await.unwrap();
     assert!(body["error"]["message"].as_str().unwrap().contains("m1"));
 
-    let file: Value = client.get(server.url("/v1/files/docs/guide.md")).send().await.unwrap().json().await.unwrap();
+    let file: Value = client
+        .get(server.url("/v1/files/docs/guide.md"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(file["path"], "docs/guide.md");
-    let who: Value = client.get(server.url("/v1/whoami")).send().await.unwrap().json().await.unwrap();
+    let who: Value = client
+        .get(server.url("/v1/whoami"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(who.get("principal").is_some());
 
     let missing = client.get(server.url("/v1/nope")).send().await.unwrap();
@@ -184,7 +276,11 @@ async fn config_file_sets_the_port_and_unknown_sections_are_ignored() {
     let dir = std::env::temp_dir().join(format!("webmethod-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("run.yaml");
-    std::fs::write(&config, "version: 2\napis: [inference]\nserver:\n  port: 0\n  host: 127.0.0.1\n").unwrap();
+    std::fs::write(
+        &config,
+        "version: 2\napis: [inference]\nserver:\n  port: 0\n  host: 127.0.0.1\n",
+    )
+    .unwrap();
     let server = Server::start(&["--config", config.to_str().unwrap()]);
     let r = reqwest::get(server.url("/v1/health")).await.unwrap();
     assert_eq!(r.status(), 200);

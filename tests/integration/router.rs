@@ -20,13 +20,23 @@ struct Counter(Arc<std::sync::atomic::AtomicUsize>);
 #[derive(Clone)]
 struct Unregistered;
 
-#[webmethod(route = "/things", method = "GET", level = "v1", require_authentication = false)]
+#[webmethod(
+    route = "/things",
+    method = "GET",
+    level = "v1",
+    require_authentication = false
+)]
 async fn list_things(State(counter): State<Counter>) -> Json {
     let n = counter.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     axum::Json(json!({"calls": n + 1}))
 }
 
-#[webmethod(route = "/things/{id}", method = "GET", level = "v1", require_authentication = false)]
+#[webmethod(
+    route = "/things/{id}",
+    method = "GET",
+    level = "v1",
+    require_authentication = false
+)]
 async fn get_thing(Path(id): Path<String>) -> Json {
     axum::Json(json!({"id": id}))
 }
@@ -41,7 +51,12 @@ async fn put_blob(Path(key): Path<String>) -> Json {
     axum::Json(json!({"key": key}))
 }
 
-#[webmethod(route = "/legacy/things", method = "GET", level = "v1", deprecated = true)]
+#[webmethod(
+    route = "/legacy/things",
+    method = "GET",
+    level = "v1",
+    deprecated = true
+)]
 #[webmethod(route = "/things-alias", method = "GET", level = "v1")]
 async fn alias() -> &'static str {
     "alias"
@@ -96,7 +111,11 @@ impl Guard for HeaderGuard {
         if !target.requires_authentication() {
             return Ok(());
         }
-        match request.headers().get("x-test-user").and_then(|v| v.to_str().ok()) {
+        match request
+            .headers()
+            .get("x-test-user")
+            .and_then(|v| v.to_str().ok())
+        {
             Some(name) => {
                 let user = User::new(name, Default::default());
                 request.extensions_mut().insert(Arc::new(user));
@@ -148,7 +167,10 @@ async fn unknown_path_is_json_404_and_wrong_method_json_405() {
     let r = send(&router, "POST", "/v1/things", &[]).await;
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.headers()["allow"], "GET,HEAD");
-    assert_eq!(json(r).await, json!({"error": {"message": "Method Not Allowed"}}));
+    assert_eq!(
+        json(r).await,
+        json!({"error": {"message": "Method Not Allowed"}})
+    );
 
     let r = send(&router, "OPTIONS", "/v1/things/1", &[]).await;
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
@@ -168,7 +190,13 @@ async fn guards_see_exactly_the_serving_route() {
     assert_eq!(r.status(), StatusCode::OK);
     let r = send(&router, "DELETE", "/v1/things/1", &[]).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let r = send(&router, "DELETE", "/v1/things/1", &[("x-test-user", "alice")]).await;
+    let r = send(
+        &router,
+        "DELETE",
+        "/v1/things/1",
+        &[("x-test-user", "alice")],
+    )
+    .await;
     assert_eq!(json(r).await, json!({"deleted": "1", "by": "alice"}));
     let r = send(&router, "HEAD", "/v1/things/1", &[]).await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -188,10 +216,19 @@ async fn unmatched_requests_go_through_the_guards_first() {
     let (router, seen) = guarded();
     // Without credentials, an unknown path and a wrong method answer the same 401
     // and no `Allow` header: nothing tells which paths exist.
-    for (method, path) in [("GET", "/v1/nothing"), ("POST", "/v1/things"), ("OPTIONS", "/v1/things/1"), ("BREW", "/v1/things")] {
+    for (method, path) in [
+        ("GET", "/v1/nothing"),
+        ("POST", "/v1/things"),
+        ("OPTIONS", "/v1/things/1"),
+        ("BREW", "/v1/things"),
+    ] {
         let r = send(&router, method, path, &[]).await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{method} {path}");
-        assert!(r.headers().get("allow").is_none(), "{method} {path}: {:?}", r.headers());
+        assert!(
+            r.headers().get("allow").is_none(),
+            "{method} {path}: {:?}",
+            r.headers()
+        );
         assert_eq!(json(r).await, json!({"error": {"message": "who are you?"}}));
     }
     assert!(seen.lock().unwrap().iter().all(|s| s == "unmatched"));
@@ -213,7 +250,11 @@ async fn missing_state_fails_the_build_naming_the_handler() {
         .expect("states are missing");
     let text = err.to_string();
     assert_eq!(err.0.len(), 2, "every missing state is reported: {text}");
-    assert!(err.0.iter().all(|e| matches!(e, BuildError::MissingState { .. })));
+    assert!(
+        err.0
+            .iter()
+            .all(|e| matches!(e, BuildError::MissingState { .. }))
+    );
     assert!(text.contains("wants_unregistered"), "{text}");
     assert!(text.contains("list_things"), "{text}");
     assert!(text.contains("Unregistered"), "{text}");

@@ -17,7 +17,12 @@ pub fn entries_of(module: &str) -> Vec<&'static RouteEntry> {
 }
 
 /// Sends one request through the router, in process.
-pub async fn send(router: &Router, method: &str, uri: &str, headers: &[(&str, &str)]) -> Response<Body> {
+pub async fn send(
+    router: &Router,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> Response<Body> {
     let mut request = Request::builder().method(method).uri(uri);
     for (name, value) in headers {
         request = request.header(*name, *value);

@@ -8,7 +8,12 @@ use webmethod_rt::webmethod;
 #[derive(Clone)]
 pub struct Greeting(pub &'static str);
 
-#[webmethod(route = "/hello", method = "GET", level = "v1", require_authentication = false)]
+#[webmethod(
+    route = "/hello",
+    method = "GET",
+    level = "v1",
+    require_authentication = false
+)]
 pub async fn hello(State(greeting): State<Greeting>) -> &'static str {
     greeting.0
 }
@@ -22,13 +27,20 @@ mod tests {
     fn registers_through_the_renamed_dependency() {
         let table = RouteTable::from_registry().unwrap();
         let entry = table.entries()[0];
-        assert_eq!((entry.method, entry.path, entry.handler), (Method::Get, "/v1/hello", "hello"));
+        assert_eq!(
+            (entry.method, entry.path, entry.handler),
+            (Method::Get, "/v1/hello", "hello")
+        );
         assert!(!entry.require_authentication);
     }
 
     #[tokio::test]
     async fn serves_through_the_renamed_dependency() {
-        let router = RouterBuilder::new().state(Greeting("hi")).build().unwrap().router;
+        let router = RouterBuilder::new()
+            .state(Greeting("hi"))
+            .build()
+            .unwrap()
+            .router;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, router).await });
