@@ -7,10 +7,9 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::{Arc, RwLock};
 
+use auth_runtime::extract::{Json, Path};
 use auth_runtime::{ApiError, App, AuthenticatedUser, webmethod};
-use axum::Json;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -131,9 +130,8 @@ async fn list_models(State(state): State<AppState>) -> Json<Value> {
 )]
 async fn register_model(
     State(state): State<AppState>,
-    body: Result<Json<RegisterModel>, JsonRejection>,
+    Json(body): Json<RegisterModel>,
 ) -> Result<Json<Model>, ApiError> {
-    let Json(body) = body?;
     let id = body.model_id.trim();
     if id.is_empty() || id.len() > 256 {
         return Err(ApiError::bad_request(

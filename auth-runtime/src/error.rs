@@ -6,7 +6,6 @@
 use std::borrow::Cow;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -69,13 +68,6 @@ impl std::fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
-
-/// A malformed JSON request body becomes a JSON error with axum's status.
-impl From<JsonRejection> for ApiError {
-    fn from(rejection: JsonRejection) -> Self {
-        ApiError::new(rejection.status(), rejection.body_text())
-    }
-}
 
 /// JSON 404 for requests that match no route.
 pub(crate) async fn not_found() -> ApiError {

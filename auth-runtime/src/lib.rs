@@ -33,6 +33,7 @@ mod app;
 pub mod cli;
 pub mod config;
 mod error;
+pub mod extract;
 pub mod guard;
 mod principal;
 pub mod registry;

@@ -265,6 +265,16 @@ async fn serves_the_model_registry() {
         .unwrap();
     assert!(who.get("principal").is_some());
 
+    // A path parameter that is not UTF-8 once decoded: a JSON 400, not plain text.
+    let bad_param = client
+        .get(server.url("/v1/models/%FF"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_param.status(), 400);
+    let body: Value = bad_param.json().await.unwrap();
+    assert!(body["error"]["message"].is_string());
+
     let missing = client.get(server.url("/v1/nope")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
     let wrong = client.put(server.url("/v1/health")).send().await.unwrap();
