@@ -194,7 +194,22 @@ async fn get_file(
         .ok_or_else(|| ApiError::not_found(format!("file '{path}' not found")))
 }
 
+/// Printed at startup when the embedded config is in use.
+const BANNER: &str = "\
+webmethod demo server, authentication by API key (embedded config; --config FILE for another)
+  admin (scopes models.read, models.write): Authorization: Bearer demo-admin-key
+  alice (scope models.read):                Authorization: Bearer demo-user-key
+try:
+  curl -s http://{addr}/v1/health
+  curl -s -H 'Authorization: Bearer demo-user-key' http://{addr}/v1/whoami
+  curl -s -H 'Authorization: Bearer demo-admin-key' -H 'content-type: application/json' \\
+       -d '{\"model_id\": \"my-model\"}' http://{addr}/v1/models";
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    App::new().state(AppState::demo()).run().await
+    App::new()
+        .state(AppState::demo())
+        .default_config(include_str!("server.yaml"), Some(BANNER.to_owned()))
+        .run()
+        .await
 }

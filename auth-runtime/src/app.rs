@@ -1,16 +1,21 @@
-//! An app: the router builder plus the embedded command line and the server.
+//! An app: the registry's routes, the security stack from the config, the
+//! embedded command line and the server.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Parser;
 use tokio::net::TcpListener;
 
+use crate::authn::AuthProvider;
 use crate::cli::{self, Cli, Command, Format, RoutesArgs, ServeArgs};
-use crate::config::{self, Config};
+use crate::config::{self, Config, ConfigError};
 use crate::guard::Guard;
 use crate::route_table::RouteTable;
-use crate::router::RouterBuilder;
+use crate::router::{BuiltRouter, RouterBuilder};
+use crate::security;
+use crate::state::StateMap;
 
 /// An app built from the `#[webmethod]` registry, with its command line.
 ///
@@ -24,7 +29,10 @@ use crate::router::RouterBuilder;
 /// ```
 #[derive(Default)]
 pub struct App {
-    builder: RouterBuilder,
+    states: StateMap,
+    guards: Vec<Arc<dyn Guard>>,
+    provider: Option<Arc<dyn AuthProvider>>,
+    default_config: Option<(&'static str, Option<String>)>,
 }
 
 impl App {
@@ -32,21 +40,34 @@ impl App {
         Self::default()
     }
 
-    /// Registers an app state (see [`RouterBuilder::state`]).
+    /// Registers an app state; handlers taking `State<T>` get a clone of it.
     pub fn state<T: Clone + Send + Sync + 'static>(mut self, state: T) -> Self {
-        self.builder = self.builder.state(state);
+        self.states.insert(state);
         self
     }
 
-    /// Appends a security step (see [`RouterBuilder::guard`]).
+    /// The registered states, to add derived substates.
+    pub fn state_map(&mut self) -> &mut StateMap {
+        &mut self.states
+    }
+
+    /// Appends a step of your own; it runs after the built-in security steps.
     pub fn guard(mut self, guard: impl Guard) -> Self {
-        self.builder = self.builder.guard(guard);
+        self.guards.push(Arc::new(guard));
         self
     }
 
-    /// Changes the router builder (entries, states, guards).
-    pub fn map_builder(mut self, f: impl FnOnce(RouterBuilder) -> RouterBuilder) -> Self {
-        self.builder = f(self.builder);
+    /// Authenticates with this provider instead of the config's
+    /// `server.auth.provider_config`.
+    pub fn auth_provider(mut self, provider: impl AuthProvider) -> Self {
+        self.provider = Some(Arc::new(provider));
+        self
+    }
+
+    /// The config used when `--config` is not given (YAML, `run.yaml` shape),
+    /// and a text printed to stderr when the server starts with it.
+    pub fn default_config(mut self, yaml: &'static str, banner: Option<String>) -> Self {
+        self.default_config = Some((yaml, banner));
         self
     }
 
@@ -64,20 +85,57 @@ impl App {
         }
     }
 
+    /// Loads the config: `--config FILE`, else the app's default, else empty.
+    pub fn load_config(&self, args: &ServeArgs) -> Result<Config, ConfigError> {
+        match (&args.config, &self.default_config) {
+            (Some(path), _) => Config::load(path),
+            (None, Some((yaml, _))) => {
+                Config::parse(yaml, "<default config>", &|name| std::env::var(name).ok())
+            }
+            (None, None) => Ok(Config::default()),
+        }
+    }
+
+    /// Builds the router with the security stack the config describes.
+    pub fn build(self, config: &Config) -> Result<BuiltRouter, Box<dyn std::error::Error>> {
+        let security = security::stack(config, self.provider)?;
+        let built = RouterBuilder::new()
+            .states(self.states)
+            .guards(security)
+            .guards(self.guards)
+            .build()?;
+        Ok(built)
+    }
+
     /// `serve`: builds the router and serves it until Ctrl-C or SIGTERM.
     pub async fn serve(self, args: ServeArgs) -> ExitCode {
         init_tracing();
-        let config = match &args.config {
-            Some(path) => match Config::load(path) {
-                Ok(config) => config,
-                Err(e) => return fail(&e),
-            },
-            None => Config::default(),
+        let config = match self.load_config(&args) {
+            Ok(config) => config,
+            Err(e) => return fail(&e),
         };
-        let built = match self.builder.build() {
+        for warning in config.warnings() {
+            tracing::warn!("{warning}");
+        }
+        let banner = match (&args.config, &self.default_config) {
+            (None, Some((_, banner))) => banner.clone(),
+            _ => None,
+        };
+        let authenticated = self.provider.is_some()
+            || config
+                .server
+                .auth
+                .as_ref()
+                .is_some_and(|a| a.provider_config.is_some());
+        let built = match self.build(&config) {
             Ok(built) => built,
             Err(e) => return fail(&e),
         };
+        if !authenticated {
+            tracing::warn!(
+                "no authentication provider is configured: every route is served without authentication"
+            );
+        }
         let host = args
             .host
             .or(config.server.host)
@@ -90,12 +148,16 @@ impl App {
             Ok(listener) => listener,
             Err(e) => return fail(&format!("cannot listen on {host}:{port}: {e}")),
         };
-        match listener.local_addr() {
-            // On stdout, so scripts and tests started with `--port 0` learn the port.
-            Ok(addr) => println!("listening on http://{addr}"),
+        let addr = match listener.local_addr() {
+            Ok(addr) => addr,
             Err(e) => return fail(&e),
+        };
+        if let Some(banner) = banner {
+            eprintln!("{}", banner.replace("{addr}", &addr.to_string()));
         }
-        tracing::info!(routes = built.table.len(), "serving");
+        // On stdout, so scripts and tests started with `--port 0` learn the port.
+        println!("listening on http://{addr}");
+        tracing::info!(routes = built.table.len(), %addr, "serving");
         let service = built
             .router
             .into_make_service_with_connect_info::<SocketAddr>();

@@ -30,6 +30,8 @@
 extern crate self as auth_runtime;
 
 mod app;
+pub mod authn;
+pub mod authz;
 pub mod cli;
 pub mod config;
 mod error;
@@ -39,6 +41,7 @@ mod principal;
 pub mod registry;
 pub mod route_table;
 mod router;
+pub mod security;
 mod state;
 
 #[doc(hidden)]

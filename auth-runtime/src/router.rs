@@ -128,6 +128,12 @@ impl RouterBuilder {
         self
     }
 
+    /// Appends several steps, in order (see [`crate::security::stack`]).
+    pub fn guards(mut self, guards: impl IntoIterator<Item = Arc<dyn Guard>>) -> Self {
+        self.guards.extend(guards);
+        self
+    }
+
     /// Checks the table, closes every handler over its state, and attaches the guards.
     pub fn build(self) -> Result<BuiltRouter, BuildErrors> {
         let table = match self.entries {

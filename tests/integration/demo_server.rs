@@ -155,10 +155,20 @@ fn bad_command_line_is_refused() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("/does/not/exist.yaml"));
 }
 
+/// A client that sends the demo admin key on every request.
+fn admin() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("authorization", "Bearer demo-admin-key".parse().unwrap());
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn serves_the_model_registry() {
     let server = Server::start(&["serve"]);
-    let client = reqwest::Client::new();
+    let client = admin();
 
     let health: Value = client
         .get(server.url("/v1/health"))
@@ -294,4 +304,80 @@ async fn config_file_sets_the_port_and_unknown_sections_are_ignored() {
     let server = Server::start(&["--config", config.to_str().unwrap()]);
     let r = reqwest::get(server.url("/v1/health")).await.unwrap();
     assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn demo_keys_authenticate_and_scopes_apply() {
+    let server = Server::start(&[]);
+    let client = reqwest::Client::new();
+    let get = |path: &str, key: Option<&str>| {
+        let mut request = client.get(server.url(path));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        request.send()
+    };
+
+    let r = get("/v1/models", None).await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        r.headers()["www-authenticate"],
+        "Bearer realm=\"webmethod\""
+    );
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Authentication required")
+    );
+
+    let r = get("/v1/models", Some("wrong-key")).await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("error=\"invalid_token\"")
+    );
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"error": {"message": "Invalid API key"}})
+    );
+
+    let who: Value = get("/v1/whoami", Some("demo-user-key"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        who,
+        json!({"principal": "alice", "attributes": {"roles": ["user"], "teams": ["ml"], "scopes": ["models.read"]}})
+    );
+
+    // alice lacks models.write: 403 with `detail`.
+    let r = client
+        .post(server.url("/v1/models"))
+        .bearer_auth("demo-user-key")
+        .json(&json!({"model_id": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"error": {"detail": "Access denied: user does not have required scope: models.write"}})
+    );
+
+    // Public routes need nothing; unknown paths need a key before they say 404.
+    assert_eq!(get("/v1/health", None).await.unwrap().status(), 200);
+    assert_eq!(get("/v1/nothing", None).await.unwrap().status(), 401);
+    assert_eq!(
+        get("/v1/nothing", Some("demo-user-key"))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
 }

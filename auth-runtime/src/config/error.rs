@@ -1,15 +1,79 @@
-//! Config errors. Each says where the problem is; the server refuses to start.
+//! Config errors. Each names the file or the path of the bad field; the server
+//! refuses to start on any of them.
 
-/// A config file that cannot be used.
-#[derive(Debug, thiserror::Error)]
+use std::fmt;
+
+/// A config that cannot be used.
+#[derive(Debug)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
     Read {
-        path: String,
-        #[source]
+        file: String,
         source: std::io::Error,
     },
-    /// The YAML parser's message names the line, column and field.
-    #[error("invalid config: {0}")]
-    Parse(String),
+    /// Not YAML, or over the parser's limits. The message has line and column.
+    Yaml { file: String, message: String },
+    /// A field with a bad value; `path` is like `server.auth.provider_config.keys[0].key`.
+    Field { path: String, message: String },
+}
+
+impl ConfigError {
+    pub fn field(path: impl Into<String>, message: impl Into<String>) -> Self {
+        let path = path.into();
+        ConfigError::Field {
+            path: if path.is_empty() {
+                "(document)".into()
+            } else {
+                path
+            },
+            message: message.into(),
+        }
+    }
+
+    /// The same error, located under `prefix`.
+    pub(crate) fn under(self, prefix: &str) -> Self {
+        match self {
+            ConfigError::Field { path, message } if path == "(document)" || path == "." => {
+                ConfigError::Field {
+                    path: prefix.to_owned(),
+                    message,
+                }
+            }
+            ConfigError::Field { path, message } => ConfigError::Field {
+                path: format!("{prefix}.{path}"),
+                message,
+            },
+            other => other,
+        }
+    }
+
+    /// The path of the bad field, when the error is about one.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            ConfigError::Field { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Read { file, source } => {
+                write!(f, "cannot read config file {file}: {source}")
+            }
+            ConfigError::Yaml { file, message } => {
+                write!(f, "config file {file} is not valid YAML: {message}")
+            }
+            ConfigError::Field { path, message } => write!(f, "config field `{path}`: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ConfigError::Read { source, .. } => Some(source),
+            _ => None,
+        }
+    }
 }

@@ -1,13 +1,23 @@
-//! Server configuration: YAML in llama-stack's `run.yaml` shape. Unknown keys
-//! and sections are ignored so a real `run.yaml` loads.
+//! Server configuration: YAML in llama-stack's `run.yaml` shape.
+//!
+//! Loading goes YAML text -> generic value (parser limits apply) -> `${env.X}`
+//! substitution -> typed config (errors carry the field path) -> checks that
+//! need more than a type (URLs, keys). Any error refuses the start.
 
+mod env;
 mod error;
 mod model;
 
 pub use error::ConfigError;
-pub use model::{Config, ServerConfig};
+pub use model::{
+    ApiKeyConfig, ApiKeysConfig, AuthConfig, Config, CustomConfig, PROVIDER_TYPES, ProviderConfig,
+    ServerConfig, UpstreamHeaderConfig,
+};
 
 use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 /// Default address of the server, as llama-stack's.
 pub const DEFAULT_HOST: &str = "127.0.0.1";
@@ -16,18 +26,245 @@ pub const DEFAULT_PORT: u16 = 8321;
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.display().to_string(),
+            file: file.clone(),
             source,
         })?;
-        Config::from_yaml(&text)
+        Config::parse(&text, &file, &|name| std::env::var(name).ok())
     }
 
-    /// Parses a config document.
-    pub fn from_yaml(text: &str) -> Result<Config, ConfigError> {
+    /// Parses a config document; `file` names it in errors, `lookup` reads the
+    /// environment for `${env.X}`.
+    pub fn parse(
+        text: &str,
+        file: &str,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
         if text.trim().is_empty() {
             return Ok(Config::default());
         }
-        serde_saphyr::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))
+        // serde-saphyr's default budget bounds depth, nodes, aliases and sizes,
+        // so a hostile document (alias bombs, deep nesting) is refused.
+        let mut value: Value = serde_saphyr::from_str(text).map_err(|e| ConfigError::Yaml {
+            file: file.to_owned(),
+            message: e.to_string(),
+        })?;
+        if value.is_null() {
+            return Ok(Config::default());
+        }
+        if !value.is_object() {
+            return Err(ConfigError::field(
+                "",
+                "the config must be a mapping with a `server` section",
+            ));
+        }
+        env::substitute(&mut value, "", lookup)?;
+        let config: Config = typed(value, "")?;
+        config.server.check()?;
+        Ok(config)
     }
+
+    /// Warnings about keys that are accepted but not acted on.
+    pub fn warnings(&self) -> Vec<String> {
+        let s = &self.server;
+        let mut out = Vec::new();
+        let ignored = [
+            ("tls_certfile", s.tls_certfile.is_some()),
+            ("tls_keyfile", s.tls_keyfile.is_some()),
+            ("tls_cafile", s.tls_cafile.is_some()),
+            ("quota", s.quota.is_some()),
+            ("cors", s.cors.is_some()),
+            ("workers", s.workers.is_some()),
+            (
+                "registry_refresh_interval_seconds",
+                s.registry_refresh_interval_seconds.is_some(),
+            ),
+        ];
+        for (key, present) in ignored {
+            if present {
+                out.push(format!(
+                    "config field `server.{key}` is not supported yet and is ignored"
+                ));
+            }
+        }
+        for key in s.other.keys() {
+            out.push(format!(
+                "config field `server.{key}` is unknown and is ignored"
+            ));
+        }
+        out
+    }
+}
+
+impl ServerConfig {
+    /// Checks that a type cannot express.
+    fn check(&self) -> Result<(), ConfigError> {
+        if let Some(auth) = &self.auth {
+            // Serving without a configured policy would be more permissive than
+            // the operator asked for: refuse instead.
+            for (key, rules) in [
+                ("route_policy", &auth.route_policy),
+                ("access_policy", &auth.access_policy),
+            ] {
+                if !rules.is_empty() {
+                    return Err(ConfigError::field(
+                        format!("server.auth.{key}"),
+                        "policies are not supported by this version; refusing to start without them",
+                    ));
+                }
+            }
+            auth.provider()?;
+        }
+        Ok(())
+    }
+}
+
+impl AuthConfig {
+    /// The typed provider config, or `None` when authentication is off.
+    pub fn provider(&self) -> Result<Option<ProviderConfig>, ConfigError> {
+        self.provider_config
+            .as_ref()
+            .map(|v| ProviderConfig::from_value(v.clone(), "server.auth.provider_config"))
+            .transpose()
+    }
+}
+
+impl ProviderConfig {
+    /// Parses a provider config by its `type`; `path` locates it for errors.
+    pub fn from_value(mut value: Value, path: &str) -> Result<ProviderConfig, ConfigError> {
+        let Some(map) = value.as_object_mut() else {
+            return Err(ConfigError::field(path, "expected a mapping with a `type`"));
+        };
+        let kind = match map.remove("type") {
+            Some(Value::String(kind)) => kind,
+            Some(_) => {
+                return Err(ConfigError::field(
+                    format!("{path}.type"),
+                    "expected a string",
+                ));
+            }
+            None => {
+                return Err(ConfigError::field(
+                    format!("{path}.type"),
+                    format!("missing; one of: {}", PROVIDER_TYPES.join(", ")),
+                ));
+            }
+        };
+        let config = match kind.as_str() {
+            "custom" => ProviderConfig::Custom(typed(value, path)?),
+            "upstream_header" => ProviderConfig::UpstreamHeader(typed(value, path)?),
+            "api_keys" => ProviderConfig::ApiKeys(typed(value, path)?),
+            "oauth2_token" | "github_token" | "kubernetes" => {
+                return Err(ConfigError::field(
+                    format!("{path}.type"),
+                    format!("provider type `{kind}` is not supported by this version"),
+                ));
+            }
+            other => {
+                return Err(ConfigError::field(
+                    format!("{path}.type"),
+                    format!(
+                        "unknown provider type `{other}`; one of: {}",
+                        PROVIDER_TYPES.join(", ")
+                    ),
+                ));
+            }
+        };
+        config.check(path)?;
+        Ok(config)
+    }
+
+    fn check(&self, path: &str) -> Result<(), ConfigError> {
+        match self {
+            ProviderConfig::Custom(c) => {
+                let url = reqwest::Url::parse(&c.endpoint).map_err(|e| {
+                    ConfigError::field(format!("{path}.endpoint"), format!("not a URL: {e}"))
+                })?;
+                if !matches!(url.scheme(), "http" | "https") {
+                    return Err(ConfigError::field(
+                        format!("{path}.endpoint"),
+                        "must be an http or https URL",
+                    ));
+                }
+                if !(c.timeout.is_finite() && c.timeout > 0.0 && c.timeout <= 3600.0) {
+                    return Err(ConfigError::field(
+                        format!("{path}.timeout"),
+                        "must be between 0 and 3600 seconds",
+                    ));
+                }
+            }
+            ProviderConfig::UpstreamHeader(c) => {
+                let headers = [
+                    ("principal_header", Some(&c.principal_header)),
+                    ("attributes_header", c.attributes_header.as_ref()),
+                ];
+                for (key, header) in headers {
+                    if let Some(h) = header
+                        && axum::http::HeaderName::from_bytes(h.as_bytes()).is_err()
+                    {
+                        return Err(ConfigError::field(
+                            format!("{path}.{key}"),
+                            format!("{h:?} is not a valid header name"),
+                        ));
+                    }
+                }
+            }
+            ProviderConfig::ApiKeys(c) => {
+                for (i, key) in c.keys.iter().enumerate() {
+                    let at = format!("{path}.keys[{i}]");
+                    match (&key.key, &key.key_sha256) {
+                        (Some(k), None) if k.is_empty() => {
+                            return Err(ConfigError::field(
+                                format!("{at}.key"),
+                                "must not be empty",
+                            ));
+                        }
+                        (Some(k), None) if !crate::authn::bearer::is_token(k) => {
+                            return Err(ConfigError::field(
+                                format!("{at}.key"),
+                                "must be printable ASCII without spaces (a bearer token)",
+                            ));
+                        }
+                        (None, Some(h)) if h.len() != 64 || hex::decode(h).is_err() => {
+                            return Err(ConfigError::field(
+                                format!("{at}.key_sha256"),
+                                "must be 64 hex digits (a SHA-256 digest)",
+                            ));
+                        }
+                        (Some(_), Some(_)) => {
+                            return Err(ConfigError::field(
+                                at,
+                                "set `key` or `key_sha256`, not both",
+                            ));
+                        }
+                        (None, None) => {
+                            return Err(ConfigError::field(at, "needs `key` or `key_sha256`"));
+                        }
+                        _ => {}
+                    }
+                    if key.principal.is_empty() {
+                        return Err(ConfigError::field(
+                            format!("{at}.principal"),
+                            "must not be empty",
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Deserializes with the path of any bad field, under `prefix`.
+fn typed<T: DeserializeOwned>(value: Value, prefix: &str) -> Result<T, ConfigError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let err = ConfigError::field(path, e.into_inner().to_string());
+        if prefix.is_empty() {
+            err
+        } else {
+            err.under(prefix)
+        }
+    })
 }

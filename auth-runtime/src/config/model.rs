@@ -1,8 +1,20 @@
-//! The config's serde types, in llama-stack's shape.
+//! The config's serde types, in llama-stack's `run.yaml` shape.
+//!
+//! Unknown top-level sections and unknown keys of `server` are accepted (a real
+//! `run.yaml` loads); inside `server.auth`, where a typo would weaken security,
+//! unknown keys are errors.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
 
 use serde::Deserialize;
+use serde::de::{self, Deserializer};
+use serde_json::Value;
 
-/// The whole config document. Only `server` is read; other sections are ignored.
+use crate::principal::Attributes;
+
+/// The whole config document. Only `server` is read.
 #[derive(Debug, Default, Deserialize)]
 pub struct Config {
     #[serde(default)]
@@ -12,6 +24,142 @@ pub struct Config {
 /// `server:` of a `run.yaml`.
 #[derive(Debug, Default, Deserialize)]
 pub struct ServerConfig {
-    pub host: Option<String>,
+    #[serde(default, deserialize_with = "lenient_opt")]
     pub port: Option<u16>,
+    pub host: Option<String>,
+    pub tls_certfile: Option<String>,
+    pub tls_keyfile: Option<String>,
+    pub tls_cafile: Option<String>,
+    pub auth: Option<AuthConfig>,
+    pub quota: Option<Value>,
+    pub cors: Option<Value>,
+    pub workers: Option<Value>,
+    pub registry_refresh_interval_seconds: Option<Value>,
+    /// Keys this version does not know; reported as warnings.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, Value>,
+}
+
+/// `server.auth`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Parsed by type in [`ProviderConfig::from_value`], for exact error paths.
+    pub provider_config: Option<Value>,
+    #[serde(default)]
+    pub route_policy: Vec<Value>,
+    #[serde(default)]
+    pub access_policy: Vec<Value>,
+}
+
+/// `server.auth.provider_config`, by its `type`.
+#[derive(Debug, Clone)]
+pub enum ProviderConfig {
+    Custom(CustomConfig),
+    UpstreamHeader(UpstreamHeaderConfig),
+    ApiKeys(ApiKeysConfig),
+}
+
+/// `type: custom`: POST each token to an endpoint of yours.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomConfig {
+    pub endpoint: String,
+    /// Seconds before the endpoint counts as unreachable (503). Default 10.
+    #[serde(default = "default_timeout", deserialize_with = "lenient")]
+    pub timeout: f64,
+}
+
+fn default_timeout() -> f64 {
+    10.0
+}
+
+/// `type: upstream_header`: a trusted gateway authenticated the caller.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamHeaderConfig {
+    pub principal_header: String,
+    pub attributes_header: Option<String>,
+}
+
+/// `type: api_keys`: static keys, each with its principal and attributes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeysConfig {
+    pub keys: Vec<ApiKeyConfig>,
+}
+
+/// One key: in clear (`key`, hashed at load) or as `key_sha256` (hex).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyConfig {
+    pub key: Option<String>,
+    pub key_sha256: Option<String>,
+    pub principal: String,
+    #[serde(default)]
+    pub attributes: Attributes,
+}
+
+impl fmt::Debug for ApiKeyConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiKeyConfig")
+            .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .field("key_sha256", &self.key_sha256)
+            .field("principal", &self.principal)
+            .field("attributes", &self.attributes)
+            .finish()
+    }
+}
+
+/// The provider types llama-stack knows, and the ones served here.
+pub const PROVIDER_TYPES: &[&str] = &[
+    "custom",
+    "upstream_header",
+    "api_keys",
+    "oauth2_token",
+    "github_token",
+    "kubernetes",
+];
+
+/// A number given as a number or, after `${env.X}` substitution, as a string.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum NumberOrText<T> {
+    Number(T),
+    Text(String),
+}
+
+impl<T: FromStr> NumberOrText<T>
+where
+    T::Err: fmt::Display,
+{
+    fn into_number<E: de::Error>(self) -> Result<T, E> {
+        match self {
+            NumberOrText::Number(v) => Ok(v),
+            NumberOrText::Text(s) => s
+                .trim()
+                .parse()
+                .map_err(|e| E::custom(format!("invalid number {s:?}: {e}"))),
+        }
+    }
+}
+
+fn lenient<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr + Deserialize<'de>,
+    T::Err: fmt::Display,
+{
+    NumberOrText::<T>::deserialize(deserializer)?.into_number()
+}
+
+fn lenient_opt<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr + Deserialize<'de>,
+    T::Err: fmt::Display,
+{
+    Option::<NumberOrText<T>>::deserialize(deserializer)?
+        .map(NumberOrText::into_number)
+        .transpose()
 }

@@ -1,0 +1,146 @@
+//! `Authorization: Bearer <token>` (RFC 6750): parsing, and the
+//! `WWW-Authenticate` challenge of a 401.
+
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, HeaderValue};
+
+/// What the `Authorization` header holds.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Credentials<'a> {
+    Missing,
+    Bearer(&'a str),
+    /// Another scheme, two headers, an empty token or one with characters a
+    /// token cannot have.
+    Malformed,
+}
+
+/// Reads the bearer token: exactly one `Authorization` header, scheme
+/// `Bearer` in any case, then one or more spaces, then a non-empty token of
+/// printable ASCII.
+pub fn credentials(headers: &HeaderMap) -> Credentials<'_> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Credentials::Missing;
+    };
+    if values.next().is_some() {
+        return Credentials::Malformed;
+    }
+    parse(value).map_or(Credentials::Malformed, Credentials::Bearer)
+}
+
+fn parse(value: &HeaderValue) -> Option<&str> {
+    let value = value.to_str().ok()?;
+    let (scheme, rest) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let token = rest.trim_start_matches(' ');
+    is_token(token).then_some(token)
+}
+
+/// Non-empty printable ASCII without spaces: what a bearer token may be.
+pub fn is_token(token: &str) -> bool {
+    !token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// The realm of every challenge.
+pub const REALM: &str = "webmethod";
+
+/// RFC 6750 error codes of a challenge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    /// No credentials were sent: no error code.
+    Missing,
+    InvalidRequest,
+    InvalidToken,
+}
+
+/// The `WWW-Authenticate` value for a 401. `description` is reduced to the
+/// characters RFC 6750 allows in `error_description`.
+pub fn challenge(kind: Challenge, description: &str) -> HeaderValue {
+    let code = match kind {
+        Challenge::Missing => return HeaderValue::from_static("Bearer realm=\"webmethod\""),
+        Challenge::InvalidRequest => "invalid_request",
+        Challenge::InvalidToken => "invalid_token",
+    };
+    let description: String = description
+        .chars()
+        .map(|c| {
+            if matches!(c, ' ' | '!' | '#'..='[' | ']'..='~') {
+                c
+            } else {
+                ' '
+            }
+        })
+        .take(200)
+        .collect();
+    let value =
+        format!("Bearer realm=\"{REALM}\", error=\"{code}\", error_description=\"{description}\"");
+    HeaderValue::from_str(&value)
+        .unwrap_or_else(|_| HeaderValue::from_static("Bearer realm=\"webmethod\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(values: &[&[u8]]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for v in values {
+            headers.append(AUTHORIZATION, HeaderValue::from_bytes(v).unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn parses_bearer_tokens() {
+        assert_eq!(credentials(&with(&[])), Credentials::Missing);
+        assert_eq!(
+            credentials(&with(&[b"Bearer abc"])),
+            Credentials::Bearer("abc")
+        );
+        assert_eq!(
+            credentials(&with(&[b"bearer abc"])),
+            Credentials::Bearer("abc")
+        );
+        assert_eq!(
+            credentials(&with(&[b"BEARER  a.b-c_d~+/="])),
+            Credentials::Bearer("a.b-c_d~+/=")
+        );
+        for bad in [
+            &b"Basic abc"[..],
+            b"Bearer",
+            b"Bearer ",
+            b"Bearer   ",
+            b"Bearerabc",
+            b"Bearer a b",
+            b"Bearer a\tb",
+            b"Bearer \xc3\xa9t\xc3\xa9",
+            b"Token abc",
+            b"",
+        ] {
+            assert_eq!(
+                credentials(&with(&[bad])),
+                Credentials::Malformed,
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            credentials(&with(&[b"Bearer a", b"Bearer a"])),
+            Credentials::Malformed
+        );
+    }
+
+    #[test]
+    fn challenges_are_valid_headers() {
+        assert_eq!(
+            challenge(Challenge::Missing, "x"),
+            "Bearer realm=\"webmethod\""
+        );
+        let v = challenge(Challenge::InvalidToken, "bad \"token\"\n\\ é");
+        assert_eq!(
+            v,
+            "Bearer realm=\"webmethod\", error=\"invalid_token\", error_description=\"bad  token     \""
+        );
+    }
+}

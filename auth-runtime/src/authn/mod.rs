@@ -1,0 +1,82 @@
+//! Authentication: who is calling. A provider turns credentials into a
+//! [`User`]; the [`Authentication`] step runs it for every protected route.
+
+pub mod bearer;
+mod layer;
+pub mod providers;
+
+pub use layer::Authentication;
+pub(crate) use layer::route_name as layer_route_name;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use axum::http::{HeaderMap, Method, Uri};
+
+use crate::principal::User;
+
+/// The parts of a request a provider may look at.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestHead<'a> {
+    pub method: &'a Method,
+    pub uri: &'a Uri,
+    pub headers: &'a HeaderMap,
+}
+
+/// Why a provider did not authenticate the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthError {
+    /// The credentials are not valid: 401 with this reason.
+    Rejected(String),
+    /// The identity provider could not be reached or timed out: 503.
+    Unavailable(String),
+    /// Anything else went wrong: 401 "Authentication service error". The
+    /// detail is logged, never sent.
+    Failed(String),
+}
+
+/// Validates credentials. Implement it for your own identity provider and
+/// pass it to [`App::auth_provider`](crate::App::auth_provider).
+///
+/// ```
+/// use std::sync::Arc;
+/// use auth_runtime::authn::{AuthError, AuthProvider, RequestHead};
+/// use auth_runtime::User;
+///
+/// struct OneToken;
+///
+/// #[async_trait::async_trait]
+/// impl AuthProvider for OneToken {
+///     async fn authenticate(&self, token: Option<&str>, _: RequestHead<'_>) -> Result<Arc<User>, AuthError> {
+///         match token {
+///             Some("let-me-in") => Ok(Arc::new(User::new("me", Default::default()))),
+///             _ => Err(AuthError::Rejected("Invalid token".into())),
+///         }
+///     }
+/// }
+/// ```
+#[async_trait]
+pub trait AuthProvider: Send + Sync + 'static {
+    /// Authenticates a request. `token` is the bearer token; it is `None` only
+    /// for providers whose [`requires_bearer`](Self::requires_bearer) is false.
+    async fn authenticate(
+        &self,
+        token: Option<&str>,
+        request: RequestHead<'_>,
+    ) -> Result<Arc<User>, AuthError>;
+
+    /// Whether callers must send `Authorization: Bearer <token>` (default: yes).
+    fn requires_bearer(&self) -> bool {
+        true
+    }
+
+    /// The 401 message when a caller sent no credentials: a hint at what to send.
+    fn missing_credentials_message(&self) -> String {
+        "Authentication required".to_owned()
+    }
+
+    /// A short name for logs.
+    fn name(&self) -> &'static str {
+        "custom_provider"
+    }
+}

@@ -1,0 +1,190 @@
+//! `type: custom`: POST each token, with the request's context, to an endpoint
+//! of yours, as llama-stack's custom provider does.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::http::header::AUTHORIZATION;
+use serde::{Deserialize, Serialize};
+
+use crate::authn::{AuthError, AuthProvider, RequestHead};
+use crate::config::CustomConfig;
+use crate::principal::{Attributes, User};
+
+/// The largest answer read from the endpoint.
+const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+
+/// Validates tokens with an HTTP endpoint.
+pub struct CustomProvider {
+    endpoint: reqwest::Url,
+    client: reqwest::Client,
+}
+
+/// What the endpoint receives.
+#[derive(Serialize)]
+struct AuthRequest<'a> {
+    api_key: &'a str,
+    request: AuthRequestContext<'a>,
+}
+
+#[derive(Serialize)]
+struct AuthRequestContext<'a> {
+    path: String,
+    /// Every header but `authorization`.
+    headers: BTreeMap<&'a str, String>,
+    /// Query parameters, each with all its values.
+    params: BTreeMap<String, Vec<String>>,
+}
+
+/// What the endpoint answers on 200.
+#[derive(Deserialize)]
+struct AuthResponse {
+    principal: String,
+    #[serde(default)]
+    attributes: Option<Attributes>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    message: Option<String>,
+}
+
+impl CustomProvider {
+    pub fn new(config: &CustomConfig) -> Result<Self, String> {
+        let endpoint =
+            reqwest::Url::parse(&config.endpoint).map_err(|e| format!("endpoint: {e}"))?;
+        let timeout = Duration::from_secs_f64(config.timeout);
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            // A redirect could carry the token to another host.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(CustomProvider { endpoint, client })
+    }
+
+    fn host(&self) -> String {
+        match (self.endpoint.host_str(), self.endpoint.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            _ => String::new(),
+        }
+    }
+}
+
+#[async_trait]
+impl AuthProvider for CustomProvider {
+    async fn authenticate(
+        &self,
+        token: Option<&str>,
+        request: RequestHead<'_>,
+    ) -> Result<Arc<User>, AuthError> {
+        let token = token.ok_or_else(|| AuthError::Rejected("Authentication required".into()))?;
+        let body = AuthRequest {
+            api_key: token,
+            request: context(request),
+        };
+        let response = self
+            .client
+            .post(self.endpoint.clone())
+            .json(&body)
+            .send()
+            .await
+            .map_err(unreachable_or_failed)?;
+        let status = response.status();
+        let bytes = read_limited(response).await?;
+        if status != reqwest::StatusCode::OK {
+            // The endpoint's own reason when it gives one, else the status.
+            let message = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_owned))
+                .filter(|m| !m.trim().is_empty())
+                .unwrap_or_else(|| format!("Authentication failed: {}", status.as_u16()));
+            return Err(AuthError::Rejected(message));
+        }
+        let answer: AuthResponse = serde_json::from_slice(&bytes)
+            .map_err(|_| AuthError::Rejected("Invalid authentication response format".into()))?;
+        if answer.principal.is_empty() {
+            return Err(AuthError::Rejected(
+                "Invalid authentication response format".into(),
+            ));
+        }
+        Ok(Arc::new(User::new(
+            answer.principal,
+            answer.attributes.unwrap_or_default(),
+        )))
+    }
+
+    fn missing_credentials_message(&self) -> String {
+        match self.host() {
+            host if host.is_empty() => {
+                "Authentication required. Please provide your API key as a Bearer token in the Authorization header"
+                    .into()
+            }
+            host => format!("Authentication required. Please provide your API key as a Bearer token (validated by {host})"),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "custom"
+    }
+}
+
+/// Path (percent-decoded), headers without `authorization` (the last value of a
+/// repeated header wins), and query parameters with blank values dropped: what
+/// llama-stack sends.
+fn context<'a>(request: RequestHead<'a>) -> AuthRequestContext<'a> {
+    let path = percent_encoding::percent_decode_str(request.uri.path())
+        .decode_utf8_lossy()
+        .into_owned();
+    let headers = request
+        .headers
+        .iter()
+        .filter(|(name, _)| *name != AUTHORIZATION)
+        .map(|(name, value)| {
+            (
+                name.as_str(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let mut params: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    if let Some(query) = request.uri.query() {
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            if !value.is_empty() {
+                params
+                    .entry(key.into_owned())
+                    .or_default()
+                    .push(value.into_owned());
+            }
+        }
+    }
+    AuthRequestContext {
+        path,
+        headers,
+        params,
+    }
+}
+
+fn unreachable_or_failed(e: reqwest::Error) -> AuthError {
+    if e.is_timeout() || e.is_connect() || e.is_request() {
+        AuthError::Unavailable("Authentication service unavailable".into())
+    } else {
+        AuthError::Failed(format!("custom auth endpoint: {e}"))
+    }
+}
+
+/// Reads at most [`MAX_RESPONSE_BYTES`]; more is a provider failure.
+async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, AuthError> {
+    let mut out = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(unreachable_or_failed)? {
+        if out.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(AuthError::Failed(
+                "custom auth endpoint answered more than 64 KiB".into(),
+            ));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}

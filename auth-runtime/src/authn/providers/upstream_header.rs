@@ -1,0 +1,126 @@
+//! `type: upstream_header`: a trusted gateway in front of the server already
+//! authenticated the caller and says who it is in request headers.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use axum::http::HeaderName;
+use serde_json::Value;
+
+use crate::authn::{AuthError, AuthProvider, RequestHead};
+use crate::config::UpstreamHeaderConfig;
+use crate::principal::{Attributes, User};
+
+/// Reads the principal (and JSON attributes) from configured headers.
+pub struct UpstreamHeaderProvider {
+    principal_header: HeaderName,
+    attributes_header: Option<HeaderName>,
+}
+
+impl UpstreamHeaderProvider {
+    /// Header names were checked when the config was loaded.
+    pub fn new(config: &UpstreamHeaderConfig) -> Self {
+        let name = |h: &str| {
+            HeaderName::from_bytes(h.as_bytes())
+                .unwrap_or(HeaderName::from_static("x-invalid-header"))
+        };
+        UpstreamHeaderProvider {
+            principal_header: name(&config.principal_header),
+            attributes_header: config.attributes_header.as_deref().map(name),
+        }
+    }
+
+    fn missing(&self) -> AuthError {
+        AuthError::Rejected(format!(
+            "Missing required authentication header: {}",
+            self.principal_header
+        ))
+    }
+}
+
+#[async_trait]
+impl AuthProvider for UpstreamHeaderProvider {
+    async fn authenticate(
+        &self,
+        _token: Option<&str>,
+        request: RequestHead<'_>,
+    ) -> Result<Arc<User>, AuthError> {
+        let mut values = request.headers.get_all(&self.principal_header).iter();
+        let (Some(value), None) = (values.next(), values.next()) else {
+            return Err(self.missing());
+        };
+        let principal = value.to_str().map_err(|_| self.missing())?.trim();
+        if principal.is_empty() {
+            return Err(self.missing());
+        }
+        let attributes = match &self.attributes_header {
+            Some(header) => match request.headers.get(header) {
+                Some(raw) => parse_attributes(raw.as_bytes())?,
+                None => Attributes::new(),
+            },
+            None => Attributes::new(),
+        };
+        Ok(Arc::new(User::new(principal, attributes)))
+    }
+
+    fn requires_bearer(&self) -> bool {
+        false
+    }
+
+    fn missing_credentials_message(&self) -> String {
+        format!(
+            "Authentication required. Upstream gateway must set the {} header",
+            self.principal_header
+        )
+    }
+
+    fn name(&self) -> &'static str {
+        "upstream_header"
+    }
+}
+
+/// A JSON object; each value a list (items stringified), a string, or any
+/// other value stringified, as llama-stack normalises them.
+fn parse_attributes(raw: &[u8]) -> Result<Attributes, AuthError> {
+    let parsed: Value = serde_json::from_slice(raw).map_err(|_| {
+        AuthError::Rejected("Failed to parse authentication attributes header: invalid JSON".into())
+    })?;
+    let Value::Object(map) = parsed else {
+        return Err(AuthError::Rejected(
+            "Failed to parse authentication attributes header: expected JSON object".into(),
+        ));
+    };
+    let text = |v: Value| match v {
+        Value::String(s) => s,
+        other => other.to_string(),
+    };
+    Ok(map
+        .into_iter()
+        .map(|(k, v)| {
+            let values = match v {
+                Value::Array(items) => items.into_iter().map(text).collect(),
+                other => vec![text(other)],
+            };
+            (k, values)
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attributes_are_normalised() {
+        let a = parse_attributes(br#"{"roles": ["admin", 1], "team": "ml", "n": 3}"#).unwrap();
+        assert_eq!(a["roles"], ["admin", "1"]);
+        assert_eq!(a["team"], ["ml"]);
+        assert_eq!(a["n"], ["3"]);
+        assert!(
+            matches!(parse_attributes(b"{nope"), Err(AuthError::Rejected(m)) if m.contains("invalid JSON"))
+        );
+        assert!(
+            matches!(parse_attributes(b"[1]"), Err(AuthError::Rejected(m)) if m.contains("expected JSON object"))
+        );
+    }
+}

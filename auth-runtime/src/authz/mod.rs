@@ -1,0 +1,5 @@
+//! Authorization: what an authenticated caller may do.
+
+mod scope;
+
+pub use scope::ScopeCheck;

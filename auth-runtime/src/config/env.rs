@@ -1,0 +1,141 @@
+//! `${env.NAME}`, `${env.NAME:=default}` and `${env.NAME:+value}` in config
+//! strings, as llama-stack substitutes them. Done on parsed values, so a secret
+//! holding YAML syntax cannot change the document's structure.
+
+use serde_json::Value;
+
+use super::error::ConfigError;
+
+/// Replaces every placeholder in every string of `value`. `path` names the
+/// value for errors. A string that was one placeholder and came out empty
+/// becomes null, so `${env.X:=}` leaves an optional field unset.
+pub fn substitute(
+    value: &mut Value,
+    path: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), ConfigError> {
+    match value {
+        Value::String(s) if s.contains("${env.") => {
+            let whole = s.starts_with("${env.") && s.ends_with('}') && s.matches("${").count() == 1;
+            let out = expand(s, path, lookup)?;
+            *value = if whole && out.is_empty() {
+                Value::Null
+            } else {
+                Value::String(out)
+            };
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                substitute(item, &format!("{path}[{i}]"), lookup)?;
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map.iter_mut() {
+                let child = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                substitute(item, &child, lookup)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn expand(
+    input: &str,
+    path: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, ConfigError> {
+    let mut out = String::with_capacity(input.len());
+    let mut rest = input;
+    while let Some(start) = rest.find("${env.") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + "${env.".len()..];
+        let Some(end) = after.find('}') else {
+            return Err(ConfigError::field(
+                path,
+                format!("unterminated `${{env.` placeholder in {input:?}"),
+            ));
+        };
+        let spec = &after[..end];
+        let (name, op, arg) = match spec.find(":=").or_else(|| spec.find(":+")) {
+            Some(i) => (&spec[..i], &spec[i..i + 2], &spec[i + 2..]),
+            None => (spec, "", ""),
+        };
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(ConfigError::field(
+                path,
+                format!("invalid environment variable name {name:?}"),
+            ));
+        }
+        let found = lookup(name).filter(|v| !v.is_empty());
+        match (op, found) {
+            ("", Some(v)) | (":=", Some(v)) => out.push_str(&v),
+            (":=", None) => out.push_str(arg),
+            (":+", Some(_)) => out.push_str(arg),
+            (":+", None) => {}
+            (_, None) => {
+                return Err(ConfigError::field(
+                    path,
+                    format!(
+                        "environment variable {name} is not set (write `${{env.{name}:=default}}` for a default)"
+                    ),
+                ));
+            }
+            _ => unreachable!("op is one of \"\", \":=\", \":+\""),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn env(name: &str) -> Option<String> {
+        match name {
+            "SECRET" => Some("s3: {cr}et".into()),
+            "PORT" => Some("9000".into()),
+            "EMPTY" => Some(String::new()),
+            _ => None,
+        }
+    }
+
+    fn run(mut v: Value) -> Result<Value, ConfigError> {
+        substitute(&mut v, "", &env).map(|()| v)
+    }
+
+    #[test]
+    fn substitutes_in_place() {
+        let v = run(json!({"a": "${env.SECRET}", "b": ["x-${env.PORT}-y"], "c": 3})).unwrap();
+        assert_eq!(v, json!({"a": "s3: {cr}et", "b": ["x-9000-y"], "c": 3}));
+        let v =
+            run(json!({"p": "${env.NOPE:=8321}", "q": "${env.EMPTY:=d}", "r": "${env.NOPE:=}"}))
+                .unwrap();
+        assert_eq!(v, json!({"p": "8321", "q": "d", "r": null}));
+        let v = run(json!({"on": "${env.PORT:+yes}", "off": "${env.NOPE:+yes}"})).unwrap();
+        assert_eq!(v, json!({"on": "yes", "off": null}));
+    }
+
+    #[test]
+    fn unset_variable_names_field_and_variable() {
+        let err = run(json!({"server": {"auth": {"key": "${env.MISSING}"}}}))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("server.auth.key") && err.contains("MISSING"),
+            "{err}"
+        );
+        let err = run(json!({"k": ["${env.BAD NAME}"]}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("k[0]"), "{err}");
+        assert!(run(json!({"k": "${env.X"})).is_err());
+    }
+}
