@@ -31,18 +31,24 @@ fn server_binary() -> PathBuf {
 }
 
 /// A running demo server on a free port, killed on drop.
-struct Server {
+pub struct Server {
     child: Child,
     base: String,
 }
 
 impl Server {
-    fn start(args: &[&str]) -> Server {
+    pub fn start(args: &[&str]) -> Server {
+        Server::start_logging(args, &[], Stdio::null())
+    }
+
+    /// Starts with extra environment variables, its stderr (the logs) sent to `stderr`.
+    pub fn start_logging(args: &[&str], env: &[(&str, &str)], stderr: impl Into<Stdio>) -> Server {
         let mut child = Command::new(server_binary())
             .args(args)
             .args(["--port", "0"])
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let mut line = String::new();
@@ -57,7 +63,7 @@ impl Server {
         Server { child, base }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 }
@@ -153,6 +159,28 @@ fn bad_command_line_is_refused() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/does/not/exist.yaml"));
+
+    // A bad field: the server refuses to start and names the field.
+    let dir = std::env::temp_dir().join(format!("webmethod-badconf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("bad.yaml");
+    std::fs::write(
+        &config,
+        "server:\n  auth:\n    provider_config:\n      type: custom\n      endpoint: http://127.0.0.1:1/x\n      timeout: soon\n",
+    )
+    .unwrap();
+    let out = Command::new(server_binary())
+        .args(["--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("server.auth.provider_config.timeout"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "it never listened");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A client that sends the demo admin key on every request.

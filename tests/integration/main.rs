@@ -3,6 +3,7 @@
 //! Each module registers its own handlers and builds its router from the
 //! entries of its own module only, so the modules stay independent.
 
+mod authn;
 mod demo_server;
 mod router;
 mod support;

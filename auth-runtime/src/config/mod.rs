@@ -268,3 +268,172 @@ fn typed<T: DeserializeOwned>(value: Value, prefix: &str) -> Result<T, ConfigErr
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(yaml: &str) -> Result<Config, ConfigError> {
+        Config::parse(yaml, "test.yaml", &|name| {
+            (name == "AUTH_URL").then(|| "http://127.0.0.1:9/auth".to_owned())
+        })
+    }
+
+    fn error_path(yaml: &str) -> (String, String) {
+        let err = parse(yaml).expect_err(yaml);
+        (err.path().unwrap_or("<none>").to_owned(), err.to_string())
+    }
+
+    #[test]
+    fn a_real_run_yaml_loads() {
+        let config = parse(
+            r#"
+version: 2
+image_name: starter
+apis: [inference, safety]
+providers:
+  inference:
+    - provider_id: ollama
+      provider_type: remote::ollama
+      config: {url: "${env.OLLAMA_URL:=http://localhost:11434}"}
+models:
+  - model_id: llama3.2:3b
+    provider_id: ollama
+server:
+  port: ${env.LLAMA_STACK_PORT:=8321}
+  host: 0.0.0.0
+  tls_certfile: /etc/cert.pem
+  cors: true
+  workers: 2
+  some_future_key: 1
+  auth:
+    provider_config:
+      type: custom
+      endpoint: ${env.AUTH_URL}
+"#,
+        )
+        .unwrap();
+        assert_eq!(config.server.port, Some(8321));
+        assert_eq!(config.server.host.as_deref(), Some("0.0.0.0"));
+        let Some(ProviderConfig::Custom(custom)) =
+            config.server.auth.as_ref().unwrap().provider().unwrap()
+        else {
+            panic!("custom provider expected")
+        };
+        assert_eq!(custom.endpoint, "http://127.0.0.1:9/auth");
+        assert_eq!(custom.timeout, 10.0);
+        let warnings = config.warnings().join("\n");
+        for key in [
+            "server.tls_certfile",
+            "server.cors",
+            "server.workers",
+            "server.some_future_key",
+        ] {
+            assert!(warnings.contains(key), "{warnings}");
+        }
+    }
+
+    #[test]
+    fn empty_documents_are_the_default() {
+        assert!(parse("").unwrap().server.auth.is_none());
+        assert!(parse("# nothing\n").unwrap().server.auth.is_none());
+        assert!(parse("server:\n").unwrap().server.port.is_none());
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let cases = [
+            ("server:\n  port: abc\n", "server.port"),
+            ("server:\n  port: 70000\n", "server.port"),
+            (
+                "server:\n  auth:\n    provider_config: {endpoint: x}\n",
+                "server.auth.provider_config.type",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: ldap}\n",
+                "server.auth.provider_config.type",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: oauth2_token}\n",
+                "server.auth.provider_config.type",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: custom}\n",
+                "server.auth.provider_config",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: custom, endpoint: 'not a url'}\n",
+                "server.auth.provider_config.endpoint",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: custom, endpoint: 'ftp://x'}\n",
+                "server.auth.provider_config.endpoint",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: custom, endpoint: 'http://x', timeout: -1}\n",
+                "server.auth.provider_config.timeout",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: custom, endpoint: 'http://x', timout: 3}\n",
+                "server.auth.provider_config.timout",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: upstream_header, principal_header: 'bad header'}\n",
+                "server.auth.provider_config.principal_header",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: api_keys, keys: [{key: a, principal: p}, {key: b, key_sha256: c, principal: q}]}\n",
+                "server.auth.provider_config.keys[1]",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: api_keys, keys: [{key_sha256: abc, principal: p}]}\n",
+                "server.auth.provider_config.keys[0].key_sha256",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: api_keys, keys: [{key: 'a b', principal: p}]}\n",
+                "server.auth.provider_config.keys[0].key",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: api_keys, keys: [{key: k, principal: p, attributes: {roles: admin}}]}\n",
+                "server.auth.provider_config.keys[0].attributes.roles",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: api_keys, keys: [{key: k, principal: ''}]}\n",
+                "server.auth.provider_config.keys[0].principal",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: custom, endpoint: '${env.NOT_SET}'}\n",
+                "server.auth.provider_config.endpoint",
+            ),
+            (
+                "server:\n  auth:\n    route_policy: [{permit: {paths: '*'}}]\n",
+                "server.auth.route_policy",
+            ),
+            (
+                "server:\n  auth:\n    providr_config: {}\n",
+                "server.auth.providr_config",
+            ),
+            ("- just a list\n", "(document)"),
+        ];
+        for (yaml, path) in cases {
+            let (got, message) = error_path(yaml);
+            assert_eq!(got, path, "{yaml}\n{message}");
+            assert!(message.contains(path), "{message}");
+        }
+    }
+
+    #[test]
+    fn hostile_documents_are_refused() {
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        let mut prev = 'a';
+        for name in "bcdefghijk".chars() {
+            bomb.push_str(&format!("{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+            prev = name;
+        }
+        assert!(matches!(parse(&bomb), Err(ConfigError::Yaml { .. })));
+        let deep = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(matches!(parse(&deep), Err(ConfigError::Yaml { .. })));
+        let err = parse("server: {port: 1\n").unwrap_err().to_string();
+        assert!(err.contains("test.yaml"), "{err}");
+    }
+}

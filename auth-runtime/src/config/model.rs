@@ -17,8 +17,17 @@ use crate::principal::Attributes;
 /// The whole config document. Only `server` is read.
 #[derive(Debug, Default, Deserialize)]
 pub struct Config {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub server: ServerConfig,
+}
+
+/// `server:` with nothing under it is an empty section.
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// `server:` of a `run.yaml`.
