@@ -575,3 +575,49 @@ async fn tokens_never_reach_the_logs() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A provider of the app's own, through the public trait.
+struct OneToken;
+
+#[async_trait::async_trait]
+impl auth_runtime::authn::AuthProvider for OneToken {
+    async fn authenticate(
+        &self,
+        token: Option<&str>,
+        request: auth_runtime::authn::RequestHead<'_>,
+    ) -> Result<Arc<auth_runtime::User>, auth_runtime::authn::AuthError> {
+        use auth_runtime::authn::AuthError;
+        match token {
+            Some("let-me-in") => {
+                let mut attributes = auth_runtime::Attributes::new();
+                attributes.insert("path".into(), vec![request.uri.path().to_owned()]);
+                Ok(Arc::new(auth_runtime::User::new("own", attributes)))
+            }
+            Some("explode") => Err(AuthError::Failed("database on fire".into())),
+            _ => Err(AuthError::Rejected("Not the token".into())),
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_apps_own_provider() {
+    let router = RouterBuilder::new()
+        .entries(entries_of(module_path!()))
+        .guards(security::stack(&Config::default(), Some(Arc::new(OneToken))).unwrap())
+        .build()
+        .unwrap()
+        .router;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let (status, body, _) = get(&base, "/v1/models", None).await;
+    assert_eq!((status, message(&body)), (401, "Authentication required"));
+    let (status, body, _) = get(&base, "/v1/models", Some("Bearer let-me-in")).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, json!({"principal": "own", "attributes": {"path": ["/v1/models"]}}));
+    let (status, body, _) = get(&base, "/v1/models", Some("Bearer nope")).await;
+    assert_eq!((status, message(&body)), (401, "Not the token"));
+    let (status, body, _) = get(&base, "/v1/models", Some("Bearer explode")).await;
+    assert_eq!((status, message(&body)), (401, "Authentication service error"), "the detail stays in the logs");
+}

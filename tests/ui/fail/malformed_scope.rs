@@ -1,0 +1,8 @@
+use auth_runtime::webmethod;
+
+#[webmethod(route = "/models", required_scope = "models read")]
+async fn handler() -> &'static str {
+    "ok"
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use auth_runtime::webmethod;
+
+#[webmethod(
+    route = "/models",
+    require_authentication = false,
+    required_scope = "models.read"
+)]
+async fn handler() -> &'static str {
+    "ok"
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use auth_runtime::webmethod;
+
+#[webmethod(route = "/models", method = "GET")]
+#[webmethod(method = "GET", deprecated = true)]
+async fn handler() -> &'static str {
+    "ok"
+}
+
+fn main() {}
