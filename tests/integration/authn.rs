@@ -615,9 +615,16 @@ async fn an_apps_own_provider() {
     assert_eq!((status, message(&body)), (401, "Authentication required"));
     let (status, body, _) = get(&base, "/v1/models", Some("Bearer let-me-in")).await;
     assert_eq!(status, 200);
-    assert_eq!(body, json!({"principal": "own", "attributes": {"path": ["/v1/models"]}}));
+    assert_eq!(
+        body,
+        json!({"principal": "own", "attributes": {"path": ["/v1/models"]}})
+    );
     let (status, body, _) = get(&base, "/v1/models", Some("Bearer nope")).await;
     assert_eq!((status, message(&body)), (401, "Not the token"));
     let (status, body, _) = get(&base, "/v1/models", Some("Bearer explode")).await;
-    assert_eq!((status, message(&body)), (401, "Authentication service error"), "the detail stays in the logs");
+    assert_eq!(
+        (status, message(&body)),
+        (401, "Authentication service error"),
+        "the detail stays in the logs"
+    );
 }
