@@ -10,7 +10,6 @@ use std::task::{Context, Poll};
 
 use async_trait::async_trait;
 use axum::extract::Request;
-use axum::http::header::ALLOW;
 use axum::response::Response;
 use tower::{Layer, Service, ServiceExt};
 
@@ -60,12 +59,6 @@ impl Target {
 pub trait Guard: Send + Sync + 'static {
     async fn check(&self, target: Target, request: &mut Request) -> Result<(), Response>;
 }
-
-/// Marks an answer given by a guard, so the router can take off the `Allow`
-/// header axum adds on the 405 path (it would tell an unauthenticated caller
-/// which methods a path has).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct GuardAnswer;
 
 pub(crate) type Guards = Arc<[Arc<dyn Guard>]>;
 
@@ -121,20 +114,11 @@ where
         let target = self.target;
         Box::pin(async move {
             for guard in guards.iter() {
-                if let Err(mut answer) = guard.check(target, &mut request).await {
-                    answer.extensions_mut().insert(GuardAnswer);
+                if let Err(answer) = guard.check(target, &mut request).await {
                     return Ok(answer);
                 }
             }
             inner.oneshot(request).await
         })
     }
-}
-
-/// Takes `Allow` off answers given by a guard (see [`GuardAnswer`]).
-pub(crate) fn strip_allow_from_guard_answers(mut response: Response) -> Response {
-    if response.extensions().get::<GuardAnswer>().is_some() {
-        response.headers_mut().remove(ALLOW);
-    }
-    response
 }

@@ -1,16 +1,15 @@
 //! From the registry to a ready `axum::Router`, with the guards attached to
-//! each route, to the 404 fallback and to the 405 answer.
+//! each route, to the 404 fallback and to each path's 405 answer.
 
 use std::fmt;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::handler::Handler;
-use axum::routing::MethodRouter;
-use tower::ServiceBuilder;
+use axum::routing::{MethodRouter, any};
 
 use crate::error;
-use crate::guard::{Guard, GuardLayer, Guards, Target, strip_allow_from_guard_answers};
+use crate::guard::{Guard, GuardLayer, Guards, Target};
 use crate::registry::RouteEntry;
 use crate::route_table::{RouteTable, TableError};
 use crate::state::{MissingState, StateMap};
@@ -144,10 +143,20 @@ impl RouterBuilder {
         let guards: Guards = self.guards.into();
         let guarded = !guards.is_empty();
 
+        let unmatched = GuardLayer::new(Target::Unmatched, guards.clone());
         let mut errors = Vec::new();
         let mut router = Router::new();
         for group in table.paths() {
-            let mut merged: Option<MethodRouter> = None;
+            // The path's 405 answer, as an `any` fallback: axum then adds no
+            // `Allow` header of its own (which it would add to a guard's 401,
+            // telling an unauthenticated caller which methods exist); the
+            // answer sets it once the guards let the caller through.
+            let not_allowed = error::method_not_allowed(group.entries().map(|e| e.method));
+            let mut merged: MethodRouter = if guarded {
+                any(not_allowed.layer(unmatched.clone()))
+            } else {
+                any(not_allowed)
+            };
             for entry in group.entries() {
                 match (entry.build)(&self.states) {
                     Ok(method_router) => {
@@ -159,39 +168,20 @@ impl RouterBuilder {
                         } else {
                             method_router
                         };
-                        merged = Some(match merged {
-                            None => method_router,
-                            Some(prev) => prev.merge(method_router),
-                        });
+                        merged = merged.merge(method_router);
                     }
                     Err(missing) => errors.push(BuildError::MissingState { entry, missing }),
                 }
             }
-            if let Some(method_router) = merged {
-                router = router.route(group.path, method_router);
-            }
+            router = router.route(group.path, merged);
         }
         if !errors.is_empty() {
             return Err(BuildErrors(errors));
         }
-
-        let unmatched = GuardLayer::new(Target::Unmatched, guards);
         let router = if guarded {
-            // Called after every route: routes added later would not be covered.
-            let inner = router
-                .fallback(error::not_found.layer(unmatched.clone()))
-                .method_not_allowed_fallback(error::method_not_allowed.layer(unmatched));
-            // axum adds `Allow` to whatever the 405 path answers, guards' 401s
-            // included, and does it outside every layer: strip it from the outside.
-            Router::new().fallback_service(
-                ServiceBuilder::new()
-                    .map_response(strip_allow_from_guard_answers)
-                    .service(inner),
-            )
+            router.fallback(error::not_found.layer(unmatched))
         } else {
-            router
-                .fallback(error::not_found)
-                .method_not_allowed_fallback(error::method_not_allowed)
+            router.fallback(error::not_found)
         };
         Ok(BuiltRouter {
             router,
