@@ -12,7 +12,12 @@ use auth_runtime::{AuthenticatedUser, RouterBuilder, security, webmethod};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-#[webmethod(route = "/ping-public", method = "GET", level = "v1", require_authentication = false)]
+#[webmethod(
+    route = "/ping-public",
+    method = "GET",
+    level = "v1",
+    require_authentication = false
+)]
 async fn ping_public() -> &'static str {
     "pong"
 }
@@ -33,7 +38,9 @@ const CONFIG: &str = "server:
 ";
 
 async fn serve(router: axum::Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1");
     let addr = listener.local_addr().expect("local address");
     tokio::spawn(async move { axum::serve(listener, router).await });
     addr.to_string()
@@ -62,7 +69,11 @@ async fn connection(addr: String, request: Vec<u8>, deadline: Instant) -> std::i
             let head = std::str::from_utf8(&text[..head_end]).unwrap_or("");
             let length: usize = head
                 .lines()
-                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap_or(0))
+                })
                 .unwrap_or(0);
             if filled >= head_end + 4 + length {
                 if !head.starts_with("HTTP/1.1 200") {
@@ -76,7 +87,13 @@ async fn connection(addr: String, request: Vec<u8>, deadline: Instant) -> std::i
     Ok(done)
 }
 
-async fn measure(addr: &str, path: &str, token: Option<&str>, seconds: u64, connections: usize) -> f64 {
+async fn measure(
+    addr: &str,
+    path: &str,
+    token: Option<&str>,
+    seconds: u64,
+    connections: usize,
+) -> f64 {
     let mut request = format!("GET {path} HTTP/1.1\r\nhost: {addr}\r\n");
     if let Some(token) = token {
         request.push_str(&format!("authorization: Bearer {token}\r\n"));
@@ -85,7 +102,13 @@ async fn measure(addr: &str, path: &str, token: Option<&str>, seconds: u64, conn
     let start = Instant::now();
     let deadline = start + Duration::from_secs(seconds);
     let tasks: Vec<_> = (0..connections)
-        .map(|_| tokio::spawn(connection(addr.to_owned(), request.clone().into_bytes(), deadline)))
+        .map(|_| {
+            tokio::spawn(connection(
+                addr.to_owned(),
+                request.clone().into_bytes(),
+                deadline,
+            ))
+        })
         .collect();
     let mut total = 0;
     for task in tasks {
@@ -100,7 +123,8 @@ async fn main() {
     let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(3);
     let connections: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(16);
 
-    let bare = serve(axum::Router::new().route("/v1/ping", axum::routing::get(|| async { "pong" }))).await;
+    let bare =
+        serve(axum::Router::new().route("/v1/ping", axum::routing::get(|| async { "pong" }))).await;
     let config = Config::parse(CONFIG, "load", &|_| None).expect("valid config");
     let webmethod = serve(
         RouterBuilder::new()
@@ -115,10 +139,20 @@ async fn main() {
     let base = measure(&bare, "/v1/ping", None, seconds, connections).await;
     let cases = [
         ("bare axum route", base),
-        ("webmethod public route", measure(&webmethod, "/v1/ping-public", None, seconds, connections).await),
+        (
+            "webmethod public route",
+            measure(&webmethod, "/v1/ping-public", None, seconds, connections).await,
+        ),
         (
             "webmethod api_keys + scope",
-            measure(&webmethod, "/v1/ping", Some("load-test-key"), seconds, connections).await,
+            measure(
+                &webmethod,
+                "/v1/ping",
+                Some("load-test-key"),
+                seconds,
+                connections,
+            )
+            .await,
         ),
     ];
     println!("{:<28} {:>12} {:>8}", "case", "req/s", "ratio");

@@ -18,6 +18,10 @@ pub struct User {
     pub principal: String,
     #[serde(default)]
     pub attributes: Attributes,
+    /// When the credential that vouched for this user expires (a JWT's `exp`):
+    /// the validation cache never keeps the user past it.
+    #[serde(skip)]
+    pub expires_at: Option<std::time::SystemTime>,
 }
 
 impl User {
@@ -25,6 +29,7 @@ impl User {
         User {
             principal: principal.into(),
             attributes,
+            expires_at: None,
         }
     }
 

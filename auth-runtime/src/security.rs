@@ -1,12 +1,15 @@
 //! The security stack, in request order, from the config (DESIGN.md "Request
-//! path"): authentication, then the `required_scope` check. Later steps (quota,
+//! path"): authentication (behind the validation cache for remote providers),
+//! then the `required_scope` check. Later steps (quota,
 //! route policy) slot in here, in their place.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use crate::authn::cache::CachedProvider;
 use crate::authn::{AuthProvider, Authentication, providers};
 use crate::authz::ScopeCheck;
-use crate::config::{Config, ConfigError};
+use crate::config::{CacheConfig, Config, ConfigError, ProviderConfig};
 use crate::guard::Guard;
 
 /// The guards the config asks for. `provider` replaces the configured
@@ -20,12 +23,26 @@ pub fn stack(
         Some(auth) => auth.provider()?,
         None => None,
     };
+    let cache = config
+        .server
+        .auth
+        .as_ref()
+        .map(|a| a.cache.clone())
+        .unwrap_or_default();
     let provider = match (provider, configured) {
-        (Some(provider), _) => Some(provider),
-        (None, Some(config)) => Some(providers::from_config(
-            &config,
-            "server.auth.provider_config",
-        )?),
+        (Some(provider), _) => Some(cached(provider, &cache, false)),
+        (None, Some(config)) => {
+            let built = providers::from_config(&config, "server.auth.provider_config")?;
+            Some(match config {
+                // Local providers gain nothing from a cache.
+                ProviderConfig::ApiKeys(_) | ProviderConfig::UpstreamHeader(_) => built,
+                // A custom endpoint may decide per request path: off unless asked.
+                ProviderConfig::Custom(_) => cached(built, &cache, false),
+                ProviderConfig::OAuth2Token(_)
+                | ProviderConfig::GithubToken(_)
+                | ProviderConfig::Kubernetes(_) => cached(built, &cache, true),
+            })
+        }
         (None, None) => None,
     };
     let mut guards: Vec<Arc<dyn Guard>> = Vec::new();
@@ -34,4 +51,23 @@ pub fn stack(
         guards.push(Arc::new(ScopeCheck));
     }
     Ok(guards)
+}
+
+/// The provider behind the validation cache, when the config (or the
+/// provider's kind, by default) asks for one.
+fn cached(
+    provider: Arc<dyn AuthProvider>,
+    cache: &CacheConfig,
+    on_by_default: bool,
+) -> Arc<dyn AuthProvider> {
+    if cache.enabled.unwrap_or(on_by_default) && cache.ttl > 0 && cache.max_entries > 0 {
+        Arc::new(CachedProvider::new(
+            provider,
+            Duration::from_secs(cache.ttl),
+            Duration::from_secs(cache.failure_ttl),
+            cache.max_entries,
+        ))
+    } else {
+        provider
+    }
 }

@@ -409,3 +409,30 @@ async fn demo_keys_authenticate_and_scopes_apply() {
         404
     );
 }
+
+/// Every example config loads; all but the in-cluster Kubernetes one (its CA
+/// file exists only in a pod) build their provider.
+#[test]
+fn example_configs_load() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/configs");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let config =
+            auth_runtime::config::Config::parse(&text, &path.display().to_string(), &|name| {
+                match name {
+                    "INTROSPECTION_URL" => Some("https://idp.example/introspect".to_owned()),
+                    "CLIENT_ID" | "CLIENT_SECRET" => Some(format!("value-of-{name}")),
+                    _ => None,
+                }
+            })
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        if !path.ends_with("kubernetes.yaml") {
+            auth_runtime::security::stack(&config, None)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        }
+        seen += 1;
+    }
+    assert!(seen >= 7, "{seen} configs");
+}

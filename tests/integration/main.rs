@@ -5,5 +5,7 @@
 
 mod authn;
 mod demo_server;
+mod oauth2;
+mod providers_github_k8s;
 mod router;
 mod support;

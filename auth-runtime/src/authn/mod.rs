@@ -2,6 +2,9 @@
 //! [`User`]; the [`Authentication`] step runs it for every protected route.
 
 pub mod bearer;
+pub mod cache;
+pub mod claims;
+pub mod http;
 mod layer;
 pub mod providers;
 

@@ -10,8 +10,9 @@ mod model;
 
 pub use error::ConfigError;
 pub use model::{
-    ApiKeyConfig, ApiKeysConfig, AuthConfig, Config, CustomConfig, PROVIDER_TYPES, ProviderConfig,
-    ServerConfig, UpstreamHeaderConfig,
+    ApiKeyConfig, ApiKeysConfig, AuthConfig, CacheConfig, Config, CustomConfig, GithubConfig,
+    IntrospectionConfig, JwksConfig, KubernetesConfig, OAuth2Config, PROVIDER_TYPES,
+    ProviderConfig, ServerConfig, UpstreamHeaderConfig,
 };
 
 use std::path::Path;
@@ -155,12 +156,9 @@ impl ProviderConfig {
             "custom" => ProviderConfig::Custom(typed(value, path)?),
             "upstream_header" => ProviderConfig::UpstreamHeader(typed(value, path)?),
             "api_keys" => ProviderConfig::ApiKeys(typed(value, path)?),
-            "oauth2_token" | "github_token" | "kubernetes" => {
-                return Err(ConfigError::field(
-                    format!("{path}.type"),
-                    format!("provider type `{kind}` is not supported by this version"),
-                ));
-            }
+            "oauth2_token" => ProviderConfig::OAuth2Token(typed(value, path)?),
+            "github_token" => ProviderConfig::GithubToken(typed(value, path)?),
+            "kubernetes" => ProviderConfig::Kubernetes(typed(value, path)?),
             other => {
                 return Err(ConfigError::field(
                     format!("{path}.type"),
@@ -177,6 +175,47 @@ impl ProviderConfig {
 
     fn check(&self, path: &str) -> Result<(), ConfigError> {
         match self {
+            ProviderConfig::OAuth2Token(c) => {
+                check_timeout(c.timeout, path)?;
+                check_mapping(&c.claims_mapping, path)?;
+                match (&c.jwks, &c.introspection) {
+                    (None, None) => {
+                        return Err(ConfigError::field(
+                            path,
+                            "one of `jwks` or `introspection` must be configured",
+                        ));
+                    }
+                    (Some(_), Some(_)) => {
+                        return Err(ConfigError::field(
+                            path,
+                            "configure `jwks` or `introspection`, not both",
+                        ));
+                    }
+                    (Some(jwks), None) => {
+                        check_url(&jwks.uri, &format!("{path}.jwks.uri"))?;
+                        if jwks.key_recheck_period == 0 {
+                            return Err(ConfigError::field(
+                                format!("{path}.jwks.key_recheck_period"),
+                                "must be at least 1 second",
+                            ));
+                        }
+                    }
+                    (None, Some(i)) => check_url(&i.url, &format!("{path}.introspection.url"))?,
+                }
+            }
+            ProviderConfig::GithubToken(c) => {
+                check_timeout(c.timeout, path)?;
+                check_mapping(&c.claims_mapping, path)?;
+                check_url(
+                    &c.github_api_base_url,
+                    &format!("{path}.github_api_base_url"),
+                )?;
+            }
+            ProviderConfig::Kubernetes(c) => {
+                check_timeout(c.timeout, path)?;
+                check_mapping(&c.claims_mapping, path)?;
+                check_url(&c.api_server_url, &format!("{path}.api_server_url"))?;
+            }
             ProviderConfig::Custom(c) => {
                 let url = reqwest::Url::parse(&c.endpoint).map_err(|e| {
                     ConfigError::field(format!("{path}.endpoint"), format!("not a URL: {e}"))
@@ -253,6 +292,45 @@ impl ProviderConfig {
             }
         }
         Ok(())
+    }
+}
+
+fn check_url(url: &str, path: &str) -> Result<(), ConfigError> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| ConfigError::field(path, format!("not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+        return Err(ConfigError::field(
+            path,
+            "must be an http or https URL with a host",
+        ));
+    }
+    Ok(())
+}
+
+fn check_timeout(timeout: f64, path: &str) -> Result<(), ConfigError> {
+    if timeout.is_finite() && timeout > 0.0 && timeout <= 3600.0 {
+        Ok(())
+    } else {
+        Err(ConfigError::field(
+            format!("{path}.timeout"),
+            "must be between 0 and 3600 seconds",
+        ))
+    }
+}
+
+fn check_mapping(
+    mapping: &std::collections::BTreeMap<String, String>,
+    path: &str,
+) -> Result<(), ConfigError> {
+    match mapping
+        .iter()
+        .find(|(claim, attribute)| claim.is_empty() || attribute.is_empty())
+    {
+        Some((claim, _)) => Err(ConfigError::field(
+            format!("{path}.claims_mapping"),
+            format!("claim {claim:?}: neither the claim nor the attribute may be empty"),
+        )),
+        None => Ok(()),
     }
 }
 

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use serde::Deserialize;
@@ -59,6 +60,8 @@ pub struct AuthConfig {
     pub route_policy: Vec<Value>,
     #[serde(default)]
     pub access_policy: Vec<Value>,
+    #[serde(default)]
+    pub cache: CacheConfig,
 }
 
 /// `server.auth.provider_config`, by its `type`.
@@ -67,6 +70,150 @@ pub enum ProviderConfig {
     Custom(CustomConfig),
     UpstreamHeader(UpstreamHeaderConfig),
     ApiKeys(ApiKeysConfig),
+    OAuth2Token(OAuth2Config),
+    GithubToken(GithubConfig),
+    Kubernetes(KubernetesConfig),
+}
+
+/// `server.auth.cache` (webmethod's own): the validation cache in front of
+/// the provider, keyed by a SHA-256 of the token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Default: on for `oauth2_token`, `github_token` and `kubernetes`; off for
+    /// `custom`, whose endpoint may decide per request path.
+    #[serde(default, deserialize_with = "lenient_opt")]
+    pub enabled: Option<bool>,
+    /// Seconds a validated token is trusted without asking again (never past its `exp`).
+    #[serde(default = "default_cache_ttl", deserialize_with = "lenient")]
+    pub ttl: u64,
+    /// Seconds a rejected token is answered from the cache.
+    #[serde(default = "default_failure_ttl", deserialize_with = "lenient")]
+    pub failure_ttl: u64,
+    #[serde(default = "default_max_entries", deserialize_with = "lenient")]
+    pub max_entries: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            enabled: None,
+            ttl: default_cache_ttl(),
+            failure_ttl: default_failure_ttl(),
+            max_entries: default_max_entries(),
+        }
+    }
+}
+
+fn default_cache_ttl() -> u64 {
+    300
+}
+fn default_failure_ttl() -> u64 {
+    5
+}
+fn default_max_entries() -> u64 {
+    10_000
+}
+
+/// `type: oauth2_token`: JWTs checked against a JWKS, or RFC 7662 introspection.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2Config {
+    #[serde(default = "default_audience")]
+    pub audience: String,
+    pub issuer: Option<String>,
+    #[serde(default = "yes", deserialize_with = "lenient")]
+    pub verify_tls: bool,
+    pub tls_cafile: Option<PathBuf>,
+    #[serde(default = "crate::authn::claims::oauth2_default")]
+    pub claims_mapping: BTreeMap<String, String>,
+    pub jwks: Option<JwksConfig>,
+    pub introspection: Option<IntrospectionConfig>,
+    #[serde(default = "default_timeout", deserialize_with = "lenient")]
+    pub timeout: f64,
+}
+
+fn default_audience() -> String {
+    "llama-stack".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwksConfig {
+    pub uri: String,
+    /// Bearer token for the JWKS fetch (a Kubernetes API server wants one).
+    pub token: Option<String>,
+    /// Seconds between key refreshes.
+    #[serde(default = "default_recheck", deserialize_with = "lenient")]
+    pub key_recheck_period: u64,
+}
+
+fn default_recheck() -> u64 {
+    3600
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntrospectionConfig {
+    pub url: String,
+    pub client_id: String,
+    pub client_secret: String,
+    #[serde(default, deserialize_with = "lenient")]
+    pub send_secret_in_body: bool,
+}
+
+impl fmt::Debug for IntrospectionConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IntrospectionConfig")
+            .field("url", &self.url)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .field("send_secret_in_body", &self.send_secret_in_body)
+            .finish()
+    }
+}
+
+/// `type: github_token`: GitHub access tokens, checked with the GitHub API.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GithubConfig {
+    #[serde(default = "default_github")]
+    pub github_api_base_url: String,
+    #[serde(default = "crate::authn::claims::github_default")]
+    pub claims_mapping: BTreeMap<String, String>,
+    #[serde(default = "yes", deserialize_with = "lenient")]
+    pub verify_tls: bool,
+    pub tls_cafile: Option<PathBuf>,
+    #[serde(default = "default_timeout", deserialize_with = "lenient")]
+    pub timeout: f64,
+}
+
+fn default_github() -> String {
+    "https://api.github.com".into()
+}
+
+/// `type: kubernetes`: service-account and user tokens, checked with a
+/// SelfSubjectReview against the API server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KubernetesConfig {
+    #[serde(default = "default_api_server")]
+    pub api_server_url: String,
+    #[serde(default = "yes", deserialize_with = "lenient")]
+    pub verify_tls: bool,
+    pub tls_cafile: Option<PathBuf>,
+    #[serde(default = "crate::authn::claims::kubernetes_default")]
+    pub claims_mapping: BTreeMap<String, String>,
+    #[serde(default = "default_timeout", deserialize_with = "lenient")]
+    pub timeout: f64,
+}
+
+fn default_api_server() -> String {
+    "https://kubernetes.default.svc".into()
 }
 
 /// `type: custom`: POST each token to an endpoint of yours.

@@ -2,10 +2,21 @@
 
 mod api_key;
 mod custom;
+mod endpoint;
+mod github;
+mod introspection;
+mod jwks;
+mod jwt;
+mod kubernetes;
 mod upstream_header;
 
 pub use api_key::ApiKeyProvider;
 pub use custom::CustomProvider;
+pub use github::GithubProvider;
+pub use introspection::IntrospectionProvider;
+pub use jwks::{KeyStore, UNKNOWN_KID_REFRESH};
+pub use jwt::JwtProvider;
+pub use kubernetes::KubernetesProvider;
 pub use upstream_header::UpstreamHeaderProvider;
 
 use std::sync::Arc;
@@ -24,5 +35,17 @@ pub fn from_config(
         }
         ProviderConfig::UpstreamHeader(c) => Arc::new(UpstreamHeaderProvider::new(c)),
         ProviderConfig::ApiKeys(c) => Arc::new(ApiKeyProvider::new(c).map_err(|e| e.under(path))?),
+        ProviderConfig::OAuth2Token(c) if c.jwks.is_some() => {
+            Arc::new(JwtProvider::new(c).map_err(|e| ConfigError::field(path, e))?)
+        }
+        ProviderConfig::OAuth2Token(c) => {
+            Arc::new(IntrospectionProvider::new(c).map_err(|e| ConfigError::field(path, e))?)
+        }
+        ProviderConfig::GithubToken(c) => {
+            Arc::new(GithubProvider::new(c).map_err(|e| ConfigError::field(path, e))?)
+        }
+        ProviderConfig::Kubernetes(c) => {
+            Arc::new(KubernetesProvider::new(c).map_err(|e| ConfigError::field(path, e))?)
+        }
     })
 }

@@ -1,0 +1,93 @@
+//! The HTTP client of every provider that calls out: rustls, the TLS options
+//! of llama-stack's configs, no redirects, bounded answers.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::AuthError;
+
+/// `verify_tls` and `tls_cafile` of a provider config.
+#[derive(Debug, Clone)]
+pub struct TlsOptions {
+    /// `false` accepts any certificate: for tests only; a warning is logged.
+    pub verify: bool,
+    /// PEM file of the CAs to trust instead of the system's.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for TlsOptions {
+    fn default() -> Self {
+        TlsOptions {
+            verify: true,
+            ca_file: None,
+        }
+    }
+}
+
+/// The largest answer read from an identity provider.
+pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+
+/// A client with the given TLS options and timeout.
+pub fn client(tls: &TlsOptions, timeout: Duration) -> Result<reqwest::Client, String> {
+    let mut builder = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .user_agent(concat!("webmethod/", env!("CARGO_PKG_VERSION")))
+        // A redirect could carry a token to another host.
+        .redirect(reqwest::redirect::Policy::none());
+    if !tls.verify {
+        tracing::warn!(
+            "verify_tls is false: TLS certificates of the identity provider are not checked"
+        );
+        builder = builder.tls_danger_accept_invalid_certs(true);
+    } else if let Some(path) = &tls.ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|e| format!("cannot read tls_cafile {}: {e}", path.display()))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+            format!(
+                "tls_cafile {} holds no valid PEM certificate: {e}",
+                path.display()
+            )
+        })?;
+        if certs.is_empty() {
+            return Err(format!(
+                "tls_cafile {} holds no certificate",
+                path.display()
+            ));
+        }
+        builder = builder.tls_certs_only(certs);
+    }
+    builder
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+}
+
+/// A transport error: unreachable or too slow is 503, anything else a provider failure.
+pub fn transport_error(context: &str, e: reqwest::Error) -> AuthError {
+    if e.is_timeout() || e.is_connect() || e.is_request() {
+        AuthError::Unavailable("Authentication service unavailable".into())
+    } else {
+        AuthError::Failed(format!("{context}: {}", e.without_url()))
+    }
+}
+
+/// Reads an answer's body, at most [`MAX_RESPONSE_BYTES`].
+pub async fn read_limited(
+    context: &str,
+    mut response: reqwest::Response,
+) -> Result<Vec<u8>, AuthError> {
+    let mut out = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| transport_error(context, e))?
+    {
+        if out.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(AuthError::Failed(format!(
+                "{context}: answer larger than {MAX_RESPONSE_BYTES} bytes"
+            )));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}

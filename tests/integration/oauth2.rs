@@ -1,0 +1,499 @@
+//! `oauth2_token`: JWTs against a real JWKS endpoint (RSA and EC keys made
+//! here), RFC 7662 introspection against a real endpoint, and the validation
+//! cache in front of them.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use auth_runtime::config::Config;
+use auth_runtime::{AuthenticatedUser, RouterBuilder, security, webmethod};
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+
+use crate::support::entries_of;
+
+#[webmethod(route = "/jwt/whoami", method = "GET", level = "v1")]
+async fn jwt_whoami(user: AuthenticatedUser) -> Json<Value> {
+    Json(json!({"principal": user.principal, "attributes": user.attributes}))
+}
+
+/// A signing key and its public JWK.
+struct SigningKey {
+    alg: Algorithm,
+    kid: String,
+    encoding: EncodingKey,
+    jwk: Jwk,
+}
+
+fn signing_key(alg: Algorithm, kid: &str) -> SigningKey {
+    let (rcgen_alg, ec) = match alg {
+        Algorithm::RS256 => (&rcgen::PKCS_RSA_SHA256, false),
+        Algorithm::ES256 => (&rcgen::PKCS_ECDSA_P256_SHA256, true),
+        other => panic!("no test key for {other:?}"),
+    };
+    let pair = rcgen::KeyPair::generate_for(rcgen_alg).unwrap();
+    let pem = pair.serialize_pem();
+    let encoding = if ec {
+        EncodingKey::from_ec_pem(pem.as_bytes()).unwrap()
+    } else {
+        EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap()
+    };
+    let mut jwk = Jwk::from_encoding_key(&encoding, alg).unwrap();
+    jwk.common.key_id = Some(kid.to_owned());
+    SigningKey {
+        alg,
+        kid: kid.to_owned(),
+        encoding,
+        jwk,
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn token(key: &SigningKey, claims: Value) -> String {
+    let mut header = Header::new(key.alg);
+    header.kid = Some(key.kid.clone());
+    jsonwebtoken::encode(&header, &claims, &key.encoding).unwrap()
+}
+
+fn claims(extra: Value) -> Value {
+    let mut c = json!({"sub": "alice", "aud": "llama-stack", "iss": "https://issuer.test", "exp": now() + 600, "iat": now(), "groups": ["ml"], "scope": "models.read models.write"});
+    for (k, v) in extra.as_object().unwrap() {
+        if v.is_null() {
+            c.as_object_mut().unwrap().remove(k);
+        } else {
+            c[k] = v.clone();
+        }
+    }
+    c
+}
+
+/// The stand-in JWKS endpoint: serves `keys`, counts fetches, and wants
+/// `Authorization: Bearer jwks-secret` when `require_token` is set.
+#[derive(Clone, Default)]
+struct Jwks {
+    keys: Arc<Mutex<Vec<Jwk>>>,
+    fetches: Arc<AtomicUsize>,
+    require_token: bool,
+}
+
+async fn jwks_endpoint(
+    State(jwks): State<Jwks>,
+    headers: HeaderMap,
+) -> Result<Json<JwkSet>, StatusCode> {
+    jwks.fetches.fetch_add(1, Ordering::SeqCst);
+    if jwks.require_token
+        && headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer jwks-secret")
+    {
+        return Err(StatusCode::UNAUTHORIZED);
+    }
+    Ok(Json(JwkSet {
+        keys: jwks.keys.lock().unwrap().clone(),
+    }))
+}
+
+async fn start_jwks(jwks: Jwks) -> String {
+    let app = axum::Router::new()
+        .route("/jwks", axum::routing::get(jwks_endpoint))
+        .with_state(jwks);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/jwks")
+}
+
+async fn serve(yaml: &str) -> String {
+    let config = Config::parse(yaml, "test", &|_| None).unwrap();
+    let router = RouterBuilder::new()
+        .entries(entries_of(module_path!()))
+        .guards(security::stack(&config, None).unwrap())
+        .build()
+        .unwrap()
+        .router;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{addr}")
+}
+
+fn jwt_config(jwks_uri: &str, extra: &str, cache: bool) -> String {
+    format!(
+        "server:\n  auth:\n    cache: {{enabled: {cache}}}\n    provider_config:\n      type: oauth2_token\n      issuer: https://issuer.test\n      jwks: {{uri: '{jwks_uri}', token: jwks-secret}}\n      claims_mapping: {{sub: roles, groups: teams, scope: scopes}}\n{extra}"
+    )
+}
+
+async fn whoami(base: &str, token: &str) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .get(format!("{base}/v1/jwt/whoami"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn jwt_validation() {
+    let rsa = signing_key(Algorithm::RS256, "rsa-1");
+    let ec = signing_key(Algorithm::ES256, "ec-1");
+    let jwks = Jwks {
+        require_token: true,
+        ..Jwks::default()
+    };
+    *jwks.keys.lock().unwrap() = vec![rsa.jwk.clone(), ec.jwk.clone()];
+    let base = serve(&jwt_config(&start_jwks(jwks.clone()).await, "", false)).await;
+
+    for key in [&rsa, &ec] {
+        let (status, body) = whoami(&base, &token(key, claims(json!({})))).await;
+        assert_eq!(status, 200, "{:?}: {body}", key.alg);
+        assert_eq!(
+            body,
+            json!({"principal": "alice", "attributes": {"roles": ["alice"], "teams": ["ml"], "scopes": ["models.read", "models.write"]}})
+        );
+    }
+
+    let other = signing_key(Algorithm::RS256, "rsa-1"); // same kid, another key
+    let hour = 3600;
+    let rejected = [
+        ("expired", token(&rsa, claims(json!({"exp": now() - hour})))),
+        (
+            "not yet valid",
+            token(&rsa, claims(json!({"nbf": now() + hour}))),
+        ),
+        (
+            "wrong audience",
+            token(&rsa, claims(json!({"aud": "someone-else"}))),
+        ),
+        ("no audience", token(&rsa, claims(json!({"aud": null})))),
+        (
+            "wrong issuer",
+            token(&rsa, claims(json!({"iss": "https://evil.test"}))),
+        ),
+        ("no exp", token(&rsa, claims(json!({"exp": null})))),
+        ("no sub", token(&rsa, claims(json!({"sub": null})))),
+        ("bad signature", token(&other, claims(json!({})))),
+        ("not a jwt", "definitely.not.ajwt".to_owned()),
+    ];
+    for (case, t) in rejected {
+        let (status, body) = whoami(&base, &t).await;
+        assert_eq!(status, 401, "{case}");
+        assert_eq!(body["error"]["message"], "Invalid JWT token", "{case}");
+    }
+
+    // Within the leeway, an expired token still passes.
+    let (status, _) = whoami(&base, &token(&rsa, claims(json!({"exp": now() - 5})))).await;
+    assert_eq!(status, 200);
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    // base64url without padding, by hand: the test should not trust the code under test.
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, b)| acc | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            let _ = out.write_char(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn algorithm_confusion_is_refused() {
+    let rsa = signing_key(Algorithm::RS256, "rsa-1");
+    let jwks = Jwks::default();
+    *jwks.keys.lock().unwrap() = vec![rsa.jwk.clone()];
+    let base = serve(&jwt_config(&start_jwks(jwks).await, "", false)).await;
+
+    // alg: none, no signature.
+    let header = b64(br#"{"alg":"none","typ":"JWT","kid":"rsa-1"}"#);
+    let payload = b64(claims(json!({})).to_string().as_bytes());
+    for t in [
+        format!("{header}.{payload}."),
+        format!("{header}.{payload}"),
+    ] {
+        assert_eq!(whoami(&base, &t).await.0, 401);
+    }
+
+    // HS256 with the RSA public key as the HMAC secret.
+    let public_pem = match &rsa.jwk.algorithm {
+        jsonwebtoken::jwk::AlgorithmParameters::RSA(p) => format!("{}.{}", p.n, p.e),
+        _ => unreachable!(),
+    };
+    for secret in [
+        public_pem.as_bytes(),
+        rsa.jwk.common.key_id.as_deref().unwrap().as_bytes(),
+    ] {
+        let mut h = Header::new(Algorithm::HS256);
+        h.kid = Some("rsa-1".into());
+        let t = jsonwebtoken::encode(&h, &claims(json!({})), &EncodingKey::from_secret(secret))
+            .unwrap();
+        assert_eq!(whoami(&base, &t).await.0, 401);
+    }
+
+    // An RSA-PSS or ES256 header on an RS256-only key.
+    let mut h = Header::new(Algorithm::ES256);
+    h.kid = Some("rsa-1".into());
+    let ec = signing_key(Algorithm::ES256, "x");
+    let t = jsonwebtoken::encode(&h, &claims(json!({})), &ec.encoding).unwrap();
+    assert_eq!(whoami(&base, &t).await.0, 401);
+}
+
+#[tokio::test]
+async fn key_rotation_and_unknown_kid_floods() {
+    let first = signing_key(Algorithm::RS256, "k1");
+    let second = signing_key(Algorithm::ES256, "k2");
+    let jwks = Jwks::default();
+    *jwks.keys.lock().unwrap() = vec![first.jwk.clone()];
+    let base = serve(&jwt_config(&start_jwks(jwks.clone()).await, "", false)).await;
+
+    assert_eq!(
+        whoami(&base, &token(&first, claims(json!({})))).await.0,
+        200
+    );
+    assert_eq!(jwks.fetches.load(Ordering::SeqCst), 1);
+
+    // The IdP rotates: the new kid is fetched once, then accepted.
+    jwks.keys.lock().unwrap().push(second.jwk.clone());
+    assert_eq!(
+        whoami(&base, &token(&second, claims(json!({})))).await.0,
+        200
+    );
+    assert_eq!(jwks.fetches.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        whoami(&base, &token(&second, claims(json!({"sub": "bob"}))))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        jwks.fetches.load(Ordering::SeqCst),
+        2,
+        "known kids need no fetch"
+    );
+
+    // A flood of made-up kids, concurrently: at most one more fetch.
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let mut key = signing_key_cached(&first);
+        key.kid = format!("made-up-{i}");
+        let t = token(&key, claims(json!({})));
+        let base = base.clone();
+        tasks.push(tokio::spawn(async move { whoami(&base, &t).await.0 }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 401);
+    }
+    let fetches = jwks.fetches.load(Ordering::SeqCst);
+    assert!(
+        fetches <= 3,
+        "{fetches} JWKS fetches for a flood of unknown kids"
+    );
+}
+
+/// The same key material under another kid.
+fn signing_key_cached(key: &SigningKey) -> SigningKey {
+    SigningKey {
+        alg: key.alg,
+        kid: key.kid.clone(),
+        encoding: key.encoding.clone(),
+        jwk: key.jwk.clone(),
+    }
+}
+
+#[tokio::test]
+async fn jwks_down_is_503() {
+    let key = signing_key(Algorithm::RS256, "k1");
+    let base = serve(&jwt_config(&crate::authn::dead_endpoint(), "", false)).await;
+    let (status, body) = whoami(&base, &token(&key, claims(json!({})))).await;
+    assert_eq!(
+        (status, body["error"]["message"].as_str()),
+        (503, Some("Authentication service unavailable"))
+    );
+}
+
+/// One introspection call: its `Authorization` header and its form.
+type Seen = (Option<String>, Vec<(String, String)>);
+
+/// The stand-in introspection endpoint.
+#[derive(Clone, Default)]
+struct Introspection {
+    calls: Arc<AtomicUsize>,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    delay: Duration,
+}
+
+async fn introspect(
+    State(state): State<Introspection>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<Vec<(String, String)>>,
+) -> (StatusCode, Json<Value>) {
+    state.calls.fetch_add(1, Ordering::SeqCst);
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    state.seen.lock().unwrap().push((auth, form.clone()));
+    tokio::time::sleep(state.delay).await;
+    let token = form
+        .iter()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    match token {
+        "active-token" => (
+            StatusCode::OK,
+            Json(
+                json!({"active": true, "sub": "alice", "scope": "models.read", "groups": ["ml"], "exp": now() + 600}),
+            ),
+        ),
+        "username-only" => (
+            StatusCode::OK,
+            Json(json!({"active": true, "username": "bob"})),
+        ),
+        "short-lived" => (
+            StatusCode::OK,
+            Json(json!({"active": true, "sub": "carol", "exp": now() + 1})),
+        ),
+        "error-500" => (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({}))),
+        _ => (StatusCode::OK, Json(json!({"active": false}))),
+    }
+}
+
+async fn start_introspection(state: Introspection) -> String {
+    let app = axum::Router::new()
+        .route("/introspect", axum::routing::post(introspect))
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/introspect")
+}
+
+fn introspection_config(url: &str, in_body: bool, cache: &str) -> String {
+    format!(
+        "server:\n  auth:\n    cache: {cache}\n    provider_config:\n      type: oauth2_token\n      claims_mapping: {{sub: roles, username: roles, scope: scopes, groups: teams}}\n      introspection:\n        url: {url}\n        client_id: webmethod\n        client_secret: s3cret\n        send_secret_in_body: {in_body}\n"
+    )
+}
+
+#[tokio::test]
+async fn introspection_with_both_credential_placements() {
+    for in_body in [false, true] {
+        let state = Introspection::default();
+        let url = start_introspection(state.clone()).await;
+        let base = serve(&introspection_config(&url, in_body, "{enabled: false}")).await;
+
+        let (status, body) = whoami(&base, "active-token").await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            body,
+            json!({"principal": "alice", "attributes": {"roles": ["alice"], "scopes": ["models.read"], "teams": ["ml"]}})
+        );
+        let (auth, form) = state.seen.lock().unwrap().last().cloned().unwrap();
+        assert!(form.contains(&("token".into(), "active-token".into())));
+        if in_body {
+            assert_eq!(auth, None);
+            assert!(form.contains(&("client_id".into(), "webmethod".into())));
+            assert!(form.contains(&("client_secret".into(), "s3cret".into())));
+        } else {
+            // base64("webmethod:s3cret")
+            assert_eq!(auth.as_deref(), Some("Basic d2VibWV0aG9kOnMzY3JldA=="));
+            assert!(!form.iter().any(|(k, _)| k == "client_secret"));
+        }
+
+        assert_eq!(whoami(&base, "username-only").await.1["principal"], "bob");
+        let (status, body) = whoami(&base, "inactive-token").await;
+        assert_eq!(
+            (status, body["error"]["message"].as_str()),
+            (401, Some("Token not active"))
+        );
+        let (status, body) = whoami(&base, "error-500").await;
+        assert_eq!(
+            (status, body["error"]["message"].as_str()),
+            (401, Some("Token introspection failed: 500"))
+        );
+    }
+    let base = serve(&introspection_config(
+        &crate::authn::dead_endpoint(),
+        false,
+        "{}",
+    ))
+    .await;
+    assert_eq!(whoami(&base, "active-token").await.0, 503);
+}
+
+#[tokio::test]
+async fn concurrent_validations_of_one_token_coalesce() {
+    let state = Introspection {
+        delay: Duration::from_millis(200),
+        ..Introspection::default()
+    };
+    let url = start_introspection(state.clone()).await;
+    let base = serve(&introspection_config(&url, false, "{}")).await;
+    let client = reqwest::Client::new();
+    let mut tasks = Vec::new();
+    for _ in 0..500 {
+        let request = client
+            .get(format!("{base}/v1/jwt/whoami"))
+            .bearer_auth("active-token")
+            .send();
+        tasks.push(tokio::spawn(request));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap().status(), 200);
+    }
+    assert_eq!(
+        state.calls.load(Ordering::SeqCst),
+        1,
+        "500 concurrent requests, one validation"
+    );
+}
+
+#[tokio::test]
+async fn cache_keeps_rejections_briefly_and_never_outlives_the_token() {
+    let state = Introspection::default();
+    let url = start_introspection(state.clone()).await;
+    let base = serve(&introspection_config(
+        &url,
+        false,
+        "{ttl: 300, failure_ttl: 60}",
+    ))
+    .await;
+
+    for _ in 0..3 {
+        assert_eq!(whoami(&base, "inactive-token").await.0, 401);
+    }
+    assert_eq!(
+        state.calls.load(Ordering::SeqCst),
+        1,
+        "a rejected token is answered from the cache"
+    );
+
+    assert_eq!(whoami(&base, "short-lived").await.0, 200);
+    assert_eq!(whoami(&base, "short-lived").await.0, 200);
+    assert_eq!(state.calls.load(Ordering::SeqCst), 2);
+    // Its `exp` is one second away: past it, the cache asks again.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(whoami(&base, "short-lived").await.0, 200);
+    assert_eq!(state.calls.load(Ordering::SeqCst), 3);
+
+    // A non-200 answer is a rejection (401), cached like one.
+    assert_eq!(whoami(&base, "error-500").await.0, 401);
+    assert_eq!(whoami(&base, "error-500").await.0, 401);
+    assert_eq!(state.calls.load(Ordering::SeqCst), 4);
+}
