@@ -432,10 +432,6 @@ server:
                 "server.auth.provider_config.type",
             ),
             (
-                "server:\n  auth:\n    provider_config: {type: oauth2_token}\n",
-                "server.auth.provider_config.type",
-            ),
-            (
                 "server:\n  auth:\n    provider_config: {type: custom}\n",
                 "server.auth.provider_config",
             ),
@@ -498,6 +494,80 @@ server:
             assert_eq!(got, path, "{yaml}\n{message}");
             assert!(message.contains(path), "{message}");
         }
+    }
+
+    #[test]
+    fn token_provider_errors_name_the_field() {
+        let p = "server:\n  auth:\n    provider_config: ";
+        let cases = [
+            ("{type: oauth2_token}", "server.auth.provider_config"),
+            (
+                "{type: oauth2_token, jwks: {uri: 'x'}}",
+                "server.auth.provider_config.jwks.uri",
+            ),
+            (
+                "{type: oauth2_token, jwks: {uri: 'http://x', key_recheck_period: 0}}",
+                "server.auth.provider_config.jwks.key_recheck_period",
+            ),
+            (
+                "{type: oauth2_token, verify_tls: maybe, jwks: {uri: 'http://x'}}",
+                "server.auth.provider_config.verify_tls",
+            ),
+            (
+                "{type: oauth2_token, jwks: {uri: 'http://x'}, introspection: {url: 'http://y', client_id: a, client_secret: b}}",
+                "server.auth.provider_config",
+            ),
+            (
+                "{type: oauth2_token, introspection: {url: 'http://y', client_id: a}}",
+                "server.auth.provider_config.introspection",
+            ),
+            (
+                "{type: kubernetes, claims_mapping: {username: ''}}",
+                "server.auth.provider_config.claims_mapping",
+            ),
+            (
+                "{type: kubernetes, api_server_url: 'kubernetes.default.svc'}",
+                "server.auth.provider_config.api_server_url",
+            ),
+            (
+                "{type: github_token, github_api_base_url: 'api.github.com'}",
+                "server.auth.provider_config.github_api_base_url",
+            ),
+            (
+                "{type: github_token, timeout: 0}",
+                "server.auth.provider_config.timeout",
+            ),
+        ];
+        for (provider, path) in cases {
+            let yaml = format!("{p}{provider}\n");
+            let (got, message) = error_path(&yaml);
+            assert_eq!(got, path, "{yaml}\n{message}");
+        }
+        let (got, _) = error_path("server:\n  auth:\n    cache: {ttl: forever}\n");
+        assert_eq!(got, "server.auth.cache.ttl");
+    }
+
+    #[test]
+    fn token_provider_defaults_are_llama_stacks() {
+        let config = parse("server:\n  auth:\n    provider_config: {type: oauth2_token, verify_tls: '${env.NOPE:=false}', jwks: {uri: 'https://idp/jwks'}}\n").unwrap();
+        let Some(ProviderConfig::OAuth2Token(c)) =
+            config.server.auth.as_ref().unwrap().provider().unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(c.audience, "llama-stack");
+        assert!(!c.verify_tls);
+        assert_eq!(c.jwks.as_ref().unwrap().key_recheck_period, 3600);
+        assert_eq!(c.claims_mapping["sub"], "roles");
+        assert_eq!(c.claims_mapping["namespace"], "namespaces");
+        let config = parse("server:\n  auth:\n    provider_config: {type: kubernetes}\n").unwrap();
+        let Some(ProviderConfig::Kubernetes(k)) =
+            config.server.auth.as_ref().unwrap().provider().unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(k.api_server_url, "https://kubernetes.default.svc");
+        assert_eq!(k.claims_mapping["groups"], "roles");
     }
 
     #[test]
