@@ -123,17 +123,7 @@ pub fn dead_endpoint() -> String {
 
 /// Serves this module's routes with the security stack of `yaml`.
 async fn start_server(yaml: &str) -> String {
-    let config = Config::parse(yaml, "test", &|_| None).unwrap();
-    let router = RouterBuilder::new()
-        .entries(entries_of(module_path!()))
-        .guards(security::stack(&config, None).unwrap())
-        .build()
-        .unwrap()
-        .router;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    format!("http://{addr}")
+    crate::support::serve_module(module_path!(), yaml).await
 }
 
 async fn custom_server(endpoint: &str) -> String {

@@ -6,16 +6,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use auth_runtime::config::Config;
-use auth_runtime::{AuthenticatedUser, RouterBuilder, security, webmethod};
+use auth_runtime::{AuthenticatedUser, webmethod};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
-
-use crate::support::entries_of;
 
 #[webmethod(route = "/jwt/whoami", method = "GET", level = "v1")]
 async fn jwt_whoami(user: AuthenticatedUser) -> Json<Value> {
@@ -106,24 +103,11 @@ async fn start_jwks(jwks: Jwks) -> String {
     let app = axum::Router::new()
         .route("/jwks", axum::routing::get(jwks_endpoint))
         .with_state(jwks);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}/jwks")
+    format!("{}/jwks", crate::support::serve(app).await)
 }
 
 async fn serve(yaml: &str) -> String {
-    let config = Config::parse(yaml, "test", &|_| None).unwrap();
-    let router = RouterBuilder::new()
-        .entries(entries_of(module_path!()))
-        .guards(security::stack(&config, None).unwrap())
-        .build()
-        .unwrap()
-        .router;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    format!("http://{addr}")
+    crate::support::serve_module(module_path!(), yaml).await
 }
 
 fn jwt_config(jwks_uri: &str, extra: &str, cache: bool) -> String {
@@ -379,10 +363,7 @@ async fn start_introspection(state: Introspection) -> String {
     let app = axum::Router::new()
         .route("/introspect", axum::routing::post(introspect))
         .with_state(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}/introspect")
+    format!("{}/introspect", crate::support::serve(app).await)
 }
 
 fn introspection_config(url: &str, in_body: bool, cache: &str) -> String {

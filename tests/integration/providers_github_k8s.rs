@@ -4,15 +4,12 @@
 
 use std::sync::{Arc, Mutex};
 
-use auth_runtime::config::Config;
-use auth_runtime::{AuthenticatedUser, RouterBuilder, security, webmethod};
+use auth_runtime::{AuthenticatedUser, webmethod};
 use axum::Json;
 use axum::extract::{OriginalUri, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-
-use crate::support::entries_of;
 
 #[webmethod(
     route = "/ghk8s-ping",
@@ -282,17 +279,7 @@ async fn kube_server(api_server_url: &str, extra: &str) -> String {
 
 /// Serves this module's routes with the security stack of `yaml`.
 async fn start_server(yaml: &str) -> String {
-    let config = Config::parse(yaml, "test", &|_| None).unwrap();
-    let router = RouterBuilder::new()
-        .entries(entries_of(module_path!()))
-        .guards(security::stack(&config, None).unwrap())
-        .build()
-        .unwrap()
-        .router;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    format!("http://{addr}")
+    crate::support::serve_module(module_path!(), yaml).await
 }
 
 /// A URL on which nothing listens.
