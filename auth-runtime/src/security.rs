@@ -1,6 +1,7 @@
 //! The security stack, in request order, from the config (DESIGN.md "Request
 //! path"): authentication (behind the validation cache for remote providers),
-//! then the `required_scope` check. Later steps (quota,
+//! then the `required_scope` check, then the route policy; the access policy
+//! is handed to handlers. Later steps (quota,
 //! route policy) slot in here, in their place.
 
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use std::time::Duration;
 
 use crate::authn::cache::CachedProvider;
 use crate::authn::{AuthProvider, Authentication, providers};
-use crate::authz::ScopeCheck;
+use crate::authz::{AccessPolicyContext, RoutePolicyCheck, ScopeCheck};
 use crate::config::{CacheConfig, Config, ConfigError, ProviderConfig};
 use crate::guard::Guard;
 
@@ -49,6 +50,19 @@ pub fn stack(
     if let Some(provider) = provider {
         guards.push(Arc::new(Authentication::new(provider)));
         guards.push(Arc::new(ScopeCheck));
+    }
+    if let Some(auth) = &config.server.auth {
+        let routes = auth.route_policy()?;
+        if !routes.is_empty() {
+            guards.push(Arc::new(RoutePolicyCheck::new(Arc::new(routes))));
+        }
+        // Handlers reach the configured access policy through `Access`; without
+        // one they get llama-stack's default policy.
+        if !auth.access_policy.is_empty() {
+            guards.push(Arc::new(AccessPolicyContext::new(Arc::new(
+                auth.access_policy()?,
+            ))));
+        }
     }
     Ok(guards)
 }

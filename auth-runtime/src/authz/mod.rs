@@ -1,5 +1,23 @@
-//! Authorization: what an authenticated caller may do.
+//! Authorization: what a caller may do. The `required_scope` check, the route
+//! policy and the resource access policy, with llama-stack's semantics
+//! (LLAMA-STACK-SEMANTICS.md), compiled at load and explained per decision.
 
+mod condition;
+mod decision;
+mod error;
+mod pattern;
+mod protected;
+mod resource_policy;
+mod route_policy;
+mod rules;
 mod scope;
 
+pub use condition::{Condition, FORMS as CONDITION_FORMS};
+pub use decision::{Basis, Decision};
+pub use error::PolicyError;
+pub use pattern::PyRegex;
+pub use protected::{Access, AccessPolicyContext, ProtectedResource, Resource, denied_message};
+pub use resource_policy::{AccessPolicy, AccessRule, ResourcePattern, is_action_allowed};
+pub use route_policy::{PathPattern, RoutePolicy, RoutePolicyCheck, RouteRule, normalise};
+pub use rules::{Action, Conditions};
 pub use scope::ScopeCheck;

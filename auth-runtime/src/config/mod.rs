@@ -102,19 +102,8 @@ impl ServerConfig {
     /// Checks that a type cannot express.
     fn check(&self) -> Result<(), ConfigError> {
         if let Some(auth) = &self.auth {
-            // Serving without a configured policy would be more permissive than
-            // the operator asked for: refuse instead.
-            for (key, rules) in [
-                ("route_policy", &auth.route_policy),
-                ("access_policy", &auth.access_policy),
-            ] {
-                if !rules.is_empty() {
-                    return Err(ConfigError::field(
-                        format!("server.auth.{key}"),
-                        "policies are not supported by this version; refusing to start without them",
-                    ));
-                }
-            }
+            auth.access_policy()?;
+            auth.route_policy()?;
             auth.provider()?;
         }
         Ok(())
@@ -122,6 +111,18 @@ impl ServerConfig {
 }
 
 impl AuthConfig {
+    /// The compiled `access_policy` (the default policy when empty).
+    pub fn access_policy(&self) -> Result<crate::authz::AccessPolicy, ConfigError> {
+        crate::authz::AccessPolicy::from_values(&self.access_policy)
+            .map_err(|e| ConfigError::field(e.path("server.auth.access_policy"), e.message))
+    }
+
+    /// The compiled `route_policy` (empty: every route allowed).
+    pub fn route_policy(&self) -> Result<crate::authz::RoutePolicy, ConfigError> {
+        crate::authz::RoutePolicy::from_values(&self.route_policy)
+            .map_err(|e| ConfigError::field(e.path("server.auth.route_policy"), e.message))
+    }
+
     /// The typed provider config, or `None` when authentication is off.
     pub fn provider(&self) -> Result<Option<ProviderConfig>, ConfigError> {
         self.provider_config
@@ -480,8 +481,24 @@ server:
                 "server.auth.provider_config.endpoint",
             ),
             (
-                "server:\n  auth:\n    route_policy: [{permit: {paths: '*'}}]\n",
-                "server.auth.route_policy",
+                "server:\n  auth:\n    route_policy: [{permit: {paths: '*'}}, {permit: {paths: 'regex:('}}]\n",
+                "server.auth.route_policy[1].permit.paths",
+            ),
+            (
+                "server:\n  auth:\n    access_policy: [{permit: {actions: [read, write]}}]\n",
+                "server.auth.access_policy[0].permit.actions",
+            ),
+            (
+                "server:\n  auth:\n    access_policy: [{permit: {actions: read}, when: 'user is admin'}]\n",
+                "server.auth.access_policy[0].when",
+            ),
+            (
+                "server:\n  auth:\n    access_policy: [{permit: {actions: read}, forbid: {actions: read}}]\n",
+                "server.auth.access_policy[0]",
+            ),
+            (
+                "server:\n  auth:\n    access_policy: [{permit: {actions: read, principle: bob}}]\n",
+                "server.auth.access_policy[0].permit.principle",
             ),
             (
                 "server:\n  auth:\n    providr_config: {}\n",

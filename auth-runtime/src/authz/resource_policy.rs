@@ -1,0 +1,342 @@
+//! The resource access policy (`server.auth.access_policy`): ordered
+//! permit/forbid rules, first match decides, no match denies, an empty list
+//! means llama-stack's default policy, no user means authentication is off.
+//! Evaluation parses nothing and allocates nothing (a `regex:` rule reuses a
+//! thread-local buffer to join `type::identifier`).
+
+use std::cell::RefCell;
+
+use serde_json::Value;
+
+use super::condition::Condition;
+use super::decision::{Basis, Decision};
+use super::error::PolicyError;
+use super::pattern::PyRegex;
+use super::protected::ProtectedResource;
+use super::rules::{self, Action, Conditions, RawScope};
+use crate::principal::User;
+
+/// A compiled access policy.
+#[derive(Debug, Clone)]
+pub struct AccessPolicy {
+    rules: Vec<AccessRule>,
+    /// True when the configured list was empty and `rules` is the default policy.
+    default: bool,
+}
+
+/// One compiled rule.
+#[derive(Debug, Clone)]
+pub struct AccessRule {
+    pub permit: bool,
+    /// Bit set of [`Action::bit`].
+    actions: u8,
+    pub principal: Option<String>,
+    pub resource: ResourcePattern,
+    pub conditions: Conditions,
+    pub description: Option<String>,
+}
+
+/// `resource:` of a rule.
+#[derive(Debug, Clone)]
+pub enum ResourcePattern {
+    Any,
+    /// `type::id` (or any other string): exact.
+    Exact(String),
+    /// `type::*`: a plain prefix, `type::` included.
+    Prefix(String),
+    Regex {
+        source: String,
+        regex: PyRegex,
+    },
+}
+
+thread_local! {
+    static QUALIFIED: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+impl ResourcePattern {
+    fn compile(pattern: Option<&str>) -> Result<ResourcePattern, String> {
+        Ok(match pattern {
+            None | Some("") => ResourcePattern::Any,
+            Some(p) if p.starts_with("regex:") => ResourcePattern::Regex {
+                source: p.to_owned(),
+                regex: PyRegex::new(&p["regex:".len()..])?,
+            },
+            Some(p) if p.ends_with("::*") => ResourcePattern::Prefix(p[..p.len() - 1].to_owned()),
+            Some(p) => ResourcePattern::Exact(p.to_owned()),
+        })
+    }
+
+    /// Whether `kind::identifier` matches, in llama-stack's order: equality,
+    /// then `regex:`, then a `::*` prefix.
+    pub fn matches(&self, kind: &str, identifier: &str) -> bool {
+        match self {
+            ResourcePattern::Any => true,
+            ResourcePattern::Exact(p) => equals_qualified(p, kind, identifier),
+            // Equality with `type::*` implies the prefix matches: one test suffices.
+            ResourcePattern::Prefix(prefix) => qualified_starts_with(prefix, kind, identifier),
+            ResourcePattern::Regex { source, regex } => {
+                equals_qualified(source, kind, identifier)
+                    || QUALIFIED.with(|buf| {
+                        let mut buf = buf.borrow_mut();
+                        buf.clear();
+                        buf.push_str(kind);
+                        buf.push_str("::");
+                        buf.push_str(identifier);
+                        regex.matches(&buf)
+                    })
+            }
+        }
+    }
+}
+
+/// `pattern == kind + "::" + identifier`, without joining.
+fn equals_qualified(pattern: &str, kind: &str, identifier: &str) -> bool {
+    pattern.len() == kind.len() + 2 + identifier.len()
+        && pattern.starts_with(kind)
+        && pattern[kind.len()..].starts_with("::")
+        && pattern.ends_with(identifier)
+}
+
+/// `(kind + "::" + identifier).starts_with(prefix)`, without joining.
+fn qualified_starts_with(prefix: &str, kind: &str, identifier: &str) -> bool {
+    let mut rest = prefix.as_bytes();
+    for part in [kind.as_bytes(), b"::", identifier.as_bytes()] {
+        if rest.len() <= part.len() {
+            return part.starts_with(rest);
+        }
+        if !rest.starts_with(part) {
+            return false;
+        }
+        rest = &rest[part.len()..];
+    }
+    rest.is_empty()
+}
+
+impl AccessRule {
+    fn compile(index: usize, value: &Value) -> Result<AccessRule, PolicyError> {
+        let checked = rules::check::<RawScope>(index, value)?;
+        let field = if checked.permit { "permit" } else { "forbid" };
+        let mut actions = 0u8;
+        for a in checked.scope.actions.items() {
+            let action: Action = a
+                .parse()
+                .map_err(|e: String| PolicyError::new(index, format!("{field}.actions"), e))?;
+            actions |= action.bit();
+        }
+        let resource = ResourcePattern::compile(checked.scope.resource.as_deref())
+            .map_err(|e| PolicyError::new(index, format!("{field}.resource"), e))?;
+        Ok(AccessRule {
+            permit: checked.permit,
+            actions,
+            principal: checked.scope.principal.filter(|p| !p.is_empty()),
+            resource,
+            conditions: checked.conditions,
+            description: checked.description,
+        })
+    }
+
+    /// Whether the rule governs `action`.
+    pub fn covers(&self, action: Action) -> bool {
+        self.actions & action.bit() != 0
+    }
+
+    /// The actions it governs.
+    pub fn actions(&self) -> impl Iterator<Item = Action> + '_ {
+        Action::ALL.into_iter().filter(|a| self.covers(*a))
+    }
+
+    /// Scope and conditions both match: the rule decides.
+    fn applies(
+        &self,
+        action: Action,
+        kind: &str,
+        identifier: &str,
+        owner: Option<&User>,
+        user: &User,
+    ) -> bool {
+        self.covers(action)
+            && self
+                .principal
+                .as_deref()
+                .is_none_or(|p| p == user.principal)
+            && self.resource.matches(kind, identifier)
+            && match &self.conditions {
+                Conditions::Always => true,
+                Conditions::When(all) => all.iter().all(|c| c.matches(owner, user)),
+                // Resource rules: "unless (a AND b)".
+                Conditions::Unless(all) => !all.iter().all(|c| c.matches(owner, user)),
+            }
+    }
+}
+
+impl AccessPolicy {
+    /// Compiles rules in llama-stack's `access_policy` shape.
+    pub fn from_values(rules: &[Value]) -> Result<AccessPolicy, PolicyError> {
+        if rules.is_empty() {
+            return Ok(AccessPolicy::default_policy());
+        }
+        Ok(AccessPolicy {
+            rules: rules
+                .iter()
+                .enumerate()
+                .map(|(i, v)| AccessRule::compile(i, v))
+                .collect::<Result<_, _>>()?,
+            default: false,
+        })
+    }
+
+    /// Compiles a YAML list of rules.
+    pub fn from_yaml(text: &str) -> Result<AccessPolicy, PolicyError> {
+        let rules: Vec<Value> = yaml_list(text)?;
+        AccessPolicy::from_values(&rules)
+    }
+
+    /// llama-stack's default: permit everything when the user shares a value
+    /// with the owner in roles, teams, projects or namespaces, is the owner,
+    /// or the resource is unowned.
+    pub fn default_policy() -> AccessPolicy {
+        let all = Action::ALL.iter().fold(0, |bits, a| bits | a.bit());
+        let rule = |condition: Condition| AccessRule {
+            permit: true,
+            actions: all,
+            principal: None,
+            resource: ResourcePattern::Any,
+            description: Some(condition.to_string()),
+            conditions: Conditions::When(vec![condition]),
+        };
+        let mut rules: Vec<AccessRule> = ["roles", "teams", "projects", "namespaces"]
+            .into_iter()
+            .map(|a| {
+                rule(Condition::UserInOwners {
+                    attribute: a.to_owned(),
+                })
+            })
+            .collect();
+        rules.push(rule(Condition::UserIsOwner));
+        rules.push(rule(Condition::ResourceIsUnowned));
+        AccessPolicy {
+            rules,
+            default: true,
+        }
+    }
+
+    /// Whether this is the default policy (the configured list was empty).
+    pub fn is_default(&self) -> bool {
+        self.default
+    }
+
+    /// The compiled rules, in order.
+    pub fn rules(&self) -> &[AccessRule] {
+        &self.rules
+    }
+
+    /// Decides `action` on `resource` for `user` (`None`: authentication is off).
+    pub fn decide<R: ProtectedResource + ?Sized>(
+        &self,
+        action: Action,
+        resource: &R,
+        user: Option<&User>,
+    ) -> Decision<'_> {
+        let Some(user) = user else {
+            return Decision::by(true, Basis::NoUser);
+        };
+        let (kind, identifier, owner) = (
+            resource.resource_type(),
+            resource.resource_id(),
+            resource.owner(),
+        );
+        for (index, rule) in self.rules.iter().enumerate() {
+            if rule.applies(action, kind, identifier, owner, user) {
+                return Decision {
+                    allowed: rule.permit,
+                    rule: (!self.default).then_some(index),
+                    basis: if self.default {
+                        Basis::DefaultPolicy
+                    } else {
+                        Basis::Rule
+                    },
+                    description: rule.description.as_deref(),
+                };
+            }
+        }
+        Decision::by(
+            false,
+            if self.default {
+                Basis::DefaultPolicy
+            } else {
+                Basis::NoMatchingRule
+            },
+        )
+    }
+
+    /// Whether `action` is allowed.
+    pub fn is_allowed<R: ProtectedResource + ?Sized>(
+        &self,
+        action: Action,
+        resource: &R,
+        user: Option<&User>,
+    ) -> bool {
+        self.decide(action, resource, user).allowed
+    }
+}
+
+impl Default for AccessPolicy {
+    fn default() -> Self {
+        AccessPolicy::default_policy()
+    }
+}
+
+/// llama-stack's `is_action_allowed`.
+pub fn is_action_allowed<R: ProtectedResource + ?Sized>(
+    policy: &AccessPolicy,
+    action: Action,
+    resource: &R,
+    user: Option<&User>,
+) -> bool {
+    policy.is_allowed(action, resource, user)
+}
+
+/// A YAML document that is a list of rules (or empty).
+pub(crate) fn yaml_list(text: &str) -> Result<Vec<Value>, PolicyError> {
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let value: Value = serde_saphyr::from_str(text)
+        .map_err(|e| PolicyError::new(0, "", format!("not valid YAML: {e}")))?;
+    match value {
+        Value::Null => Ok(Vec::new()),
+        Value::Array(rules) => Ok(rules),
+        _ => Err(PolicyError::new(0, "", "a policy is a list of rules")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qualified_comparisons_without_joining() {
+        assert!(equals_qualified("model::m1", "model", "m1"));
+        assert!(!equals_qualified("model::m1", "model", "m2"));
+        assert!(!equals_qualified("model:::m1", "model", "m1"));
+        assert!(equals_qualified("a::b::c", "a", "b::c"));
+        assert!(equals_qualified("a::b::c", "a::b", "c"));
+        for (prefix, kind, id, expected) in [
+            ("model::", "model", "x", true),
+            ("model::", "model", "", true),
+            ("model::", "models", "x", false),
+            ("mod", "model", "x", true),
+            ("model:", "model", "x", true),
+            ("model::a", "model", "ab", true),
+            ("model::ab", "model", "a", false),
+            ("", "model", "a", true),
+        ] {
+            assert_eq!(
+                qualified_starts_with(prefix, kind, id),
+                expected,
+                "{prefix} / {kind}::{id}"
+            );
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! The route policy (`server.auth.route_policy`): ordered permit/forbid
+//! rules over request paths, first match decides, no match denies once a
+//! rule exists, no policy allows everything. Runs in the per-route stack after
+//! authentication (DESIGN.md "Request path").
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use axum::extract::Request;
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use super::decision::{Basis, Decision};
+use super::error::PolicyError;
+use super::pattern::PyRegex;
+use super::rules::{self, Conditions, RawRouteScope};
+use crate::error::ApiError;
+use crate::guard::{Guard, Target};
+use crate::principal::User;
+
+/// A compiled route policy.
+#[derive(Debug, Clone, Default)]
+pub struct RoutePolicy {
+    rules: Vec<RouteRule>,
+}
+
+/// One compiled route rule.
+#[derive(Debug, Clone)]
+pub struct RouteRule {
+    pub permit: bool,
+    pub paths: Vec<PathPattern>,
+    pub conditions: Conditions,
+    pub description: Option<String>,
+}
+
+/// One entry of `paths:`.
+#[derive(Debug, Clone)]
+pub enum PathPattern {
+    /// `*`
+    All,
+    /// `regex:P`, Python `re.match`.
+    Regex {
+        source: String,
+        regex: PyRegex,
+    },
+    /// `prefix*`: a plain string prefix.
+    Prefix(String),
+    Exact(String),
+}
+
+impl PathPattern {
+    fn compile(pattern: &str) -> Result<PathPattern, String> {
+        Ok(if pattern == "*" {
+            PathPattern::All
+        } else if let Some(p) = pattern.strip_prefix("regex:") {
+            PathPattern::Regex {
+                source: pattern.to_owned(),
+                regex: PyRegex::new(p)?,
+            }
+        } else if let Some(prefix) = pattern.strip_suffix('*') {
+            PathPattern::Prefix(prefix.to_owned())
+        } else {
+            PathPattern::Exact(pattern.to_owned())
+        })
+    }
+
+    pub fn matches(&self, path: &str) -> bool {
+        match self {
+            PathPattern::All => true,
+            PathPattern::Regex { regex, .. } => regex.matches(path),
+            PathPattern::Prefix(prefix) => path.starts_with(prefix.as_str()),
+            PathPattern::Exact(p) => p == path,
+        }
+    }
+}
+
+impl RouteRule {
+    fn compile(index: usize, value: &Value) -> Result<RouteRule, PolicyError> {
+        let checked = rules::check::<RawRouteScope>(index, value)?;
+        let field = if checked.permit {
+            "permit.paths"
+        } else {
+            "forbid.paths"
+        };
+        let paths = checked
+            .scope
+            .paths
+            .items()
+            .into_iter()
+            .map(|p| PathPattern::compile(p).map_err(|e| PolicyError::new(index, field, e)))
+            .collect::<Result<_, _>>()?;
+        Ok(RouteRule {
+            permit: checked.permit,
+            paths,
+            conditions: checked.conditions,
+            description: checked.description,
+        })
+    }
+
+    fn applies(&self, path: &str, user: Option<&User>) -> bool {
+        if !self.paths.iter().any(|p| p.matches(path)) {
+            return false;
+        }
+        match (&self.conditions, user) {
+            (Conditions::Always, _) => true,
+            // A conditional rule never matches an anonymous caller.
+            (_, None) => false,
+            // Routes see a resource with no owner.
+            (Conditions::When(all), Some(user)) => all.iter().all(|c| c.matches(None, user)),
+            // Route rules: "unless (a OR b)".
+            (Conditions::Unless(any), Some(user)) => !any.iter().any(|c| c.matches(None, user)),
+        }
+    }
+}
+
+impl RoutePolicy {
+    /// Compiles rules in llama-stack's `route_policy` shape.
+    pub fn from_values(rules: &[Value]) -> Result<RoutePolicy, PolicyError> {
+        Ok(RoutePolicy {
+            rules: rules
+                .iter()
+                .enumerate()
+                .map(|(i, v)| RouteRule::compile(i, v))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// Compiles a YAML list of rules.
+    pub fn from_yaml(text: &str) -> Result<RoutePolicy, PolicyError> {
+        RoutePolicy::from_values(&super::resource_policy::yaml_list(text)?)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    pub fn rules(&self) -> &[RouteRule] {
+        &self.rules
+    }
+
+    /// Decides a request for `path` (percent-decoded) by `user` (`None`: an
+    /// anonymous caller). Every trailing `/` is ignored, except in `/` itself.
+    pub fn decide(&self, path: &str, user: Option<&User>) -> Decision<'_> {
+        if self.rules.is_empty() {
+            return Decision::by(true, Basis::NoPolicy);
+        }
+        let path = normalise(path);
+        for (index, rule) in self.rules.iter().enumerate() {
+            if rule.applies(path, user) {
+                return Decision {
+                    allowed: rule.permit,
+                    rule: Some(index),
+                    basis: Basis::Rule,
+                    description: rule.description.as_deref(),
+                };
+            }
+        }
+        Decision::by(false, Basis::NoMatchingRule)
+    }
+}
+
+/// `/` stays; otherwise every trailing `/` goes (`//` becomes empty).
+pub fn normalise(path: &str) -> &str {
+    if path == "/" {
+        path
+    } else {
+        path.trim_end_matches('/')
+    }
+}
+
+/// The route policy as a step of the per-route stack.
+#[derive(Clone)]
+pub struct RoutePolicyCheck {
+    policy: Arc<RoutePolicy>,
+}
+
+impl RoutePolicyCheck {
+    pub fn new(policy: Arc<RoutePolicy>) -> Self {
+        RoutePolicyCheck { policy }
+    }
+}
+
+#[async_trait]
+impl Guard for RoutePolicyCheck {
+    async fn check(&self, target: Target, request: &mut Request) -> Result<(), Response> {
+        let raw = request.uri().path();
+        let path: Cow<'_, str> = if raw.contains('%') {
+            percent_encoding::percent_decode_str(raw).decode_utf8_lossy()
+        } else {
+            Cow::Borrowed(raw)
+        };
+        let user = request.extensions().get::<Arc<User>>().map(Arc::as_ref);
+        let decision = self.policy.decide(&path, user);
+        if decision.allowed {
+            tracing::debug!(
+                target: "webmethod::auth",
+                principal = user.map_or("", |u| u.principal.as_str()),
+                route = crate::authn::layer_route_name(target),
+                outcome = "route allowed",
+                rule = decision.rule,
+                reason = %decision,
+            );
+            return Ok(());
+        }
+        tracing::info!(
+            target: "webmethod::auth",
+            principal = user.map_or("", |u| u.principal.as_str()),
+            route = crate::authn::layer_route_name(target),
+            outcome = "forbidden",
+            rule = decision.rule,
+            reason = %decision,
+        );
+        let shown = normalise(&path);
+        Err(ApiError::forbidden(format!(
+            "Access denied: insufficient permissions for route {shown}"
+        ))
+        .into_response())
+    }
+}
