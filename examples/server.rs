@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::{Arc, RwLock};
 
+use auth_runtime::authz::{Access, Action, ProtectedResource, Resource};
 use auth_runtime::extract::{Json, Path};
-use auth_runtime::{ApiError, App, AuthenticatedUser, webmethod};
+use auth_runtime::{ApiError, App, AuthenticatedUser, User, webmethod};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -51,6 +52,27 @@ struct Model {
     provider_id: String,
     model_type: String,
     metadata: Value,
+    /// Who registered it (with the attributes they had then); `None` for the
+    /// models the server starts with.
+    #[serde(serialize_with = "owner_principal")]
+    owner: Option<User>,
+}
+
+fn owner_principal<S: serde::Serializer>(owner: &Option<User>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_some(&owner.as_ref().map(|o| o.principal.as_str()))
+}
+
+/// Models are `model::<identifier>` to the access policy.
+impl ProtectedResource for Model {
+    fn resource_type(&self) -> &str {
+        "model"
+    }
+    fn resource_id(&self) -> &str {
+        &self.identifier
+    }
+    fn owner(&self) -> Option<&User> {
+        self.owner.as_ref()
+    }
 }
 
 impl Model {
@@ -60,6 +82,7 @@ impl Model {
             provider_id: provider_id.to_owned(),
             model_type: "llm".to_owned(),
             metadata: json!({}),
+            owner: None,
         }
     }
 }
@@ -110,6 +133,7 @@ async fn whoami(user: Option<AuthenticatedUser>) -> Json<Value> {
     })
 }
 
+/// The models the caller may read.
 #[webmethod(route = "/models", method = "GET", level = "v1")]
 #[webmethod(
     route = "/openai/v1/models",
@@ -117,11 +141,13 @@ async fn whoami(user: Option<AuthenticatedUser>) -> Json<Value> {
     level = "v1",
     deprecated = true
 )]
-async fn list_models(State(state): State<AppState>) -> Json<Value> {
+async fn list_models(State(state): State<AppState>, access: Access) -> Json<Value> {
     let models = state.models.read().unwrap_or_else(|e| e.into_inner());
-    Json(json!({"data": models.values().collect::<Vec<_>>()}))
+    Json(json!({"data": access.filter(Action::Read, models.values())}))
 }
 
+/// Registers a model owned by the caller. The policy sees the create before
+/// the owner is set, as llama-stack checks it.
 #[webmethod(
     route = "/models",
     method = "POST",
@@ -130,6 +156,8 @@ async fn list_models(State(state): State<AppState>) -> Json<Value> {
 )]
 async fn register_model(
     State(state): State<AppState>,
+    access: Access,
+    user: AuthenticatedUser,
     Json(body): Json<RegisterModel>,
 ) -> Result<Json<Model>, ApiError> {
     let id = body.model_id.trim();
@@ -138,11 +166,20 @@ async fn register_model(
             "model_id must have 1 to 256 characters",
         ));
     }
+    access.check(
+        Action::Create,
+        &Resource {
+            kind: "model",
+            identifier: id,
+            owner: None,
+        },
+    )?;
     let model = Model {
         identifier: id.to_owned(),
         provider_id: body.provider_id.unwrap_or_else(|| "demo".to_owned()),
         model_type: body.model_type.unwrap_or_else(|| "llm".to_owned()),
         metadata: body.metadata.unwrap_or_else(|| json!({})),
+        owner: Some(User::clone(&user)),
     };
     let mut models = state.models.write().unwrap_or_else(|e| e.into_inner());
     if models.contains_key(id) {
@@ -155,14 +192,15 @@ async fn register_model(
 #[webmethod(route = "/models/{model_id}", method = "GET", level = "v1")]
 async fn get_model(
     State(state): State<AppState>,
+    access: Access,
     Path(model_id): Path<String>,
 ) -> Result<Json<Model>, ApiError> {
     let models = state.models.read().unwrap_or_else(|e| e.into_inner());
-    models
+    let model = models
         .get(&model_id)
-        .cloned()
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("model '{model_id}' not found")))
+        .ok_or_else(|| ApiError::not_found(format!("model '{model_id}' not found")))?;
+    access.check(Action::Read, model)?;
+    Ok(Json(model.clone()))
 }
 
 #[webmethod(
@@ -173,13 +211,16 @@ async fn get_model(
 )]
 async fn delete_model(
     State(state): State<AppState>,
+    access: Access,
     Path(model_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let mut models = state.models.write().unwrap_or_else(|e| e.into_inner());
-    match models.remove(&model_id) {
-        Some(_) => Ok(StatusCode::NO_CONTENT),
-        None => Err(ApiError::not_found(format!("model '{model_id}' not found"))),
-    }
+    let model = models
+        .get(&model_id)
+        .ok_or_else(|| ApiError::not_found(format!("model '{model_id}' not found")))?;
+    access.check(Action::Delete, model)?;
+    models.remove(&model_id);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[webmethod(route = "/files/{path:path}", method = "GET", level = "v1")]
@@ -198,7 +239,8 @@ async fn get_file(
 const BANNER: &str = "\
 webmethod demo server, authentication by API key (embedded config; --config FILE for another)
   admin (scopes models.read, models.write): Authorization: Bearer demo-admin-key
-  alice (scope models.read):                Authorization: Bearer demo-user-key
+  alice (scope models.read, team ml):       Authorization: Bearer demo-user-key
+  bob (scopes models.read, models.write, team ml): Authorization: Bearer demo-bob-key
 try:
   curl -s http://{addr}/v1/health
   curl -s -H 'Authorization: Bearer demo-user-key' http://{addr}/v1/whoami

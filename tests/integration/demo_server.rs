@@ -436,3 +436,133 @@ fn example_configs_load() {
     }
     assert!(seen >= 7, "{seen} configs");
 }
+
+/// The demo's default policy: ownership, teammates, forbid-unless, route policy.
+#[tokio::test]
+async fn demo_policy_walkthrough() {
+    let server = Server::start(&[]);
+    let client = reqwest::Client::new();
+    let call = |method: reqwest::Method, path: &str, key: &str| {
+        client
+            .request(method, server.url(path))
+            .bearer_auth(key)
+            .send()
+    };
+    let register = |key: &'static str, id: &'static str| {
+        client
+            .post(server.url("/v1/models"))
+            .bearer_auth(key)
+            .json(&json!({"model_id": id}))
+            .send()
+    };
+    use reqwest::Method;
+
+    // bob registers a model: he owns it.
+    let r = register("demo-bob-key", "bob-model").await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["owner"], "bob");
+    // admin registers one too; admin shares no team with alice.
+    assert_eq!(
+        register("demo-admin-key", "admin-model")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // alice (team ml, like bob) reads bob's model, not admin's.
+    assert_eq!(
+        call(Method::GET, "/v1/models/bob-model", "demo-user-key")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let r = call(Method::GET, "/v1/models/admin-model", "demo-user-key")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let detail = r.json::<Value>().await.unwrap()["error"]["detail"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        detail.starts_with("User 'alice' (attributes: ")
+            && detail.ends_with("cannot perform action 'read' on resource 'model::admin-model'"),
+        "{detail}"
+    );
+    let list: Value = call(Method::GET, "/v1/models", "demo-user-key")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["identifier"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"bob-model") && ids.contains(&"llama-3.2-3b"),
+        "{ids:?}"
+    );
+    assert!(
+        !ids.contains(&"admin-model"),
+        "the list is filtered by the policy: {ids:?}"
+    );
+
+    // bob may delete shared models, but the base model only an admin may delete.
+    assert_eq!(
+        call(Method::DELETE, "/v1/models/llama-3.2-3b", "demo-bob-key")
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        call(Method::DELETE, "/v1/models/all-minilm", "demo-bob-key")
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    assert_eq!(
+        call(Method::DELETE, "/v1/models/admin-model", "demo-bob-key")
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    assert_eq!(
+        call(Method::DELETE, "/v1/models/bob-model", "demo-bob-key")
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    assert_eq!(
+        call(Method::DELETE, "/v1/models/llama-3.2-3b", "demo-admin-key")
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+
+    // Route policy: files are for admins.
+    let r = call(Method::GET, "/v1/files/readme.txt", "demo-user-key")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"error": {"detail": "Access denied: insufficient permissions for route /v1/files/readme.txt"}})
+    );
+    assert_eq!(
+        call(Method::GET, "/v1/files/readme.txt", "demo-admin-key")
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
