@@ -9,6 +9,7 @@ use clap::Parser;
 use tokio::net::TcpListener;
 
 use crate::authn::AuthProvider;
+use crate::authz;
 use crate::cli::{self, Cli, Command, Format, RoutesArgs, ServeArgs};
 use crate::config::{self, Config, ConfigError};
 use crate::guard::Guard;
@@ -82,7 +83,27 @@ impl App {
             None => self.serve(cli.serve).await,
             Some(Command::Serve(args)) => self.serve(args).await,
             Some(Command::Routes(args)) => routes(args),
+            Some(Command::Policy(command)) => self.policy(&command),
         }
+    }
+
+    /// `policy check | eval | explain` on `--config FILE` or the app's default config.
+    fn policy(&self, command: &cli::PolicyCommand) -> ExitCode {
+        let args = ServeArgs {
+            config: command.config().cloned(),
+            ..ServeArgs::default()
+        };
+        let source = match (&args.config, &self.default_config) {
+            (Some(path), _) => path.display().to_string(),
+            (None, Some(_)) => "<default config>".to_owned(),
+            (None, None) => "<empty config>".to_owned(),
+        };
+        cli::policy::run(
+            command,
+            self.load_config(&args),
+            &source,
+            self.provider.is_some(),
+        )
     }
 
     /// Loads the config: `--config FILE`, else the app's default, else empty.
@@ -116,6 +137,14 @@ impl App {
         };
         for warning in config.warnings() {
             tracing::warn!("{warning}");
+        }
+        let produced = if self.provider.is_some() {
+            authz::Produced::Any
+        } else {
+            authz::Produced::of(&config)
+        };
+        for warning in authz::lint_with(&config, &produced) {
+            tracing::warn!("policy: {warning}");
         }
         let banner = match (&args.config, &self.default_config) {
             (None, Some((_, banner))) => banner.clone(),

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 /// `target/<profile>/examples/server`. A plain `cargo test` builds it with the
 /// tests; a run of this test binary alone builds it here.
-fn server_binary() -> PathBuf {
+pub(crate) fn server_binary() -> PathBuf {
     static BUILD: Once = Once::new();
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();

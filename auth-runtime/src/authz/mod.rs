@@ -5,6 +5,7 @@
 mod condition;
 mod decision;
 mod error;
+pub mod lint;
 mod pattern;
 mod protected;
 mod resource_policy;
@@ -15,6 +16,7 @@ mod scope;
 pub use condition::{Condition, FORMS as CONDITION_FORMS};
 pub use decision::{Basis, Decision};
 pub use error::PolicyError;
+pub use lint::{LintKind, Produced, Warning, lint, lint_with};
 pub use pattern::PyRegex;
 pub use protected::{Access, AccessPolicyContext, ProtectedResource, Resource, denied_message};
 pub use resource_policy::{AccessPolicy, AccessRule, ResourcePattern, is_action_allowed};

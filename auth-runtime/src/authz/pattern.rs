@@ -1,7 +1,8 @@
-//! Python `re.match` on Rust's `regex`: anchored at the start only, and `$`
-//! also matching just before one final newline, as llama-stack's patterns
-//! behave. Python syntax that Rust lacks (look-around, back-references) is a
-//! load error, never a silent no-match.
+//! Python `re.match` on Rust's `regex`: anchored at the start only, `$` also
+//! matching just before one final newline, and Python's meaning of `\w`, `\W`,
+//! `\s`, `\S` and `\Z`. Syntax the two dialects read differently, or that
+//! Python cannot compile (so llama-stack would never match it), is a load
+//! error, never a silent difference.
 
 use regex::Regex;
 
@@ -13,15 +14,110 @@ pub struct PyRegex {
     dollar: bool,
 }
 
+/// Python's `\w` for str patterns: what `str.isalnum()` accepts, and `_`.
+const WORD: &str = r"[\p{L}\p{N}_]";
+const NOT_WORD: &str = r"[^\p{L}\p{N}_]";
+/// Python's `\s`: `str.isspace()`, which also counts U+001C..U+001F.
+const SPACE: &str = r"[\s\x1C-\x1F]";
+const NOT_SPACE: &str = r"[^\s\x1C-\x1F]";
+
+/// Rewrites a Python pattern into Rust's dialect, or says why it cannot.
+fn translate(pattern: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars().peekable();
+    let mut in_class = false;
+    let mut class_start = false;
+    while let Some(c) = chars.next() {
+        let starting = std::mem::replace(&mut class_start, false);
+        match c {
+            '\\' => {
+                let Some(e) = chars.next() else {
+                    return Err("a pattern cannot end with `\\`".into());
+                };
+                match e {
+                    'w' => out.push_str(WORD),
+                    'W' => out.push_str(NOT_WORD),
+                    's' => out.push_str(SPACE),
+                    'S' => out.push_str(NOT_SPACE),
+                    'Z' if !in_class => out.push_str(r"\z"),
+                    // Escapes Python does not know (it refuses the pattern).
+                    'p' | 'P' | 'z' | 'h' | 'H' | 'v' | 'V' | 'e' | 'K' | 'R' | 'X' | 'g' | 'k'
+                    | 'o' | 'Q' | 'E' => {
+                        return Err(format!("`\\{e}` is not Python regex syntax"));
+                    }
+                    _ => {
+                        out.push('\\');
+                        out.push(e);
+                    }
+                }
+            }
+            '[' if in_class => {
+                if chars.peek() == Some(&':') {
+                    return Err("`[:` in a set: Python reads it literally, Rust as a POSIX class; escape the `[`".into());
+                }
+                // Python: a literal `[` in a set; Rust: a nested set.
+                out.push_str(r"\[");
+            }
+            '[' => {
+                in_class = true;
+                class_start = true;
+                out.push('[');
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+                // A `]` right after `[` or `[^` is literal in both dialects.
+                if chars.peek() == Some(&']') {
+                    out.push_str(r"\]");
+                    chars.next();
+                }
+            }
+            ']' if in_class && !starting => {
+                in_class = false;
+                out.push(']');
+            }
+            '-' | '&' | '~' if in_class && chars.peek() == Some(&c) => {
+                return Err(format!(
+                    "`{c}{c}` in a set: Rust reads it as a set operation, Python literally; escape it"
+                ));
+            }
+            // `$` may match before a final newline in Python; the engine
+            // emulates that only where nothing follows `$` in its branch.
+            '$' if !in_class && !matches!(chars.peek(), None | Some(')') | Some('|')) => {
+                return Err(
+                    "`$` followed by more pattern is not supported; end the branch at `$`".into(),
+                );
+            }
+            '(' if !in_class && chars.peek() == Some(&'?') => {
+                out.push('(');
+                let rest: String = chars.clone().take(3).collect();
+                if rest.starts_with("?<") && !rest.starts_with("?<=") && !rest.starts_with("?<!") {
+                    return Err("`(?<name>` is not Python syntax; write `(?P<name>`".into());
+                }
+                let flags: String = chars
+                    .clone()
+                    .skip(1)
+                    .take_while(|c| c.is_ascii_alphabetic() || *c == '-')
+                    .collect();
+                if let Some(bad) = flags.chars().find(|f| matches!(f, 'U' | 'R')) {
+                    return Err(format!("inline flag `{bad}` is not Python syntax"));
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    Ok(out)
+}
+
 impl PyRegex {
     pub fn new(pattern: &str) -> Result<PyRegex, String> {
-        // Python's `\Z` is Rust's `\z` (end of text only).
-        let translated = pattern.replace(r"\Z", r"\z");
+        let translated =
+            translate(pattern).map_err(|e| format!("invalid regex {pattern:?}: {e}"))?;
         let regex = Regex::new(&format!("^(?:{translated})"))
             .map_err(|e| format!("invalid regex {pattern:?}: {e}"))?;
         Ok(PyRegex {
             regex,
-            dollar: pattern.contains('$') && !pattern.contains(r"\Z") && !pattern.contains(r"\z"),
+            dollar: pattern.contains('$') && !pattern.contains(r"\Z"),
         })
     }
 
@@ -57,9 +153,51 @@ mod tests {
         assert!(!m(r"model::a\Z", "model::a\n"));
         assert!(m(r"model::a\Z", "model::a"));
         assert!(m("(?i)MODEL::A", "model::a"));
-        assert!(m(r"model::\w+$", "model::é"), "Unicode \\w");
         assert!(m("a|b", "b..."), "alternation is grouped under the anchor");
-        assert!(PyRegex::new("(?<=a)b").is_err(), "look-behind is refused");
-        assert!(PyRegex::new("(").is_err());
+        assert!(m("(?P<n>a)b", "ab"));
+        assert!(m(r"[\w-]+$", "a-b_c"));
+        assert!(m(r"[]a]", "]"));
+        assert!(m(r"[^]a]", "b"));
+        assert!(m(r"\\w", r"\w"), "an escaped backslash stays one");
+        assert!(m("(a$|b)", "a\n"));
+        assert!(m(r"a\$b", "a$b"), "an escaped dollar is literal");
+    }
+
+    #[test]
+    fn word_and_space_are_pythons() {
+        assert!(m(r"model::\w+$", "model::é"), "Unicode letters");
+        assert!(
+            m(r"model::\w+$", "model::x²"),
+            "No digits are alnum in Python"
+        );
+        assert!(m(r"model::\w+$", "model::½"));
+        assert!(
+            !m(r"model::\w+$", "model::e\u{301}"),
+            "combining marks are not"
+        );
+        assert!(!m(r"model::\w+$", "model::a\u{200d}b"), "nor joiners");
+        assert!(m(r"model::a\s", "model::a\x1c"), "isspace() counts U+001C");
+        assert!(m(r"model::\W", "model::-"));
+        assert!(!m(r"model::\S", "model:: "));
+    }
+
+    #[test]
+    fn refuses_what_python_reads_otherwise() {
+        for bad in [
+            "(?<=a)b",
+            "(",
+            r"\pL",
+            r"a\z",
+            "(?<n>a)",
+            "(?U)a",
+            "model::[[:alpha:]]",
+            "model::[a-z--b]",
+            "model::[a-z&&b]",
+            "a\\",
+            "a$\n",
+            "a$b",
+        ] {
+            assert!(PyRegex::new(bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -132,7 +132,7 @@ impl AccessRule {
             principal: checked.scope.principal.filter(|p| !p.is_empty()),
             resource,
             conditions: checked.conditions,
-            description: checked.description,
+            description: checked.description.or(checked.scope.description),
         })
     }
 

@@ -83,6 +83,7 @@ impl RouteRule {
         } else {
             "forbid.paths"
         };
+        let scope_description = checked.scope.description.clone();
         let paths = checked
             .scope
             .paths
@@ -94,7 +95,7 @@ impl RouteRule {
             permit: checked.permit,
             paths,
             conditions: checked.conditions,
-            description: checked.description,
+            description: checked.description.or(scope_description),
         })
     }
 

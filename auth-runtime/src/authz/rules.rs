@@ -98,6 +98,9 @@ pub(crate) struct RawScope {
     pub principal: Option<String>,
     pub actions: OneOrMany,
     pub resource: Option<String>,
+    /// Misplaced but harmless (llama-stack's own examples put it here): kept
+    /// for the lint, ignored by decisions. Any other unknown key is an error.
+    pub description: Option<String>,
 }
 
 /// `permit:` / `forbid:` of a route rule.
@@ -105,6 +108,8 @@ pub(crate) struct RawScope {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawRouteScope {
     pub paths: OneOrMany,
+    /// As in [`RawScope::description`].
+    pub description: Option<String>,
 }
 
 /// `when` / `unless`, compiled.

@@ -1,14 +1,18 @@
-//! The command line every app gets: `serve` (the default) and `routes`.
+//! The command line every app gets: `serve` (the default), `routes` and
+//! `policy check | eval | explain`.
 
+pub mod policy;
 mod routes;
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use policy::{CheckArgs, EvalArgs, ExplainArgs, PolicyCommand};
 pub use routes::{render_json, render_table};
 
-/// `APP [serve] [--config FILE] [--host H] [--port N]` or `APP routes [--format table|json]`.
+/// `APP [serve] [--config FILE] [--host H] [--port N]`, `APP routes [--format table|json]`
+/// or `APP policy check|eval|explain --config FILE ...`.
 #[derive(Debug, Parser)]
 #[command(
     args_conflicts_with_subcommands = true,
@@ -28,6 +32,13 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print the route table: method, path, handler, auth, scope, deprecation, source.
     Routes(RoutesArgs),
+    /// Check, evaluate and explain the config's access and route policies.
+    ///
+    /// `policy check --config FILE`: validate and lint the policies.
+    /// `policy eval --config FILE --cases FILE.jsonl`: decide a file of cases.
+    /// `policy explain --config FILE ...`: decide and explain one case.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
 }
 
 #[derive(Debug, Clone, Default, Args)]
