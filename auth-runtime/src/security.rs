@@ -1,5 +1,5 @@
 //! The security stack, in request order, from the config (DESIGN.md "Request
-//! path"): authentication (behind the validation cache for remote providers),
+//! path"): quota around authentication (behind the validation cache for remote providers),
 //! then the `required_scope` check, then the route policy; the access policy
 //! is handed to handlers. Later steps (quota,
 //! route policy) slot in here, in their place.
@@ -12,6 +12,7 @@ use crate::authn::{AuthProvider, Authentication, providers};
 use crate::authz::{AccessPolicyContext, RoutePolicyCheck, ScopeCheck};
 use crate::config::{CacheConfig, Config, ConfigError, ProviderConfig};
 use crate::guard::Guard;
+use crate::quota::{Quota, QuotaGuard};
 
 /// The guards the config asks for. `provider` replaces the configured
 /// provider (an app's own [`AuthProvider`]). With no provider at all,
@@ -47,8 +48,18 @@ pub fn stack(
         (None, None) => None,
     };
     let mut guards: Vec<Arc<dyn Guard>> = Vec::new();
-    if let Some(provider) = provider {
-        guards.push(Arc::new(Authentication::new(provider)));
+    let authentication = provider.map(Authentication::new);
+    let authenticated = authentication.is_some();
+    match (&config.server.quota, authentication) {
+        // Quota first: it wraps authentication (429 before the provider).
+        (Some(quota), authentication) => {
+            let quota = Arc::new(Quota::from_config(quota)?);
+            guards.push(Arc::new(QuotaGuard::new(quota, authentication)));
+        }
+        (None, Some(authentication)) => guards.push(Arc::new(authentication)),
+        (None, None) => {}
+    }
+    if authenticated {
         guards.push(Arc::new(ScopeCheck));
     }
     if let Some(auth) = &config.server.auth {

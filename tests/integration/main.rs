@@ -5,7 +5,11 @@
 
 mod authn;
 mod demo_server;
+mod llama_stack_policies;
 mod oauth2;
+mod policy_cli;
+mod policy_properties;
 mod providers_github_k8s;
+mod quota;
 mod router;
 mod support;

@@ -11,8 +11,8 @@ mod model;
 pub use error::ConfigError;
 pub use model::{
     ApiKeyConfig, ApiKeysConfig, AuthConfig, CacheConfig, Config, CustomConfig, GithubConfig,
-    IntrospectionConfig, JwksConfig, KubernetesConfig, OAuth2Config, PROVIDER_TYPES,
-    ProviderConfig, ServerConfig, UpstreamHeaderConfig,
+    IntrospectionConfig, JwksConfig, KubernetesConfig, KvStoreConfig, OAuth2Config, PROVIDER_TYPES,
+    ProviderConfig, QuotaConfig, QuotaPeriod, ServerConfig, UpstreamHeaderConfig,
 };
 
 use std::path::Path;
@@ -74,7 +74,6 @@ impl Config {
             ("tls_certfile", s.tls_certfile.is_some()),
             ("tls_keyfile", s.tls_keyfile.is_some()),
             ("tls_cafile", s.tls_cafile.is_some()),
-            ("quota", s.quota.is_some()),
             ("cors", s.cors.is_some()),
             ("workers", s.workers.is_some()),
             (

@@ -41,7 +41,7 @@ pub struct ServerConfig {
     pub tls_keyfile: Option<String>,
     pub tls_cafile: Option<String>,
     pub auth: Option<AuthConfig>,
-    pub quota: Option<Value>,
+    pub quota: Option<QuotaConfig>,
     pub cors: Option<Value>,
     pub workers: Option<Value>,
     pub registry_refresh_interval_seconds: Option<Value>,
@@ -318,4 +318,96 @@ where
     Option::<NumberOrText<T>>::deserialize(deserializer)?
         .map(NumberOrText::into_number)
         .transpose()
+}
+
+/// `server.quota`: requests per window per principal and per client address.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaConfig {
+    #[serde(default)]
+    pub kvstore: KvStoreConfig,
+    #[serde(default = "default_anonymous", deserialize_with = "lenient")]
+    pub anonymous_max_requests: u64,
+    #[serde(default = "default_authenticated", deserialize_with = "lenient")]
+    pub authenticated_max_requests: u64,
+    #[serde(default)]
+    pub period: QuotaPeriod,
+    /// webmethod's own: a window of this many seconds instead of `period`.
+    #[serde(default, deserialize_with = "lenient_opt")]
+    pub period_seconds: Option<u64>,
+    /// webmethod's own: proxies (addresses or networks) whose
+    /// `X-Forwarded-For` / `Forwarded` headers give the client address.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+}
+
+fn default_anonymous() -> u64 {
+    100
+}
+fn default_authenticated() -> u64 {
+    1000
+}
+
+impl QuotaConfig {
+    /// The window length.
+    pub fn period_length(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.period_seconds.unwrap_or(match self.period {
+            QuotaPeriod::Day => 86_400,
+            QuotaPeriod::Hour => 3_600,
+            QuotaPeriod::Minute => 60,
+        }))
+    }
+}
+
+/// `period:` of `server.quota`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QuotaPeriod {
+    #[default]
+    Day,
+    Hour,
+    Minute,
+}
+
+/// `server.quota.kvstore`: `{type: memory}`, `{type: sqlite, db_path}` or
+/// `{type: redis, url}` (or llama-stack's `host` and `port`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KvStoreConfig {
+    #[serde(rename = "type", default = "memory")]
+    pub kind: String,
+    pub db_path: Option<PathBuf>,
+    pub url: Option<String>,
+    pub host: Option<String>,
+    #[serde(default, deserialize_with = "lenient_opt")]
+    pub port: Option<u16>,
+    pub namespace: Option<String>,
+}
+
+fn memory() -> String {
+    "memory".into()
+}
+
+impl Default for KvStoreConfig {
+    fn default() -> Self {
+        KvStoreConfig {
+            kind: memory(),
+            db_path: None,
+            url: None,
+            host: None,
+            port: None,
+            namespace: None,
+        }
+    }
+}
+
+impl KvStoreConfig {
+    /// The Redis URL: `url`, or `redis://host:port`.
+    pub fn redis_url(&self) -> Option<String> {
+        self.url.clone().or_else(|| {
+            self.host
+                .as_ref()
+                .map(|h| format!("redis://{h}:{}", self.port.unwrap_or(6379)))
+        })
+    }
 }

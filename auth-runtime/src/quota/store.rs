@@ -1,0 +1,52 @@
+//! The storage behind quota counters: one atomic increment-and-expire per
+//! request, on fixed windows (`period` long, aligned to the Unix epoch).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+
+/// A counting window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Which window since the epoch.
+    pub index: u64,
+    pub length: Duration,
+    /// Time left in this window.
+    pub resets_in: Duration,
+}
+
+impl Window {
+    /// The window `now` falls in.
+    pub fn current(length: Duration) -> Window {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let len = length.as_millis().max(1);
+        let index = (now.as_millis() / len) as u64;
+        let end = (u128::from(index) + 1) * len;
+        Window {
+            index,
+            length,
+            resets_in: Duration::from_millis((end - now.as_millis()) as u64),
+        }
+    }
+}
+
+/// A counter store failed; requests answer 500 "Quota service error".
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("quota store: {0}")]
+pub struct StoreError(pub String);
+
+/// Counters. Implementations must make `hit` atomic: concurrent hits on one
+/// key never lose a count.
+#[async_trait]
+pub trait QuotaStore: Send + Sync + 'static {
+    /// Adds one to `key` in `window` and returns the new count.
+    async fn hit(&self, key: &str, window: Window) -> Result<u64, StoreError>;
+
+    /// The count of `key` in `window`, without adding.
+    async fn peek(&self, key: &str, window: Window) -> Result<u64, StoreError>;
+
+    /// A short name for logs.
+    fn name(&self) -> &'static str;
+}
