@@ -91,3 +91,12 @@ pub async fn read_limited(
     }
     Ok(out)
 }
+
+/// `host[:port]` of a URL, for "validated by ..." hints.
+pub fn host_of(url: &reqwest::Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_owned(),
+        _ => String::new(),
+    }
+}

@@ -83,3 +83,9 @@ pub trait AuthProvider: Send + Sync + 'static {
         "custom_provider"
     }
 }
+
+/// The bearer token of a provider that needs one (the authentication step
+/// only calls it without a token when `requires_bearer` is false).
+pub(crate) fn require_token(token: Option<&str>) -> Result<&str, AuthError> {
+    token.ok_or_else(|| AuthError::Rejected("Authentication required".into()))
+}

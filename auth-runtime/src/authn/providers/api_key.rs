@@ -73,7 +73,7 @@ impl AuthProvider for ApiKeyProvider {
         token: Option<&str>,
         _request: RequestHead<'_>,
     ) -> Result<Arc<User>, AuthError> {
-        let token = token.ok_or_else(|| AuthError::Rejected("Authentication required".into()))?;
+        let token = crate::authn::require_token(token)?;
         match self.find(token) {
             Some(i) => Ok(self.keys[i].1.clone()),
             None => Err(AuthError::Rejected("Invalid API key".into())),

@@ -65,11 +65,7 @@ impl CustomProvider {
     }
 
     fn host(&self) -> String {
-        match (self.endpoint.host_str(), self.endpoint.port()) {
-            (Some(host), Some(port)) => format!("{host}:{port}"),
-            (Some(host), None) => host.to_owned(),
-            _ => String::new(),
-        }
+        crate::authn::http::host_of(&self.endpoint)
     }
 }
 
@@ -80,7 +76,7 @@ impl AuthProvider for CustomProvider {
         token: Option<&str>,
         request: RequestHead<'_>,
     ) -> Result<Arc<User>, AuthError> {
-        let token = token.ok_or_else(|| AuthError::Rejected("Authentication required".into()))?;
+        let token = crate::authn::require_token(token)?;
         let body = AuthRequest {
             api_key: token,
             request: context(request),

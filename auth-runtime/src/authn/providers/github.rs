@@ -133,7 +133,7 @@ impl AuthProvider for GithubProvider {
         token: Option<&str>,
         _request: RequestHead<'_>,
     ) -> Result<Arc<User>, AuthError> {
-        let token = token.ok_or_else(|| AuthError::Rejected("Authentication required".into()))?;
+        let token = crate::authn::require_token(token)?;
         let response = self
             .get(self.user_url.clone(), token)
             .send()

@@ -44,11 +44,7 @@ impl IntrospectionProvider {
     }
 
     fn host(&self) -> String {
-        match (self.url.host_str(), self.url.port()) {
-            (Some(host), Some(port)) => format!("{host}:{port}"),
-            (Some(host), None) => host.to_owned(),
-            _ => String::new(),
-        }
+        crate::authn::http::host_of(&self.url)
     }
 }
 
@@ -59,7 +55,7 @@ impl AuthProvider for IntrospectionProvider {
         token: Option<&str>,
         _request: RequestHead<'_>,
     ) -> Result<Arc<User>, AuthError> {
-        let token = token.ok_or_else(|| AuthError::Rejected("Authentication required".into()))?;
+        let token = crate::authn::require_token(token)?;
         let mut form = vec![("token", token)];
         let mut request = self.client.post(self.url.clone());
         if self.secret_in_body {

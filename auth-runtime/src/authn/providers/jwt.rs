@@ -67,7 +67,7 @@ impl AuthProvider for JwtProvider {
         token: Option<&str>,
         _request: RequestHead<'_>,
     ) -> Result<Arc<User>, AuthError> {
-        let token = token.ok_or_else(|| AuthError::Rejected("Authentication required".into()))?;
+        let token = crate::authn::require_token(token)?;
         // An unknown or absent algorithm (`none` included) fails here.
         let header = decode_header(token).map_err(Self::invalid)?;
         let key = self.keys.key(header.kid.as_deref()).await?;

@@ -48,7 +48,7 @@ impl AuthProvider for KubernetesProvider {
         token: Option<&str>,
         _request: RequestHead<'_>,
     ) -> Result<Arc<User>, AuthError> {
-        let token = token.ok_or_else(|| AuthError::Rejected("Authentication required".into()))?;
+        let token = crate::authn::require_token(token)?;
         let review = json!({"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"});
         let response = self
             .client
