@@ -4,6 +4,7 @@
 //! entries of its own module only, so the modules stay independent.
 
 mod authn;
+mod bypass_properties;
 mod demo_server;
 mod llama_stack_policies;
 mod oauth2;
