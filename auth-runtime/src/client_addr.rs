@@ -6,7 +6,6 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ConnectInfo;
 use axum::http::HeaderMap;
-use axum::http::request::Parts;
 use ipnet::IpNet;
 
 /// The proxies whose forwarding headers are believed.
@@ -68,11 +67,6 @@ pub fn peer(parts_extensions: &axum::http::Extensions) -> Option<IpAddr> {
     parts_extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| canonical(addr.ip()))
-}
-
-/// For extractors: the peer of a request's parts.
-pub fn peer_of(parts: &Parts) -> Option<IpAddr> {
-    peer(&parts.extensions)
 }
 
 /// IPv4-mapped IPv6 addresses count as IPv4.

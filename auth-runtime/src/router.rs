@@ -121,12 +121,6 @@ impl RouterBuilder {
         self
     }
 
-    /// Appends an already shared step.
-    pub fn guard_arc(mut self, guard: Arc<dyn Guard>) -> Self {
-        self.guards.push(guard);
-        self
-    }
-
     /// Appends several steps, in order (see [`crate::security::stack`]).
     pub fn guards(mut self, guards: impl IntoIterator<Item = Arc<dyn Guard>>) -> Self {
         self.guards.extend(guards);

@@ -67,12 +67,6 @@ impl CachedProvider {
             .build();
         CachedProvider { inner, cache }
     }
-
-    /// Tokens currently remembered (approximate; for tests and metrics).
-    pub async fn entry_count(&self) -> u64 {
-        self.cache.run_pending_tasks().await;
-        self.cache.entry_count()
-    }
 }
 
 #[async_trait]

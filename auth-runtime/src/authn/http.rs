@@ -74,7 +74,16 @@ pub fn transport_error(context: &str, e: reqwest::Error) -> AuthError {
 /// Reads an answer's body, at most [`MAX_RESPONSE_BYTES`].
 pub async fn read_limited(
     context: &str,
+    response: reqwest::Response,
+) -> Result<Vec<u8>, AuthError> {
+    read_at_most(context, response, MAX_RESPONSE_BYTES).await
+}
+
+/// Reads an answer's body, at most `max` bytes; more is a provider failure.
+pub async fn read_at_most(
+    context: &str,
     mut response: reqwest::Response,
+    max: usize,
 ) -> Result<Vec<u8>, AuthError> {
     let mut out = Vec::new();
     while let Some(chunk) = response
@@ -82,9 +91,9 @@ pub async fn read_limited(
         .await
         .map_err(|e| transport_error(context, e))?
     {
-        if out.len() + chunk.len() > MAX_RESPONSE_BYTES {
+        if out.len() + chunk.len() > max {
             return Err(AuthError::Failed(format!(
-                "{context}: answer larger than {MAX_RESPONSE_BYTES} bytes"
+                "{context}: answer larger than {max} bytes"
             )));
         }
         out.extend_from_slice(&chunk);

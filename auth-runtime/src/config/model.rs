@@ -141,7 +141,7 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JwksConfig {
     pub uri: String,
@@ -150,6 +150,16 @@ pub struct JwksConfig {
     /// Seconds between key refreshes.
     #[serde(default = "default_recheck", deserialize_with = "lenient")]
     pub key_recheck_period: u64,
+}
+
+impl fmt::Debug for JwksConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwksConfig")
+            .field("uri", &self.uri)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("key_recheck_period", &self.key_recheck_period)
+            .finish()
+    }
 }
 
 fn default_recheck() -> u64 {

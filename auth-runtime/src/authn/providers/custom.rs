@@ -9,12 +9,16 @@ use async_trait::async_trait;
 use axum::http::header::AUTHORIZATION;
 use serde::{Deserialize, Serialize};
 
+use crate::authn::http::{self, TlsOptions};
 use crate::authn::{AuthError, AuthProvider, RequestHead};
 use crate::config::CustomConfig;
 use crate::principal::{Attributes, User};
 
 /// The largest answer read from the endpoint.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+
+/// Names the endpoint in logged failures.
+const CONTEXT: &str = "custom auth endpoint";
 
 /// Validates tokens with an HTTP endpoint.
 pub struct CustomProvider {
@@ -53,19 +57,15 @@ impl CustomProvider {
     pub fn new(config: &CustomConfig) -> Result<Self, String> {
         let endpoint =
             reqwest::Url::parse(&config.endpoint).map_err(|e| format!("endpoint: {e}"))?;
-        let timeout = Duration::from_secs_f64(config.timeout);
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            // A redirect could carry the token to another host.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        let client = http::client(
+            &TlsOptions::default(),
+            Duration::from_secs_f64(config.timeout),
+        )?;
         Ok(CustomProvider { endpoint, client })
     }
 
     fn host(&self) -> String {
-        crate::authn::http::host_of(&self.endpoint)
+        http::host_of(&self.endpoint)
     }
 }
 
@@ -87,9 +87,9 @@ impl AuthProvider for CustomProvider {
             .json(&body)
             .send()
             .await
-            .map_err(unreachable_or_failed)?;
+            .map_err(|e| http::transport_error(CONTEXT, e))?;
         let status = response.status();
-        let bytes = read_limited(response).await?;
+        let bytes = http::read_at_most(CONTEXT, response, MAX_RESPONSE_BYTES).await?;
         if status != reqwest::StatusCode::OK {
             // The endpoint's own reason when it gives one, else the status.
             let message = serde_json::from_slice::<serde_json::Value>(&bytes)
@@ -161,26 +161,4 @@ fn context<'a>(request: RequestHead<'a>) -> AuthRequestContext<'a> {
         headers,
         params,
     }
-}
-
-fn unreachable_or_failed(e: reqwest::Error) -> AuthError {
-    if e.is_timeout() || e.is_connect() || e.is_request() {
-        AuthError::Unavailable("Authentication service unavailable".into())
-    } else {
-        AuthError::Failed(format!("custom auth endpoint: {e}"))
-    }
-}
-
-/// Reads at most [`MAX_RESPONSE_BYTES`]; more is a provider failure.
-async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, AuthError> {
-    let mut out = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(unreachable_or_failed)? {
-        if out.len() + chunk.len() > MAX_RESPONSE_BYTES {
-            return Err(AuthError::Failed(
-                "custom auth endpoint answered more than 64 KiB".into(),
-            ));
-        }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(out)
 }

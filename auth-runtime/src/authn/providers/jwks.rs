@@ -40,7 +40,6 @@ pub struct KeyStore {
     keys: RwLock<Arc<KeySet>>,
     /// Serialises fetches; holds when the last unknown-kid refresh happened.
     refresh: tokio::sync::Mutex<Option<Instant>>,
-    fetches: std::sync::atomic::AtomicU64,
 }
 
 impl KeyStore {
@@ -57,13 +56,7 @@ impl KeyStore {
             recheck,
             keys: RwLock::new(Arc::new(KeySet::default())),
             refresh: tokio::sync::Mutex::new(None),
-            fetches: std::sync::atomic::AtomicU64::new(0),
         }
-    }
-
-    /// How many times the JWKS was fetched (for tests and metrics).
-    pub fn fetch_count(&self) -> u64 {
-        self.fetches.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn current(&self) -> Arc<KeySet> {
@@ -126,8 +119,6 @@ impl KeyStore {
     }
 
     async fn fetch(&self) -> Result<KeySet, AuthError> {
-        self.fetches
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut request = self.client.get(self.uri.clone());
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
