@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use auth_runtime::config::Config;
-use auth_runtime::{AuthenticatedUser, RouterBuilder, security, webmethod};
+use auth_runtime::{AuthenticatedUser, RouterBuilder, Security, webmethod};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -128,7 +128,7 @@ async fn main() {
     let config = Config::parse(CONFIG, "load", &|_| None).expect("valid config");
     let webmethod = serve(
         RouterBuilder::new()
-            .guards(security::stack(&config, None).expect("valid stack"))
+            .security(Security::from_config(&config).expect("valid config"))
             .build()
             .expect("router")
             .router,

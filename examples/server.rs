@@ -146,6 +146,28 @@ async fn list_models(State(state): State<AppState>, access: Access) -> Json<Valu
     Json(json!({"data": access.filter(Action::Read, models.values())}))
 }
 
+/// The models anyone may browse: a public route that still knows a signed-in
+/// caller. Anonymous callers (no token, or one the provider rejects) get
+/// `principal: null` and, under the access policy, no models; a caller with
+/// an accepted token gets the models it may read.
+#[webmethod(
+    route = "/catalog",
+    method = "GET",
+    level = "v1",
+    require_authentication = false
+)]
+async fn catalog(
+    State(state): State<AppState>,
+    user: Option<AuthenticatedUser>,
+    access: Access,
+) -> Json<Value> {
+    let models = state.models.read().unwrap_or_else(|e| e.into_inner());
+    Json(json!({
+        "principal": user.as_ref().map(|u| u.principal.as_str()),
+        "data": access.filter(Action::Read, models.values()),
+    }))
+}
+
 /// Registers a model owned by the caller. The policy sees the create before
 /// the owner is set, as llama-stack checks it.
 #[webmethod(

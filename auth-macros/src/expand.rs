@@ -139,6 +139,8 @@ fn entry(
     let required_scope = option_str(&route.required_scope);
     let deprecated = route.deprecated;
     let descriptive_name = option_str(&route.descriptive_name);
+    let optional_user = route.optional_user;
+    let access = route.access;
     let private = quote!(#runtime::__private);
     let span = route.span;
     let file = quote_spanned!(span=> ::core::file!());
@@ -187,6 +189,8 @@ fn entry(
                 file: #file,
                 line: #line,
                 state: #state_name,
+                optional_user: #optional_user,
+                access: #access,
                 build: #build,
             }
         }

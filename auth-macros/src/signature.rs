@@ -12,6 +12,12 @@ pub struct Signature {
     pub state: Option<Type>,
     /// Span of each parameter typed `AuthenticatedUser` (not `Option<..>`).
     pub authenticated_user: Vec<Span>,
+    /// Whether a parameter is `Option<AuthenticatedUser>`: on a public route,
+    /// only then is a bearer token read (optional authentication).
+    pub optional_user: bool,
+    /// Whether a parameter is `Access`: the runtime then hands the handler the
+    /// access policy and the caller, even on a public route.
+    pub access: bool,
 }
 
 /// Checks the function's shape and collects the facts above.
@@ -42,6 +48,8 @@ pub fn inspect(cx: &mut Ctxt, func: &ItemFn) -> Signature {
 
     let mut state: Option<Type> = None;
     let mut authenticated_user = Vec::new();
+    let mut optional_user = false;
+    let mut access = false;
     for input in &sig.inputs {
         let ty = match input {
             FnArg::Receiver(receiver) => {
@@ -66,10 +74,18 @@ pub fn inspect(cx: &mut Ctxt, func: &ItemFn) -> Signature {
         if last_ident_is(ty, "AuthenticatedUser") {
             authenticated_user.push(syn::spanned::Spanned::span(ty));
         }
+        if generic_arg_of(ty, "Option").is_some_and(|t| last_ident_is(t, "AuthenticatedUser")) {
+            optional_user = true;
+        }
+        if last_ident_is(ty, "Access") {
+            access = true;
+        }
     }
     Signature {
         state,
         authenticated_user,
+        optional_user,
+        access,
     }
 }
 

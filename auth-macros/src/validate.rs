@@ -27,6 +27,10 @@ pub struct ValidatedRoute {
     pub descriptive_name: Option<String>,
     /// The app state type the handler is built against, if any.
     pub state: Option<Type>,
+    /// The handler takes `Option<AuthenticatedUser>`.
+    pub optional_user: bool,
+    /// The handler takes `Access`.
+    pub access: bool,
 }
 
 /// Validates one attribute against the function; `None` when anything is wrong
@@ -155,6 +159,8 @@ pub fn validate(cx: &mut Ctxt, args: Args, sig: &Signature) -> Option<ValidatedR
         deprecated: args.deprecated.as_ref().is_some_and(|b| b.value),
         descriptive_name,
         state: args.state.or_else(|| sig.state.clone()),
+        optional_user: sig.optional_user,
+        access: sig.access,
     })
 }
 

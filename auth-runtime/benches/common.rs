@@ -45,6 +45,8 @@ fn entry(method: Method, path: String, line: u32) -> &'static RouteEntry {
         file: "benches/common.rs",
         line,
         state: None,
+        optional_user: false,
+        access: false,
         build,
     }))
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use auth_runtime::config::Config;
-use auth_runtime::{Guard, RouterBuilder, Target, security};
+use auth_runtime::{Guard, RouterBuilder, Security, Target};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
@@ -55,16 +55,17 @@ async fn pass_through(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// The security stack of an `api_keys` config with one key.
-fn api_key_stack() -> Vec<Arc<dyn Guard>> {
+/// The security of an `api_keys` config with one key.
+fn api_key_security() -> Security {
     let yaml = "server:\n  auth:\n    provider_config:\n      type: api_keys\n      keys:\n        - key: bench-key\n          principal: bench\n          attributes: {scopes: [s]}\n";
     let config = Config::parse(yaml, "bench", &|_| None).expect("valid config");
-    security::stack(&config, None).expect("valid stack")
+    Security::from_config(&config).expect("valid config")
 }
 
-fn webmethod(guards: Vec<Arc<dyn Guard>>) -> Router {
+fn webmethod(security: Security, guards: Vec<Arc<dyn Guard>>) -> Router {
     RouterBuilder::new()
         .entries(common::entries())
+        .security(security)
         .guards(guards)
         .build()
         .expect("builds")
@@ -89,9 +90,15 @@ fn router(c: &mut Criterion) {
             "bare_axum_from_fn",
             bare_axum().route_layer(middleware::from_fn(pass_through)),
         ),
-        ("webmethod_no_guard", webmethod(Vec::new())),
-        ("webmethod_noop_guard", webmethod(vec![Arc::new(Allow)])),
-        ("webmethod_api_key_auth", webmethod(api_key_stack())),
+        ("webmethod_no_guard", webmethod(Security::off(), Vec::new())),
+        (
+            "webmethod_noop_guard",
+            webmethod(Security::off(), vec![Arc::new(Allow)]),
+        ),
+        (
+            "webmethod_api_key_auth",
+            webmethod(api_key_security(), Vec::new()),
+        ),
     ];
     let mut group = c.benchmark_group("request_200_routes");
     for (name, router) in routers {
@@ -109,7 +116,7 @@ fn router(c: &mut Criterion) {
     group.finish();
 
     c.bench_function("router_build_200", |b| {
-        b.iter(|| webmethod(api_key_stack()))
+        b.iter(|| webmethod(api_key_security(), Vec::new()))
     });
 }
 

@@ -15,7 +15,7 @@ use crate::config::{self, Config, ConfigError};
 use crate::guard::Guard;
 use crate::route_table::RouteTable;
 use crate::router::{BuiltRouter, RouterBuilder};
-use crate::security;
+use crate::security::Security;
 use crate::state::StateMap;
 
 /// An app built from the `#[webmethod]` registry, with its command line.
@@ -117,12 +117,15 @@ impl App {
         }
     }
 
-    /// Builds the router with the security stack the config describes.
+    /// Builds the router behind the security the config describes.
     pub fn build(self, config: &Config) -> Result<BuiltRouter, Box<dyn std::error::Error>> {
-        let security = security::stack(config, self.provider)?;
+        let mut security = Security::from_config(config)?;
+        if let Some(provider) = self.provider {
+            security = security.with_provider(provider);
+        }
         let built = RouterBuilder::new()
             .states(self.states)
-            .guards(security)
+            .security(security)
             .guards(self.guards)
             .build()?;
         Ok(built)

@@ -32,18 +32,20 @@ extern crate self as auth_runtime;
 mod app;
 pub mod authn;
 pub mod authz;
+mod caller;
 pub mod cli;
 pub mod client_addr;
 pub mod config;
 mod error;
 pub mod extract;
-pub mod guard;
+mod guard;
+mod pipeline;
 mod principal;
 pub mod quota;
 pub mod registry;
 pub mod route_table;
 mod router;
-pub mod security;
+mod security;
 mod state;
 
 #[doc(hidden)]
@@ -51,12 +53,16 @@ mod state;
 pub mod __private;
 
 pub use app::App;
+/// For implementing [`Guard`], [`authn::AuthProvider`] and [`quota::QuotaStore`].
+pub use async_trait::async_trait;
+pub use caller::Caller;
 pub use error::ApiError;
 pub use guard::{Guard, Target};
 pub use principal::{Attributes, AuthenticatedUser, User};
 pub use registry::{Method, RouteEntry};
 pub use route_table::{Lookup, RouteTable, TableError};
 pub use router::{BuildError, BuildErrors, BuiltRouter, RouterBuilder};
+pub use security::Security;
 pub use state::{MissingState, StateMap};
 
 /// The README's examples compile.

@@ -3,11 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, OptionalFromRequestParts};
-use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
-
-use crate::error::ApiError;
 
 /// Attributes of a user: `roles`, `teams`, `projects`, `namespaces`, `scopes`, ...
 pub type Attributes = BTreeMap<String, Vec<String>>;
@@ -46,7 +42,8 @@ impl User {
 
 /// Extracts the authenticated caller. On a route without an authenticated
 /// caller it answers 401, so the handler never runs; public routes take
-/// `Option<AuthenticatedUser>` instead (the macro enforces it).
+/// `Option<AuthenticatedUser>` instead (the macro enforces it), which is
+/// `Some` when the caller sent a token the provider accepted.
 #[derive(Debug, Clone)]
 pub struct AuthenticatedUser(pub Arc<User>);
 
@@ -54,33 +51,5 @@ impl std::ops::Deref for AuthenticatedUser {
     type Target = User;
     fn deref(&self) -> &User {
         &self.0
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for AuthenticatedUser {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        parts
-            .extensions
-            .get::<Arc<User>>()
-            .cloned()
-            .map(AuthenticatedUser)
-            .ok_or_else(|| ApiError::unauthorized("Authentication required"))
-    }
-}
-
-impl<S: Send + Sync> OptionalFromRequestParts<S> for AuthenticatedUser {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        _state: &S,
-    ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(parts
-            .extensions
-            .get::<Arc<User>>()
-            .cloned()
-            .map(AuthenticatedUser))
     }
 }

@@ -102,6 +102,12 @@ pub struct RouteEntry {
     pub line: u32,
     /// The app state type the handler is built against, as written.
     pub state: Option<&'static str>,
+    /// The handler takes `Option<AuthenticatedUser>`: on a public route, a
+    /// bearer token is then read if one is sent (optional authentication).
+    pub optional_user: bool,
+    /// The handler takes `Access`: the access policy and the caller are handed
+    /// to it, on public routes too.
+    pub access: bool,
     #[doc(hidden)]
     pub build: BuildFn,
 }

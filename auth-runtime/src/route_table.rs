@@ -268,6 +268,8 @@ mod tests {
             file: "src/test.rs",
             line,
             state: None,
+            optional_user: false,
+            access: false,
             build,
         }))
     }

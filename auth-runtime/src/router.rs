@@ -1,5 +1,6 @@
-//! From the registry to a ready `axum::Router`, with the guards attached to
-//! each route, to the 404 fallback and to each path's 405 answer.
+//! From the registry to a ready `axum::Router`, with the security pipeline in
+//! front of each route that needs it, of the 404 fallback and of each path's
+//! 405 answer.
 
 use std::fmt;
 use std::sync::Arc;
@@ -9,9 +10,11 @@ use axum::handler::Handler;
 use axum::routing::{MethodRouter, any};
 
 use crate::error;
-use crate::guard::{Guard, GuardLayer, Guards, Target};
+use crate::guard::{Guard, Target};
+use crate::pipeline::Pipeline;
 use crate::registry::RouteEntry;
 use crate::route_table::{RouteTable, TableError};
+use crate::security::Security;
 use crate::state::{MissingState, StateMap};
 
 /// Builds the router of every `#[webmethod]` route.
@@ -25,7 +28,10 @@ use crate::state::{MissingState, StateMap};
 /// }
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// let built = RouterBuilder::new().build()?;
+/// let config = auth_runtime::config::Config::load("run.yaml".as_ref())?;
+/// let built = RouterBuilder::new()
+///     .security(auth_runtime::Security::from_config(&config)?)
+///     .build()?;
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 /// axum::serve(listener, built.router).await?;
 /// # Ok(()) }
@@ -34,6 +40,7 @@ use crate::state::{MissingState, StateMap};
 pub struct RouterBuilder {
     entries: Option<Vec<&'static RouteEntry>>,
     states: StateMap,
+    security: Option<Security>,
     guards: Vec<Arc<dyn Guard>>,
 }
 
@@ -45,8 +52,13 @@ pub struct BuiltRouter {
 
 /// One reason the router could not be built.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum BuildError {
     Table(TableError),
+    /// Neither [`RouterBuilder::security`] nor
+    /// [`RouterBuilder::without_security`] was called: serving protected
+    /// routes open must be asked for.
+    NoSecurity,
     MissingState {
         entry: &'static RouteEntry,
         missing: MissingState,
@@ -57,6 +69,10 @@ impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             BuildError::Table(e) => e.fmt(f),
+            BuildError::NoSecurity => f.write_str(
+                "no security configured: call `.security(Security::from_config(&config)?)`, or \
+                 `.without_security()` to serve every route without authentication",
+            ),
             BuildError::MissingState { entry, missing } => write!(
                 f,
                 "{} takes `State<{}>`, but no state of that type was registered: add it with \
@@ -114,53 +130,68 @@ impl RouterBuilder {
         &mut self.states
     }
 
-    /// Appends a step to the security stack. Steps run in the order added, in
-    /// front of every route, of the 404 fallback and of the 405 answer.
+    /// The security the routes are served behind (authentication, quota,
+    /// policies); see [`Security::from_config`].
+    pub fn security(mut self, security: Security) -> Self {
+        self.security = Some(security);
+        self
+    }
+
+    /// Serves every route without authentication, quota or policies.
+    pub fn without_security(self) -> Self {
+        self.security(Security::off())
+    }
+
+    /// Appends a step of your own. Guards run in the order added, after the
+    /// built-in security steps, in front of every route, of the 404 fallback
+    /// and of the 405 answer.
     pub fn guard(mut self, guard: impl Guard) -> Self {
         self.guards.push(Arc::new(guard));
         self
     }
 
-    /// Appends several steps, in order (see [`crate::security::stack`]).
+    /// Appends several guards, in order.
     pub fn guards(mut self, guards: impl IntoIterator<Item = Arc<dyn Guard>>) -> Self {
         self.guards.extend(guards);
         self
     }
 
-    /// Checks the table, closes every handler over its state, and attaches the guards.
+    /// Checks the table, closes every handler over its state, and puts the
+    /// security pipeline in front of every route that needs a step of it.
     pub fn build(self) -> Result<BuiltRouter, BuildErrors> {
         let table = match self.entries {
             Some(entries) => RouteTable::new(entries),
             None => RouteTable::from_registry(),
         }
         .map_err(|e| BuildErrors(vec![BuildError::Table(e)]))?;
-        let guards: Guards = self.guards.into();
-        let guarded = !guards.is_empty();
+        let Some(security) = self.security else {
+            return Err(BuildErrors(vec![BuildError::NoSecurity]));
+        };
+        let pipeline = Pipeline::new(security, self.guards);
 
-        let unmatched = GuardLayer::new(Target::Unmatched, guards.clone());
+        // Unmatched requests (404, and each path's 405) are authenticated like
+        // protected routes: no probing which paths exist without credentials.
+        let unmatched = pipeline.layer(Target::Unmatched);
         let mut errors = Vec::new();
         let mut router = Router::new();
         for group in table.paths() {
             // The path's 405 answer, as an `any` fallback: axum then adds no
-            // `Allow` header of its own (which it would add to a guard's 401,
+            // `Allow` header of its own (which it would add to a 401,
             // telling an unauthenticated caller which methods exist); the
-            // answer sets it once the guards let the caller through.
+            // answer sets it once the pipeline lets the caller through.
             let not_allowed = error::method_not_allowed(group.entries().map(|e| e.method));
-            let mut merged: MethodRouter = if guarded {
-                any(not_allowed.layer(unmatched.clone()))
-            } else {
-                any(not_allowed)
+            let mut merged: MethodRouter = match &unmatched {
+                Some(layer) => any(not_allowed.layer(layer.clone())),
+                None => any(not_allowed),
             };
             for entry in group.entries() {
                 match (entry.build)(&self.states) {
                     Ok(method_router) => {
-                        // route_layer: the guards wrap this entry's handler only, so
-                        // two entries on one path keep their own requirements.
-                        let method_router = if guarded {
-                            method_router
-                                .route_layer(GuardLayer::new(Target::Route(entry), guards.clone()))
-                        } else {
-                            method_router
+                        // route_layer: the pipeline wraps this entry's handler only,
+                        // so two entries on one path keep their own requirements.
+                        let method_router = match pipeline.layer(Target::Route(entry)) {
+                            Some(layer) => method_router.route_layer(layer),
+                            None => method_router,
                         };
                         merged = merged.merge(method_router);
                     }
@@ -172,10 +203,9 @@ impl RouterBuilder {
         if !errors.is_empty() {
             return Err(BuildErrors(errors));
         }
-        let router = if guarded {
-            router.fallback(error::not_found.layer(unmatched))
-        } else {
-            router.fallback(error::not_found)
+        let router = match unmatched {
+            Some(layer) => router.fallback(error::not_found.layer(layer)),
+            None => router.fallback(error::not_found),
         };
         Ok(BuiltRouter {
             router,

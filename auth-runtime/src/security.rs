@@ -1,81 +1,88 @@
-//! The security stack, in request order, from the config (DESIGN.md "Request
-//! path"): quota around authentication (behind the validation cache for remote providers),
-//! then the `required_scope` check, then the route policy; the access policy
-//! is handed to handlers. Later steps (quota,
-//! route policy) slot in here, in their place.
+//! The security a config describes, built once at startup: the provider
+//! (behind the validation cache when it is remote), the quota, the route
+//! policy and the access policy. [`RouterBuilder::security`] puts it in front
+//! of every route; the pipeline only reads it.
+//!
+//! [`RouterBuilder::security`]: crate::RouterBuilder::security
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::authn::cache::CachedProvider;
-use crate::authn::{AuthProvider, Authentication, providers};
-use crate::authz::{AccessPolicyContext, RoutePolicyCheck, ScopeCheck};
+use crate::authn::{AuthProvider, Authenticator, providers};
+use crate::authz::{AccessPolicy, RoutePolicy};
+use crate::caller::default_policy;
 use crate::config::{CacheConfig, Config, ConfigError, ProviderConfig};
-use crate::guard::Guard;
-use crate::quota::{Quota, QuotaGuard};
+use crate::quota::Quota;
 
-/// The guards the config asks for. `provider` replaces the configured
-/// provider (an app's own [`AuthProvider`]). With no provider at all,
-/// authentication is off: no guard runs and scope checks pass.
-pub fn stack(
-    config: &Config,
-    provider: Option<Arc<dyn AuthProvider>>,
-) -> Result<Vec<Arc<dyn Guard>>, ConfigError> {
-    let configured = match &config.server.auth {
-        Some(auth) => auth.provider()?,
-        None => None,
-    };
-    let cache = config
-        .server
-        .auth
-        .as_ref()
-        .map(|a| a.cache.clone())
-        .unwrap_or_default();
-    let provider = match (provider, configured) {
-        (Some(provider), _) => Some(cached(provider, &cache, false)),
-        (None, Some(config)) => {
-            let built = providers::from_config(&config, "server.auth.provider_config")?;
-            Some(match config {
-                // Local providers gain nothing from a cache.
-                ProviderConfig::ApiKeys(_) | ProviderConfig::UpstreamHeader(_) => built,
-                // A custom endpoint may decide per request path: off unless asked.
-                ProviderConfig::Custom(_) => cached(built, &cache, false),
-                ProviderConfig::OAuth2Token(_)
-                | ProviderConfig::GithubToken(_)
-                | ProviderConfig::Kubernetes(_) => cached(built, &cache, true),
-            })
-        }
-        (None, None) => None,
-    };
-    let mut guards: Vec<Arc<dyn Guard>> = Vec::new();
-    let authentication = provider.map(Authentication::new);
-    let authenticated = authentication.is_some();
-    match (&config.server.quota, authentication) {
-        // Quota first: it wraps authentication (429 before the provider).
-        (Some(quota), authentication) => {
-            let quota = Arc::new(Quota::from_config(quota)?);
-            guards.push(Arc::new(QuotaGuard::new(quota, authentication)));
-        }
-        (None, Some(authentication)) => guards.push(Arc::new(authentication)),
-        (None, None) => {}
-    }
-    if authenticated {
-        guards.push(Arc::new(ScopeCheck));
-    }
-    if let Some(auth) = &config.server.auth {
-        let routes = auth.route_policy()?;
-        if !routes.is_empty() {
-            guards.push(Arc::new(RoutePolicyCheck::new(Arc::new(routes))));
-        }
-        // Handlers reach the configured access policy through `Access`; without
-        // one they get llama-stack's default policy.
-        if !auth.access_policy.is_empty() {
-            guards.push(Arc::new(AccessPolicyContext::new(Arc::new(
-                auth.access_policy()?,
-            ))));
+/// Authentication, quota and policies, ready to serve.
+pub struct Security {
+    pub(crate) authn: Option<Authenticator>,
+    pub(crate) quota: Option<Quota>,
+    pub(crate) routes: Option<RoutePolicy>,
+    pub(crate) access: Arc<AccessPolicy>,
+    cache: CacheConfig,
+}
+
+impl Security {
+    /// No authentication, no quota, no policies: every route is served to
+    /// anyone (llama-stack without `server.auth`). Say so explicitly with
+    /// [`RouterBuilder::without_security`](crate::RouterBuilder::without_security).
+    pub fn off() -> Security {
+        Security {
+            authn: None,
+            quota: None,
+            routes: None,
+            access: default_policy(),
+            cache: CacheConfig::default(),
         }
     }
-    Ok(guards)
+
+    /// What `config` describes. With no `server.auth.provider_config`,
+    /// authentication is off (scope checks pass, `Access` allows everything).
+    pub fn from_config(config: &Config) -> Result<Security, ConfigError> {
+        let mut security = Security::off();
+        if let Some(auth) = &config.server.auth {
+            security.cache = auth.cache.clone();
+            if let Some(provider) = auth.provider()? {
+                let built = providers::from_config(&provider, "server.auth.provider_config")?;
+                let provider = match provider {
+                    // Local providers gain nothing from a cache.
+                    ProviderConfig::ApiKeys(_) | ProviderConfig::UpstreamHeader(_) => built,
+                    // A custom endpoint may decide per request path: off unless asked.
+                    ProviderConfig::Custom(_) => cached(built, &auth.cache, false),
+                    ProviderConfig::OAuth2Token(_)
+                    | ProviderConfig::GithubToken(_)
+                    | ProviderConfig::Kubernetes(_) => cached(built, &auth.cache, true),
+                };
+                security.authn = Some(Authenticator::new(provider));
+            }
+            let routes = auth.route_policy()?;
+            if !routes.is_empty() {
+                security.routes = Some(routes);
+            }
+            // Without an access policy handlers get llama-stack's default one.
+            if !auth.access_policy.is_empty() {
+                security.access = Arc::new(auth.access_policy()?);
+            }
+        }
+        if let Some(quota) = &config.server.quota {
+            security.quota = Some(Quota::from_config(quota)?);
+        }
+        Ok(security)
+    }
+
+    /// Authenticates with `provider` instead of the configured one (behind the
+    /// validation cache only when `server.auth.cache.enabled` asks for it).
+    pub fn with_provider(mut self, provider: Arc<dyn AuthProvider>) -> Security {
+        self.authn = Some(Authenticator::new(cached(provider, &self.cache, false)));
+        self
+    }
+
+    /// Whether requests are authenticated (a provider is configured).
+    pub fn authentication(&self) -> bool {
+        self.authn.is_some()
+    }
 }
 
 /// The provider behind the validation cache, when the config (or the

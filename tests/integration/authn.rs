@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use auth_runtime::config::Config;
-use auth_runtime::{AuthenticatedUser, RouterBuilder, security, webmethod};
+use auth_runtime::{AuthenticatedUser, RouterBuilder, Security, webmethod};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -593,7 +593,7 @@ impl auth_runtime::authn::AuthProvider for OneToken {
 async fn an_apps_own_provider() {
     let router = RouterBuilder::new()
         .entries(entries_of(module_path!()))
-        .guards(security::stack(&Config::default(), Some(Arc::new(OneToken))).unwrap())
+        .security(Security::from_config(&Config::default()).unwrap().with_provider(Arc::new(OneToken)))
         .build()
         .unwrap()
         .router;

@@ -53,7 +53,7 @@ fn router() -> axum::Router {
     let config = auth_runtime::config::Config::parse(yaml, "test", &|_| None).unwrap();
     auth_runtime::RouterBuilder::new()
         .entries(entries_of(module_path!()))
-        .guards(auth_runtime::security::stack(&config, None).unwrap())
+        .security(auth_runtime::Security::from_config(&config).unwrap())
         .build()
         .unwrap()
         .router

@@ -108,6 +108,7 @@ fn routes_json_lists_every_route_with_its_policy() {
             json!("models.write"),
             false,
         ),
+        ("GET", "/v1/catalog", false, Value::Null, false),
         ("GET", "/v1/files/{*path}", true, Value::Null, false),
         ("GET", "/v1/health", false, Value::Null, false),
         ("GET", "/v1/models", true, Value::Null, false),
@@ -429,7 +430,7 @@ fn example_configs_load() {
             })
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         if !path.ends_with("kubernetes.yaml") {
-            auth_runtime::security::stack(&config, None)
+            auth_runtime::Security::from_config(&config)
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         }
         seen += 1;

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use auth_runtime::config::Config;
-use auth_runtime::{AuthenticatedUser, RouterBuilder, security, webmethod};
+use auth_runtime::{AuthenticatedUser, RouterBuilder, Security, webmethod};
 use serde_json::{Value, json};
 
 use crate::support::{RedisServer, entries_of, serve_with_peers};
@@ -40,7 +40,7 @@ fn config(quota: &str, auth: Option<&str>) -> Config {
 async fn serve(config: &Config) -> String {
     let router = RouterBuilder::new()
         .entries(entries_of(module_path!()))
-        .guards(security::stack(config, None).unwrap())
+        .security(Security::from_config(config).unwrap())
         .build()
         .unwrap()
         .router;
@@ -348,7 +348,7 @@ async fn a_router_served_without_peer_addresses_fails_closed() {
     let cfg = config("    anonymous_max_requests: 2\n", None);
     let router = RouterBuilder::new()
         .entries(entries_of(module_path!()))
-        .guards(security::stack(&cfg, None).unwrap())
+        .security(Security::from_config(&cfg).unwrap())
         .build()
         .unwrap()
         .router;

@@ -87,6 +87,7 @@ fn counter() -> Counter {
 
 fn router() -> axum::Router {
     RouterBuilder::new()
+        .without_security()
         .entries(entries())
         .state(counter())
         .build()
@@ -129,6 +130,7 @@ impl Guard for HeaderGuard {
 fn guarded() -> (axum::Router, Arc<std::sync::Mutex<Vec<String>>>) {
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
     let router = RouterBuilder::new()
+        .without_security()
         .entries(entries())
         .state(counter())
         .guard(HeaderGuard { seen: seen.clone() })
@@ -244,6 +246,7 @@ async fn unmatched_requests_go_through_the_guards_first() {
 #[tokio::test]
 async fn missing_state_fails_the_build_naming_the_handler() {
     let err = RouterBuilder::new()
+        .without_security()
         .entries(entries_of(module_path!()))
         .build()
         .err()

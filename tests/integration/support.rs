@@ -54,7 +54,7 @@ pub async fn serve_module(module: &str, yaml: &str) -> String {
     let config = auth_runtime::config::Config::parse(yaml, "test", &|_| None).unwrap();
     let router = auth_runtime::RouterBuilder::new()
         .entries(entries_of(module))
-        .guards(auth_runtime::security::stack(&config, None).unwrap())
+        .security(auth_runtime::Security::from_config(&config).unwrap())
         .build()
         .unwrap()
         .router;

@@ -1,15 +1,15 @@
 //! Authentication: who is calling. A provider turns credentials into a
-//! [`User`]; the [`Authentication`] step runs it for every protected route.
+//! [`User`]; the pipeline's authentication step runs it for every protected
+//! route, and for public routes whose handler takes `Option<AuthenticatedUser>`.
 
+mod authenticator;
 pub mod bearer;
 pub mod cache;
 pub mod claims;
 pub mod http;
-mod layer;
 pub mod providers;
 
-pub use layer::Authentication;
-pub(crate) use layer::route_name as layer_route_name;
+pub(crate) use authenticator::{Authenticator, route_name};
 
 use std::sync::Arc;
 

@@ -15,6 +15,9 @@ pub enum Basis {
     NoUser,
     /// No route policy is configured: every route is allowed.
     NoPolicy,
+    /// No user while authentication is on (a public route, an anonymous
+    /// caller): no rule permits an anonymous caller.
+    Anonymous,
 }
 
 /// The outcome of a policy, explained.
@@ -52,6 +55,9 @@ impl Decision<'_> {
             }
             (Basis::NoUser, _, _) => "allowed: no user (authentication is off)".to_owned(),
             (Basis::NoPolicy, _, _) => "allowed: no route policy".to_owned(),
+            (Basis::Anonymous, _, _) => {
+                "denied: anonymous caller (authentication is on)".to_owned()
+            }
         }
     }
 }

@@ -11,15 +11,14 @@ mod protected;
 mod resource_policy;
 mod route_policy;
 mod rules;
-mod scope;
+pub(crate) mod scope;
 
 pub use condition::{Condition, FORMS as CONDITION_FORMS};
 pub use decision::{Basis, Decision};
 pub use error::PolicyError;
 pub use lint::{LintKind, Produced, Warning, lint, lint_with};
 pub use pattern::PyRegex;
-pub use protected::{Access, AccessPolicyContext, ProtectedResource, Resource, denied_message};
+pub use protected::{Access, ProtectedResource, Resource, denied_message};
 pub use resource_policy::{AccessPolicy, AccessRule, ResourcePattern, is_action_allowed};
-pub use route_policy::{PathPattern, RoutePolicy, RoutePolicyCheck, RouteRule, normalise};
+pub use route_policy::{PathPattern, RoutePolicy, RouteRule, normalise};
 pub use rules::{Action, Conditions};
-pub use scope::ScopeCheck;

@@ -19,18 +19,12 @@
 //! }
 //! ```
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use async_trait::async_trait;
-use axum::extract::{FromRequestParts, Request};
-use axum::http::request::Parts;
-use axum::response::Response;
-
-use super::decision::Decision;
+use super::decision::{Basis, Decision};
 use super::resource_policy::AccessPolicy;
 use super::rules::Action;
 use crate::error::ApiError;
-use crate::guard::{Guard, Target};
 use crate::principal::User;
 
 /// Something the access policy governs: `type::identifier`, maybe an owner.
@@ -75,19 +69,40 @@ impl<T: ProtectedResource + ?Sized> ProtectedResource for &T {
 }
 
 /// The access policy and the caller, for handlers: `access.check(..)?`.
+///
+/// With authentication on, a request without a user (a public route, an
+/// anonymous caller) is denied every action: no rule permits an anonymous
+/// caller. With authentication off (no provider configured) everything is
+/// allowed, as in llama-stack.
 #[derive(Clone, Debug)]
 pub struct Access {
     policy: Arc<AccessPolicy>,
     user: Option<Arc<User>>,
+    authentication: bool,
 }
 
 impl Access {
+    /// A caller under `policy` on a server whose authentication is on:
+    /// `user: None` is an anonymous caller, denied everything.
     pub fn new(policy: Arc<AccessPolicy>, user: Option<Arc<User>>) -> Self {
-        Access { policy, user }
+        Access {
+            policy,
+            user,
+            authentication: true,
+        }
+    }
+
+    /// A caller on a server with authentication off: every action is allowed.
+    pub fn authentication_off(policy: Arc<AccessPolicy>) -> Self {
+        Access {
+            policy,
+            user: None,
+            authentication: false,
+        }
     }
 
     /// The caller (`None` when authentication is off or the route is public
-    /// and the caller sent nothing).
+    /// and the caller sent no accepted credentials).
     pub fn user(&self) -> Option<&Arc<User>> {
         self.user.as_ref()
     }
@@ -102,7 +117,11 @@ impl Access {
         action: Action,
         resource: &R,
     ) -> Decision<'_> {
-        self.policy.decide(action, resource, self.user.as_deref())
+        match (&self.user, self.authentication) {
+            // An anonymous caller while authentication is on: fail closed.
+            (None, true) => Decision::by(false, Basis::Anonymous),
+            (user, _) => self.policy.decide(action, resource, user.as_deref()),
+        }
     }
 
     /// `Ok` if allowed, else a 403 in llama-stack's words.
@@ -164,48 +183,4 @@ pub fn denied_message<R: ProtectedResource + ?Sized>(
         resource.resource_type(),
         resource.resource_id()
     )
-}
-
-/// The policy used when the app configured none: llama-stack's default.
-fn default_policy() -> Arc<AccessPolicy> {
-    static DEFAULT: OnceLock<Arc<AccessPolicy>> = OnceLock::new();
-    DEFAULT
-        .get_or_init(|| Arc::new(AccessPolicy::default_policy()))
-        .clone()
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Access {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let policy = parts
-            .extensions
-            .get::<Arc<AccessPolicy>>()
-            .cloned()
-            .unwrap_or_else(default_policy);
-        Ok(Access {
-            policy,
-            user: parts.extensions.get::<Arc<User>>().cloned(),
-        })
-    }
-}
-
-/// Hands the configured access policy to handlers (through [`Access`]).
-#[derive(Clone)]
-pub struct AccessPolicyContext {
-    policy: Arc<AccessPolicy>,
-}
-
-impl AccessPolicyContext {
-    pub fn new(policy: Arc<AccessPolicy>) -> Self {
-        AccessPolicyContext { policy }
-    }
-}
-
-#[async_trait]
-impl Guard for AccessPolicyContext {
-    async fn check(&self, _target: Target, request: &mut Request) -> Result<(), Response> {
-        request.extensions_mut().insert(self.policy.clone());
-        Ok(())
-    }
 }

@@ -1,12 +1,10 @@
 //! The route policy (`server.auth.route_policy`): ordered permit/forbid
 //! rules over request paths, first match decides, no match denies once a
-//! rule exists, no policy allows everything. Runs in the per-route stack after
-//! authentication (DESIGN.md "Request path").
+//! rule exists, no policy allows everything. Runs in the pipeline after
+//! authentication and the scope check (DESIGN.md "Request path").
 
 use std::borrow::Cow;
-use std::sync::Arc;
 
-use async_trait::async_trait;
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
@@ -16,7 +14,7 @@ use super::error::PolicyError;
 use super::pattern::PyRegex;
 use super::rules::{self, Conditions, RawRouteScope};
 use crate::error::ApiError;
-use crate::guard::{Guard, Target};
+use crate::guard::Target;
 use crate::principal::User;
 
 /// A compiled route policy.
@@ -170,34 +168,27 @@ pub fn normalise(path: &str) -> &str {
     }
 }
 
-/// The route policy as a step of the per-route stack.
-#[derive(Clone)]
-pub struct RoutePolicyCheck {
-    policy: Arc<RoutePolicy>,
-}
-
-impl RoutePolicyCheck {
-    pub fn new(policy: Arc<RoutePolicy>) -> Self {
-        RoutePolicyCheck { policy }
-    }
-}
-
-#[async_trait]
-impl Guard for RoutePolicyCheck {
-    async fn check(&self, target: Target, request: &mut Request) -> Result<(), Response> {
+impl RoutePolicy {
+    /// The route policy as a step of the pipeline: 403 when it denies `user`
+    /// the request's path (percent-decoded).
+    pub(crate) fn check(
+        &self,
+        target: Target,
+        request: &Request,
+        user: Option<&User>,
+    ) -> Result<(), Response> {
         let raw = request.uri().path();
         let path: Cow<'_, str> = if raw.contains('%') {
             percent_encoding::percent_decode_str(raw).decode_utf8_lossy()
         } else {
             Cow::Borrowed(raw)
         };
-        let user = request.extensions().get::<Arc<User>>().map(Arc::as_ref);
-        let decision = self.policy.decide(&path, user);
+        let decision = self.decide(&path, user);
         if decision.allowed {
             tracing::debug!(
                 target: "webmethod::auth",
                 principal = user.map_or("", |u| u.principal.as_str()),
-                route = crate::authn::layer_route_name(target),
+                route = crate::authn::route_name(target),
                 outcome = "route allowed",
                 rule = decision.rule,
                 reason = %decision,
@@ -207,15 +198,19 @@ impl Guard for RoutePolicyCheck {
         tracing::info!(
             target: "webmethod::auth",
             principal = user.map_or("", |u| u.principal.as_str()),
-            route = crate::authn::layer_route_name(target),
+            route = crate::authn::route_name(target),
             outcome = "forbidden",
             rule = decision.rule,
             reason = %decision,
         );
-        let shown = normalise(&path);
-        Err(ApiError::forbidden(format!(
-            "Access denied: insufficient permissions for route {shown}"
-        ))
-        .into_response())
+        Err(forbidden(normalise(&path)))
     }
+}
+
+/// The route policy's 403.
+fn forbidden(path: &str) -> Response {
+    ApiError::forbidden(format!(
+        "Access denied: insufficient permissions for route {path}"
+    ))
+    .into_response()
 }

@@ -59,12 +59,14 @@ impl QuotaStore for MemoryStore {
         Ok(entry.1)
     }
 
-    async fn peek(&self, key: &str, window: Window) -> Result<u64, StoreError> {
-        let map = self.shard(key).lock().unwrap_or_else(|p| p.into_inner());
-        Ok(map
-            .get(key)
-            .filter(|(w, _)| *w == window.index)
-            .map_or(0, |(_, c)| *c))
+    async fn release(&self, key: &str, window: Window) -> Result<(), StoreError> {
+        let mut map = self.shard(key).lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((w, count)) = map.get_mut(key)
+            && *w == window.index
+        {
+            *count = count.saturating_sub(1);
+        }
+        Ok(())
     }
 
     fn name(&self) -> &'static str {

@@ -2,7 +2,7 @@
 //! address (DESIGN.md "Quota"). Counters are atomic in every store; an address
 //! over its limit gets 429 before the identity provider is called.
 
-mod layer;
+mod admission;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
@@ -10,7 +10,7 @@ mod redis;
 mod sqlite;
 mod store;
 
-pub use layer::QuotaGuard;
+pub(crate) use admission::Charge;
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
 pub use redis::RedisStore;

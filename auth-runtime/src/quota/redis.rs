@@ -14,6 +14,12 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return count";
 
+/// Gives one count back, never below zero, never creating the key.
+const RELEASE: &str = r"
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 then return redis.call('DECR', KEYS[1]) end
+return 0";
+
 /// Counters in Redis.
 pub struct RedisStore {
     client: redis::Client,
@@ -21,6 +27,7 @@ pub struct RedisStore {
     /// coming up (requests answer 500 until it is reachable).
     manager: tokio::sync::OnceCell<ConnectionManager>,
     script: redis::Script,
+    release: redis::Script,
     prefix: String,
 }
 
@@ -36,6 +43,7 @@ impl RedisStore {
             client,
             manager: tokio::sync::OnceCell::new(),
             script: redis::Script::new(HIT),
+            release: redis::Script::new(RELEASE),
             prefix: prefix.to_owned(),
         })
     }
@@ -73,14 +81,14 @@ impl QuotaStore for RedisStore {
             .map_err(err)
     }
 
-    async fn peek(&self, key: &str, window: Window) -> Result<u64, StoreError> {
+    async fn release(&self, key: &str, window: Window) -> Result<(), StoreError> {
         let mut conn = self.connection().await?;
-        let count: Option<u64> = redis::cmd("GET")
-            .arg(self.key(key, window))
-            .query_async(&mut conn)
+        self.release
+            .key(self.key(key, window))
+            .invoke_async::<i64>(&mut conn)
             .await
-            .map_err(err)?;
-        Ok(count.unwrap_or(0))
+            .map(drop)
+            .map_err(err)
     }
 
     fn name(&self) -> &'static str {

@@ -1,6 +1,7 @@
 //! `kvstore: {type: sqlite, db_path}`: counters in an SQLite file, so they
 //! survive restarts. One `INSERT .. ON CONFLICT .. RETURNING` statement per hit
-//! keeps it atomic, also between processes sharing the file.
+//! (and one `UPDATE` per release) keeps it atomic, also between processes
+//! sharing the file.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 use super::store::{QuotaStore, StoreError, Window};
 
@@ -96,16 +97,18 @@ impl QuotaStore for SqliteStore {
         .map(|c| c.max(0) as u64)
     }
 
-    async fn peek(&self, key: &str, window: Window) -> Result<u64, StoreError> {
+    async fn release(&self, key: &str, window: Window) -> Result<(), StoreError> {
         let key = key.to_owned();
         let index = window.index as i64;
         self.run(move |conn| {
-            conn.prepare_cached("SELECT count FROM quota_counters WHERE key = ?1 AND window = ?2")?
-                .query_row(params![key, index], |row| row.get::<_, i64>(0))
-                .optional()
+            conn.prepare_cached(
+                "UPDATE quota_counters SET count = count - 1
+                 WHERE key = ?1 AND window = ?2 AND count > 0",
+            )?
+            .execute(params![key, index])
         })
         .await
-        .map(|c| c.unwrap_or(0).max(0) as u64)
+        .map(drop)
     }
 
     fn name(&self) -> &'static str {

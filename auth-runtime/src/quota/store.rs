@@ -32,6 +32,13 @@ impl Window {
     }
 }
 
+impl Window {
+    /// Whole seconds until the window resets (rounded up).
+    pub fn reset_secs(&self) -> u64 {
+        self.resets_in.as_secs() + u64::from(self.resets_in.subsec_nanos() > 0)
+    }
+}
+
 /// A counter store failed; requests answer 500 "Quota service error".
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("quota store: {0}")]
@@ -44,8 +51,10 @@ pub trait QuotaStore: Send + Sync + 'static {
     /// Adds one to `key` in `window` and returns the new count.
     async fn hit(&self, key: &str, window: Window) -> Result<u64, StoreError>;
 
-    /// The count of `key` in `window`, without adding.
-    async fn peek(&self, key: &str, window: Window) -> Result<u64, StoreError>;
+    /// Takes back one count of `key` in `window` (never below zero): the
+    /// address's charge of a request whose caller then authenticated and is
+    /// counted against its principal instead.
+    async fn release(&self, key: &str, window: Window) -> Result<(), StoreError>;
 
     /// A short name for logs.
     fn name(&self) -> &'static str;

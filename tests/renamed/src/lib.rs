@@ -37,6 +37,7 @@ mod tests {
     #[tokio::test]
     async fn serves_through_the_renamed_dependency() {
         let router = RouterBuilder::new()
+            .without_security()
             .state(Greeting("hi"))
             .build()
             .unwrap()

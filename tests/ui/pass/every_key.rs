@@ -40,6 +40,7 @@ fn main() {
     assert_eq!(entry.state, Some("AppState"));
     assert!(entry.file.ends_with("every_key.rs"), "{}", entry.file);
     RouterBuilder::new()
+        .without_security()
         .state(AppState)
         .build()
         .expect("the router builds");

@@ -20,11 +20,13 @@ fn main() {
 
     // Without the state the router cannot be built; with it, it can.
     let missing = RouterBuilder::new()
+        .without_security()
         .build()
         .err()
         .expect("AppState is missing");
     assert!(missing.to_string().contains("AppState"), "{missing}");
     RouterBuilder::new()
+        .without_security()
         .state(AppState { greeting: "hello" })
         .build()
         .expect("the router builds once AppState is registered");

@@ -19,6 +19,7 @@ fn main() {
         "{state}"
     );
     RouterBuilder::new()
+        .without_security()
         .state(HashMap::<String, u32>::new())
         .build()
         .expect("the router builds once the map is registered");

@@ -32,12 +32,14 @@ fn main() {
 
     // Registering only the substate is not enough: the handler is built against AppState.
     let missing = RouterBuilder::new()
+        .without_security()
         .state(Sub { name: "sub" })
         .build()
         .err()
         .expect("AppState is missing");
     assert!(missing.to_string().contains("AppState"), "{missing}");
     RouterBuilder::new()
+        .without_security()
         .state(AppState {
             sub: Sub { name: "sub" },
         })

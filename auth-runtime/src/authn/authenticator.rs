@@ -1,8 +1,8 @@
-//! The authentication step of the per-route stack.
+//! The authentication step of the pipeline: the bearer token, the provider's
+//! verdict, and the answer (401 with `WWW-Authenticate`, or 503) when it fails.
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
@@ -11,31 +11,77 @@ use axum::response::{IntoResponse, Response};
 use super::bearer::{self, Challenge, Credentials};
 use super::{AuthError, AuthProvider, RequestHead};
 use crate::error::ApiError;
-use crate::guard::{Guard, Target};
+use crate::guard::Target;
+use crate::principal::User;
 
-/// Authenticates every request bound for a protected route, and every request
-/// that matches no route, with one provider. Public routes skip it.
+/// Authenticates requests with one provider (behind the validation cache
+/// when the config asks for one).
 #[derive(Clone)]
-pub struct Authentication {
+pub(crate) struct Authenticator {
     provider: Arc<dyn AuthProvider>,
 }
 
-impl Authentication {
-    pub fn new(provider: Arc<dyn AuthProvider>) -> Self {
-        Authentication { provider }
+impl Authenticator {
+    pub(crate) fn new(provider: Arc<dyn AuthProvider>) -> Self {
+        Authenticator { provider }
     }
 
-    pub fn provider(&self) -> &Arc<dyn AuthProvider> {
-        &self.provider
-    }
-}
-
-#[async_trait]
-impl Guard for Authentication {
-    async fn check(&self, target: Target, request: &mut Request) -> Result<(), Response> {
-        if !target.requires_authentication() {
-            return Ok(());
+    /// Optional authentication (a public route whose handler takes
+    /// `Option<AuthenticatedUser>`): the user when the caller sent
+    /// credentials the provider accepts; `None` otherwise, whatever the
+    /// reason (none sent, malformed, rejected, provider down). Never an answer.
+    pub(crate) async fn optional(&self, target: Target, request: &mut Request) -> Option<Arc<User>> {
+        if let Some(value) = request.headers_mut().get_mut(AUTHORIZATION) {
+            value.set_sensitive(true);
         }
+        let token = if self.provider.requires_bearer() {
+            match bearer::credentials(request.headers()) {
+                Credentials::Bearer(token) => Some(token),
+                Credentials::Missing | Credentials::Malformed => return None,
+            }
+        } else {
+            None
+        };
+        let head = RequestHead {
+            method: request.method(),
+            uri: request.uri(),
+            headers: request.headers(),
+        };
+        match self.provider.authenticate(token, head).await {
+            Ok(user) => {
+                tracing::debug!(
+                    target: "webmethod::auth",
+                    principal = %user.principal,
+                    method = %request.method(),
+                    route = route_name(target),
+                    outcome = "authenticated",
+                    provider = self.provider.name(),
+                );
+                Some(user)
+            }
+            Err(_) => {
+                // The details stay out of the log: the route is public and the
+                // caller is served anonymously.
+                tracing::debug!(
+                    target: "webmethod::auth",
+                    method = %request.method(),
+                    route = route_name(target),
+                    outcome = "anonymous",
+                    provider = self.provider.name(),
+                    reason = "credentials not accepted on a public route",
+                );
+                None
+            }
+        }
+    }
+
+    /// Required authentication (a protected route, or no route): the user, or
+    /// the answer that stops the request.
+    pub(crate) async fn required(
+        &self,
+        target: Target,
+        request: &mut Request,
+    ) -> Result<Arc<User>, Response> {
         // Keep the token out of any Debug output of the request from here on.
         if let Some(value) = request.headers_mut().get_mut(AUTHORIZATION) {
             value.set_sensitive(true);
@@ -80,8 +126,7 @@ impl Guard for Authentication {
                     outcome = "authenticated",
                     provider = self.provider.name(),
                 );
-                request.extensions_mut().insert(user);
-                Ok(())
+                Ok(user)
             }
             Err(AuthError::Rejected(reason)) => {
                 let reason = redact(reason);

@@ -1,0 +1,247 @@
+//! The request path (DESIGN.md "Request path through the stack"), in one place
+//! and in request order:
+//!
+//! ```text
+//! client address -> address admission -> authentication -> principal admission
+//!   -> required_scope -> route policy -> the caller, once, for the extractors
+//!   -> the app's own guards -> handler          (RateLimit-* on the answer)
+//! ```
+//!
+//! The steps are concrete values built once at startup ([`Security`]); which of
+//! them a route needs is decided when the router is built ([`Pipeline::layer`]),
+//! so a route that needs none gets no layer at all and pays nothing.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::extract::Request;
+use axum::response::Response;
+use tower::{Layer, Service, ServiceExt};
+
+use crate::authz;
+use crate::caller::Caller;
+use crate::guard::{Guard, Target};
+use crate::quota::{Charge, Window};
+use crate::security::Security;
+
+/// The security steps of one router.
+pub(crate) struct Pipeline {
+    security: Security,
+    /// The app's own steps, after the built-in ones.
+    guards: Box<[Arc<dyn Guard>]>,
+}
+
+/// Whether a route reads the caller's credentials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Authenticate {
+    /// Public route, or authentication off.
+    Skip,
+    /// Protected route, or no route at all: no user, no service.
+    Required,
+    /// Public route whose handler takes `Option<AuthenticatedUser>`: a user
+    /// if the caller sent accepted credentials, never an error answer.
+    Optional,
+}
+
+/// What one target needs, decided when the router is built.
+#[derive(Clone, Copy, Debug)]
+struct Plan {
+    target: Target,
+    authenticate: Authenticate,
+    /// `required_scope`, when authentication is on.
+    scope: Option<&'static str>,
+    /// The route policy must be asked per request.
+    route_policy: bool,
+    /// The caller is recorded for the extractors and the app's guards.
+    caller: bool,
+}
+
+impl Pipeline {
+    pub(crate) fn new(security: Security, guards: Vec<Arc<dyn Guard>>) -> Arc<Pipeline> {
+        Arc::new(Pipeline {
+            security,
+            guards: guards.into_boxed_slice(),
+        })
+    }
+
+    /// The layer in front of `target`, or `None` when no step applies to it.
+    pub(crate) fn layer(self: &Arc<Self>, target: Target) -> Option<PipelineLayer> {
+        let security = &self.security;
+        let authentication = security.authn.is_some();
+        let entry = target.entry();
+        let authenticate = if !authentication {
+            Authenticate::Skip
+        } else if target.requires_authentication() {
+            Authenticate::Required
+        } else if entry.is_some_and(|e| e.optional_user) {
+            Authenticate::Optional
+        } else {
+            Authenticate::Skip
+        };
+        let scope = target.required_scope().filter(|_| authentication);
+        let route_policy = match (&security.routes, entry) {
+            (None, _) => false,
+            // Anonymous on a fixed path: the policy's answer is known now. Only
+            // a denial needs the per-request step (which answers and logs it).
+            (Some(policy), Some(e)) if authenticate == Authenticate::Skip && e.params.is_empty() => {
+                !policy.decide(e.path, None).allowed
+            }
+            (Some(_), _) => true,
+        };
+        let caller = authenticate != Authenticate::Skip
+            || entry.is_some_and(|e| e.access)
+            || !self.guards.is_empty();
+        let needed = security.quota.is_some()
+            || authenticate != Authenticate::Skip
+            || scope.is_some()
+            || route_policy
+            || caller;
+        needed.then(|| PipelineLayer {
+            pipeline: self.clone(),
+            plan: Plan {
+                target,
+                authenticate,
+                scope,
+                route_policy,
+                caller,
+            },
+        })
+    }
+
+    /// Runs the steps, then the handler (or answers in its place), and puts
+    /// the charged subject's `RateLimit-*` headers on whatever answers.
+    async fn run<S>(&self, plan: Plan, mut request: Request, inner: S) -> Response
+    where
+        S: Service<Request, Response = Response, Error = Infallible>,
+    {
+        let mut charged = None;
+        let mut response = match self.admit(plan, &mut request, &mut charged).await {
+            Ok(()) => match inner.oneshot(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            },
+            Err(answer) => answer,
+        };
+        if let Some(charge) = charged {
+            charge.write(response.headers_mut());
+        }
+        response
+    }
+
+    /// The steps, one paragraph each, in request order. `Err` is the answer
+    /// that stops the request; `charged` is what the quota counted.
+    async fn admit(
+        &self,
+        plan: Plan,
+        request: &mut Request,
+        charged: &mut Option<Charge>,
+    ) -> Result<(), Response> {
+        let security = &self.security;
+
+        // Client address and address admission: charged before any provider
+        // call, so an address over its limit never reaches the provider.
+        let admission = match &security.quota {
+            Some(quota) => {
+                let ip = quota.client(request)?;
+                let window = Window::current(quota.period);
+                *charged = Some(quota.charge_address(ip, window).await?);
+                Some((quota, ip, window))
+            }
+            None => None,
+        };
+
+        // Authentication (behind the validation cache when configured).
+        let user = match (plan.authenticate, &security.authn) {
+            (Authenticate::Required, Some(authn)) => {
+                Some(authn.required(plan.target, request).await?)
+            }
+            (Authenticate::Optional, Some(authn)) => authn.optional(plan.target, request).await,
+            _ => None,
+        };
+
+        // Principal admission: an authenticated caller counts against itself.
+        if let (Some((quota, ip, window)), Some(user)) = (admission, &user) {
+            // A 429 or 500 here carries its own headers.
+            *charged = None;
+            *charged = Some(quota.charge_principal(ip, &user.principal, window).await?);
+        }
+
+        // required_scope.
+        if let Some(scope) = plan.scope {
+            authz::scope::check(scope, user.as_deref(), request.method(), plan.target)?;
+        }
+
+        // Route policy.
+        if plan.route_policy
+            && let Some(policy) = &security.routes
+        {
+            policy.check(plan.target, request, user.as_deref())?;
+        }
+
+        // The caller, once, for `AuthenticatedUser`, `Access` and the guards.
+        if plan.caller {
+            request.extensions_mut().insert(Caller::new(
+                user,
+                security.authn.is_some(),
+                security.access.clone(),
+            ));
+        }
+
+        // The app's own guards.
+        for guard in &self.guards {
+            guard.check(plan.target, request).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The pipeline in front of one route (or the fallbacks).
+#[derive(Clone)]
+pub(crate) struct PipelineLayer {
+    pipeline: Arc<Pipeline>,
+    plan: Plan,
+}
+
+impl<S> Layer<S> for PipelineLayer {
+    type Service = PipelineService<S>;
+
+    fn layer(&self, inner: S) -> PipelineService<S> {
+        PipelineService {
+            inner,
+            pipeline: self.pipeline.clone(),
+            plan: self.plan,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct PipelineService<S> {
+    inner: S,
+    pipeline: Arc<Pipeline>,
+    plan: Plan,
+}
+
+impl<S> Service<Request> for PipelineService<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // The inner service is driven with `oneshot`, which waits for readiness.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let inner = self.inner.clone();
+        let pipeline = self.pipeline.clone();
+        let plan = self.plan;
+        Box::pin(async move { Ok(pipeline.run(plan, request, inner).await) })
+    }
+}

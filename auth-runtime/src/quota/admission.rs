@@ -1,0 +1,112 @@
+//! Admission: each request is charged, atomically, to one subject before it
+//! goes further (DESIGN.md "Request path"):
+//! - every request first to its client address, before any provider call, so
+//!   N concurrent bad tokens from one address reach the provider at most
+//!   `anonymous_max_requests` times, whatever the provider's latency;
+//! - a request whose caller then authenticates gives that count back and is
+//!   charged to its principal instead (the principal's limit governs
+//!   authenticated callers). While its authentication is in flight it holds
+//!   one of the address's slots, so an address over its limit gets 429 before
+//!   the provider even for valid tokens.
+
+use std::net::IpAddr;
+
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::{Quota, StoreError, Subject, Window};
+use crate::client_addr;
+use crate::error::ApiError;
+
+/// What a request was charged: the `RateLimit-*` headers of its answer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Charge {
+    limit: u64,
+    count: u64,
+    window: Window,
+}
+
+impl Charge {
+    /// `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (seconds).
+    pub(crate) fn write(&self, headers: &mut HeaderMap) {
+        headers.insert("ratelimit-limit", HeaderValue::from(self.limit));
+        headers.insert(
+            "ratelimit-remaining",
+            HeaderValue::from(self.limit.saturating_sub(self.count)),
+        );
+        headers.insert("ratelimit-reset", HeaderValue::from(self.window.reset_secs()));
+    }
+}
+
+impl Quota {
+    /// The client address: the connection's peer, or what a trusted proxy
+    /// forwarded. Without a peer address the limit cannot be applied: 500.
+    pub(crate) fn client(&self, request: &Request) -> Result<IpAddr, Response> {
+        match client_addr::peer(request.extensions()) {
+            Some(peer) => Ok(self.trusted_proxies.client(peer, request.headers())),
+            None => {
+                tracing::error!(target: "webmethod::quota", "no client address: serve the router with into_make_service_with_connect_info::<SocketAddr>() (App::serve does)");
+                Err(service_error())
+            }
+        }
+    }
+
+    /// Charges one request to its client address: 429 over the limit, 500
+    /// when the store fails.
+    pub(crate) async fn charge_address(&self, ip: IpAddr, window: Window) -> Result<Charge, Response> {
+        self.charge(&Subject::Address(ip), window).await
+    }
+
+    /// The caller authenticated: the address's count goes back and the
+    /// principal is charged.
+    pub(crate) async fn charge_principal(
+        &self,
+        ip: IpAddr,
+        principal: &str,
+        window: Window,
+    ) -> Result<Charge, Response> {
+        let address = Quota::key(&Subject::Address(ip));
+        if let Err(e) = self.store.release(&address, window).await {
+            return Err(store_failed(&e));
+        }
+        self.charge(&Subject::Principal(principal), window).await
+    }
+
+    async fn charge(&self, subject: &Subject<'_>, window: Window) -> Result<Charge, Response> {
+        let limit = self.limit(subject);
+        match self.store.hit(&Quota::key(subject), window).await {
+            Ok(count) if count <= limit => Ok(Charge {
+                limit,
+                count,
+                window,
+            }),
+            Ok(_) => Err(exceeded(limit, window)),
+            Err(e) => Err(store_failed(&e)),
+        }
+    }
+}
+
+/// 429 with `Retry-After` and the `RateLimit-*` headers.
+fn exceeded(limit: u64, window: Window) -> Response {
+    let mut response =
+        ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Quota exceeded").into_response();
+    let headers = response.headers_mut();
+    headers.insert("retry-after", HeaderValue::from(window.reset_secs()));
+    Charge {
+        limit,
+        count: limit,
+        window,
+    }
+    .write(headers);
+    response
+}
+
+fn store_failed(e: &StoreError) -> Response {
+    tracing::error!(target: "webmethod::quota", error = %e, "quota store failed");
+    service_error()
+}
+
+fn service_error() -> Response {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Quota service error").into_response()
+}
