@@ -81,10 +81,7 @@ impl<S: Send + Sync> FromRequestParts<S> for AuthenticatedUser {
 impl<S: Send + Sync> OptionalFromRequestParts<S> for AuthenticatedUser {
     type Rejection = Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        _state: &S,
-    ) -> Result<Option<Self>, Infallible> {
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Infallible> {
         Ok(user_of(parts).map(AuthenticatedUser))
     }
 }

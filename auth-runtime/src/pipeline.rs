@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::extract::Request;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service, ServiceExt};
 
 use crate::authz;
@@ -86,7 +86,9 @@ impl Pipeline {
             (None, _) => false,
             // Anonymous on a fixed path: the policy's answer is known now. Only
             // a denial needs the per-request step (which answers and logs it).
-            (Some(policy), Some(e)) if authenticate == Authenticate::Skip && e.params.is_empty() => {
+            (Some(policy), Some(e))
+                if authenticate == Authenticate::Skip && e.params.is_empty() =>
+            {
                 !policy.decide(e.path, None).allowed
             }
             (Some(_), _) => true,
@@ -145,7 +147,7 @@ impl Pipeline {
         // call, so an address over its limit never reaches the provider.
         let admission = match &security.quota {
             Some(quota) => {
-                let ip = quota.client(request)?;
+                let ip = quota.client(request).map_err(IntoResponse::into_response)?;
                 let window = Window::current(quota.period);
                 *charged = Some(quota.charge_address(ip, window).await?);
                 Some((quota, ip, window))
@@ -171,14 +173,17 @@ impl Pipeline {
 
         // required_scope.
         if let Some(scope) = plan.scope {
-            authz::scope::check(scope, user.as_deref(), request.method(), plan.target)?;
+            authz::scope::check(scope, user.as_deref(), request.method(), plan.target)
+                .map_err(IntoResponse::into_response)?;
         }
 
         // Route policy.
         if plan.route_policy
             && let Some(policy) = &security.routes
         {
-            policy.check(plan.target, request, user.as_deref())?;
+            policy
+                .check(plan.target, request, user.as_deref())
+                .map_err(IntoResponse::into_response)?;
         }
 
         // The caller, once, for `AuthenticatedUser`, `Access` and the guards.

@@ -593,7 +593,11 @@ impl auth_runtime::authn::AuthProvider for OneToken {
 async fn an_apps_own_provider() {
     let router = RouterBuilder::new()
         .entries(entries_of(module_path!()))
-        .security(Security::from_config(&Config::default()).unwrap().with_provider(Arc::new(OneToken)))
+        .security(
+            Security::from_config(&Config::default())
+                .unwrap()
+                .with_provider(Arc::new(OneToken)),
+        )
         .build()
         .unwrap()
         .router;

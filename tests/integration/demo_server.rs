@@ -567,3 +567,49 @@ async fn demo_policy_walkthrough() {
         200
     );
 }
+
+/// `GET /v1/catalog`: public, knows a signed-in caller, shows what it may read.
+#[tokio::test]
+async fn demo_catalog_is_public_and_knows_a_signed_in_caller() {
+    let server = Server::start(&[]);
+    let client = reqwest::Client::new();
+    let catalog = |key: Option<&'static str>| {
+        let mut request = client.get(server.url("/v1/catalog"));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        async move {
+            let r = request.send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    assert_eq!(catalog(None).await, json!({"principal": null, "data": []}));
+    assert_eq!(
+        catalog(Some("not-a-key")).await,
+        json!({"principal": null, "data": []})
+    );
+    let alice = catalog(Some("demo-user-key")).await;
+    assert_eq!(alice["principal"], "alice");
+    let models: Value = client
+        .get(server.url("/v1/models"))
+        .bearer_auth("demo-user-key")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        alice["data"], models["data"],
+        "the same objects as GET /v1/models"
+    );
+    assert!(
+        alice["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["identifier"] == "llama-3.2-3b" && m["owner"].is_null()),
+        "{alice}"
+    );
+}

@@ -8,6 +8,7 @@ mod bypass_properties;
 mod demo_server;
 mod llama_stack_policies;
 mod oauth2;
+mod pipeline;
 mod policy_cli;
 mod policy_properties;
 mod providers_github_k8s;

@@ -30,7 +30,11 @@ impl Authenticator {
     /// `Option<AuthenticatedUser>`): the user when the caller sent
     /// credentials the provider accepts; `None` otherwise, whatever the
     /// reason (none sent, malformed, rejected, provider down). Never an answer.
-    pub(crate) async fn optional(&self, target: Target, request: &mut Request) -> Option<Arc<User>> {
+    pub(crate) async fn optional(
+        &self,
+        target: Target,
+        request: &mut Request,
+    ) -> Option<Arc<User>> {
         if let Some(value) = request.headers_mut().get_mut(AUTHORIZATION) {
             value.set_sensitive(true);
         }

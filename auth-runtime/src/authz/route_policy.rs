@@ -6,7 +6,6 @@
 use std::borrow::Cow;
 
 use axum::extract::Request;
-use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::decision::{Basis, Decision};
@@ -176,7 +175,7 @@ impl RoutePolicy {
         target: Target,
         request: &Request,
         user: Option<&User>,
-    ) -> Result<(), Response> {
+    ) -> Result<(), ApiError> {
         let raw = request.uri().path();
         let path: Cow<'_, str> = if raw.contains('%') {
             percent_encoding::percent_decode_str(raw).decode_utf8_lossy()
@@ -208,9 +207,8 @@ impl RoutePolicy {
 }
 
 /// The route policy's 403.
-fn forbidden(path: &str) -> Response {
+fn forbidden(path: &str) -> ApiError {
     ApiError::forbidden(format!(
         "Access denied: insufficient permissions for route {path}"
     ))
-    .into_response()
 }

@@ -1,7 +1,6 @@
 //! `required_scope`: the caller's `scopes` attribute must hold it.
 
 use axum::http::Method;
-use axum::response::{IntoResponse, Response};
 
 use crate::authn::route_name;
 use crate::error::ApiError;
@@ -16,7 +15,7 @@ pub(crate) fn check(
     user: Option<&User>,
     method: &Method,
     target: Target,
-) -> Result<(), Response> {
+) -> Result<(), ApiError> {
     if user.is_some_and(|u| u.has_scope(scope)) {
         return Ok(());
     }
@@ -31,6 +30,5 @@ pub(crate) fn check(
     );
     Err(ApiError::forbidden(format!(
         "Access denied: user does not have required scope: {scope}"
-    ))
-    .into_response())
+    )))
 }

@@ -35,14 +35,17 @@ impl Charge {
             "ratelimit-remaining",
             HeaderValue::from(self.limit.saturating_sub(self.count)),
         );
-        headers.insert("ratelimit-reset", HeaderValue::from(self.window.reset_secs()));
+        headers.insert(
+            "ratelimit-reset",
+            HeaderValue::from(self.window.reset_secs()),
+        );
     }
 }
 
 impl Quota {
     /// The client address: the connection's peer, or what a trusted proxy
     /// forwarded. Without a peer address the limit cannot be applied: 500.
-    pub(crate) fn client(&self, request: &Request) -> Result<IpAddr, Response> {
+    pub(crate) fn client(&self, request: &Request) -> Result<IpAddr, ApiError> {
         match client_addr::peer(request.extensions()) {
             Some(peer) => Ok(self.trusted_proxies.client(peer, request.headers())),
             None => {
@@ -54,7 +57,11 @@ impl Quota {
 
     /// Charges one request to its client address: 429 over the limit, 500
     /// when the store fails.
-    pub(crate) async fn charge_address(&self, ip: IpAddr, window: Window) -> Result<Charge, Response> {
+    pub(crate) async fn charge_address(
+        &self,
+        ip: IpAddr,
+        window: Window,
+    ) -> Result<Charge, Response> {
         self.charge(&Subject::Address(ip), window).await
     }
 
@@ -104,9 +111,9 @@ fn exceeded(limit: u64, window: Window) -> Response {
 
 fn store_failed(e: &StoreError) -> Response {
     tracing::error!(target: "webmethod::quota", error = %e, "quota store failed");
-    service_error()
+    service_error().into_response()
 }
 
-fn service_error() -> Response {
-    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Quota service error").into_response()
+fn service_error() -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Quota service error")
 }
