@@ -1,11 +1,16 @@
 //! `type: api_keys`: static keys. Only SHA-256 digests are kept; a presented
-//! token is hashed and compared with every digest in constant time.
+//! token is hashed and its digest looked up in one map (O(1), whatever the
+//! number of keys). The map hashes digests with a per-process random key
+//! (SipHash), so the time a lookup takes says nothing about the stored
+//! digests, and a digest says nothing about a key (SHA-256 is preimage
+//! resistant).
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
-use subtle::{Choice, ConditionallySelectable, ConstantTimeEq};
 
 use crate::authn::{AuthError, AuthProvider, RequestHead};
 use crate::config::{ApiKeysConfig, ConfigError};
@@ -13,13 +18,14 @@ use crate::principal::User;
 
 /// Authenticates callers by static API keys.
 pub struct ApiKeyProvider {
-    keys: Vec<([u8; 32], Arc<User>)>,
+    /// Key digest -> user, and the index of the key in the config.
+    keys: HashMap<[u8; 32], (usize, Arc<User>)>,
 }
 
 impl ApiKeyProvider {
     /// Hashes keys given in clear; two entries with one key are an error.
     pub fn new(config: &ApiKeysConfig) -> Result<Self, ConfigError> {
-        let mut keys: Vec<([u8; 32], Arc<User>)> = Vec::with_capacity(config.keys.len());
+        let mut keys = HashMap::with_capacity(config.keys.len());
         for (i, key) in config.keys.iter().enumerate() {
             let digest: [u8; 32] = match (&key.key, &key.key_sha256) {
                 (Some(clear), _) => Sha256::digest(clear.as_bytes()).into(),
@@ -37,32 +43,27 @@ impl ApiKeyProvider {
                     ));
                 }
             };
-            if let Some(j) = keys.iter().position(|(d, _)| *d == digest) {
-                return Err(ConfigError::field(
-                    format!("keys[{i}]"),
-                    format!("the same key as keys[{j}]"),
-                ));
+            match keys.entry(digest) {
+                Entry::Occupied(first) => {
+                    let (j, _) = first.get();
+                    return Err(ConfigError::field(
+                        format!("keys[{i}]"),
+                        format!("the same key as keys[{j}]"),
+                    ));
+                }
+                Entry::Vacant(slot) => {
+                    let user = User::new(key.principal.clone(), key.attributes.clone());
+                    slot.insert((i, Arc::new(user)));
+                }
             }
-            keys.push((
-                digest,
-                Arc::new(User::new(key.principal.clone(), key.attributes.clone())),
-            ));
         }
         Ok(ApiKeyProvider { keys })
     }
 
-    /// The index of the key whose digest matches. Every digest is compared,
-    /// in constant time, whether or not an earlier one matched.
-    fn find(&self, token: &str) -> Option<usize> {
+    /// The user of the key whose digest matches `token`'s, and its index.
+    fn find(&self, token: &str) -> Option<&(usize, Arc<User>)> {
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let mut found = 0u64;
-        let mut any = Choice::from(0);
-        for (i, (candidate, _)) in self.keys.iter().enumerate() {
-            let hit = candidate.ct_eq(&digest);
-            found.conditional_assign(&(i as u64), hit);
-            any |= hit;
-        }
-        bool::from(any).then_some(found as usize)
+        self.keys.get(&digest)
     }
 }
 
@@ -75,7 +76,7 @@ impl AuthProvider for ApiKeyProvider {
     ) -> Result<Arc<User>, AuthError> {
         let token = crate::authn::require_token(token)?;
         match self.find(token) {
-            Some(i) => Ok(self.keys[i].1.clone()),
+            Some((_, user)) => Ok(user.clone()),
             None => Err(AuthError::Rejected("Invalid API key".into())),
         }
     }
@@ -114,11 +115,12 @@ mod tests {
             ],
         })
         .unwrap();
-        assert_eq!(provider.find("first"), Some(0));
-        assert_eq!(provider.find("second"), Some(1));
-        assert_eq!(provider.find("third"), Some(2));
-        assert_eq!(provider.find("fourth"), None);
-        assert_eq!(provider.find(""), None);
+        let index = |t: &str| provider.find(t).map(|(i, user)| (*i, user.principal.clone()));
+        assert_eq!(index("first"), Some((0, "a".into())));
+        assert_eq!(index("second"), Some((1, "b".into())));
+        assert_eq!(index("third"), Some((2, "c".into())));
+        assert_eq!(index("fourth"), None);
+        assert_eq!(index(""), None);
     }
 
     #[test]
@@ -133,6 +135,6 @@ mod tests {
         .unwrap();
         assert!(err.to_string().contains("keys[1]"), "{err}");
         let none = ApiKeyProvider::new(&ApiKeysConfig { keys: vec![] }).unwrap();
-        assert_eq!(none.find("anything"), None);
+        assert!(none.find("anything").is_none());
     }
 }
