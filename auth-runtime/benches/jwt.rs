@@ -9,7 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use auth_runtime::authn::cache::CachedProvider;
 use auth_runtime::authn::providers::JwtProvider;
 use auth_runtime::authn::{AuthProvider, RequestHead};
-use auth_runtime::config::{Config, ProviderConfig};
+use auth_runtime::config::ProviderConfig;
+use auth_runtime::settings::Settings;
 use axum::http::{HeaderMap, Method, Uri};
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::jwk::{Jwk, JwkSet};
@@ -60,13 +61,8 @@ fn jwt(c: &mut Criterion) {
     let yaml = format!(
         "server:\n  auth:\n    provider_config:\n      type: oauth2_token\n      jwks: {{uri: '{uri}'}}\n      claims_mapping: {{sub: roles, scope: scopes}}\n"
     );
-    let config = Config::parse(&yaml, "bench", &|_| None).expect("config");
-    let Some(ProviderConfig::OAuth2Token(oauth2)) = config
-        .server
-        .auth
-        .as_ref()
-        .and_then(|a| a.provider().expect("provider"))
-    else {
+    let settings = Settings::parse(&yaml, "bench", &|_| None).expect("config");
+    let Some(ProviderConfig::OAuth2Token(oauth2)) = settings.provider else {
         panic!("oauth2_token expected")
     };
     let plain: Arc<dyn AuthProvider> = Arc::new(JwtProvider::new(&oauth2).expect("provider"));

@@ -9,13 +9,13 @@ use clap::Parser;
 use tokio::net::TcpListener;
 
 use crate::authn::AuthProvider;
-use crate::authz;
 use crate::cli::{self, Cli, Command, Format, RoutesArgs, ServeArgs};
-use crate::config::{self, Config, ConfigError};
+use crate::config::{self, Config, ConfigError, ConfigErrors};
 use crate::guard::Guard;
 use crate::route_table::RouteTable;
 use crate::router::{BuiltRouter, RouterBuilder};
 use crate::security::Security;
+use crate::settings::Settings;
 use crate::state::StateMap;
 
 /// An app built from the `#[webmethod]` registry, with its command line.
@@ -98,12 +98,15 @@ impl App {
             (None, Some(_)) => "<default config>".to_owned(),
             (None, None) => "<empty config>".to_owned(),
         };
-        cli::policy::run(
-            command,
-            self.load_config(&args),
-            &source,
-            self.provider.is_some(),
-        )
+        cli::policy::run(command, self.settings(&args).map(|(s, _)| s), &source)
+    }
+
+    /// The config (`--config FILE`, else the app's default, else empty),
+    /// checked and compiled once, with every error of it.
+    fn settings(&self, args: &ServeArgs) -> Result<(Settings, Config), ConfigErrors> {
+        let config = self.load_config(args)?;
+        let settings = Settings::new(&config, self.provider.is_some())?;
+        Ok((settings, config))
     }
 
     /// Loads the config: `--config FILE`, else the app's default, else empty.
@@ -119,7 +122,12 @@ impl App {
 
     /// Builds the router behind the security the config describes.
     pub fn build(self, config: &Config) -> Result<BuiltRouter, Box<dyn std::error::Error>> {
-        let mut security = Security::from_config(config)?;
+        let settings = Settings::new(config, self.provider.is_some())?;
+        self.build_with(&settings)
+    }
+
+    fn build_with(self, settings: &Settings) -> Result<BuiltRouter, Box<dyn std::error::Error>> {
+        let mut security = Security::new(settings)?;
         if let Some(provider) = self.provider {
             security = security.with_provider(provider);
         }
@@ -134,32 +142,22 @@ impl App {
     /// `serve`: builds the router and serves it until Ctrl-C or SIGTERM.
     pub async fn serve(self, args: ServeArgs) -> ExitCode {
         init_tracing();
-        let config = match self.load_config(&args) {
-            Ok(config) => config,
+        let (settings, config) = match self.settings(&args) {
+            Ok(loaded) => loaded,
             Err(e) => return fail(&e),
         };
-        for warning in config.warnings() {
+        for warning in &settings.warnings {
             tracing::warn!("{warning}");
         }
-        let produced = if self.provider.is_some() {
-            authz::Produced::Any
-        } else {
-            authz::Produced::of(&config)
-        };
-        for warning in authz::lint_with(&config, &produced) {
+        for warning in &settings.lint {
             tracing::warn!("policy: {warning}");
         }
         let banner = match (&args.config, &self.default_config) {
             (None, Some((_, banner))) => banner.clone(),
             _ => None,
         };
-        let authenticated = self.provider.is_some()
-            || config
-                .server
-                .auth
-                .as_ref()
-                .is_some_and(|a| a.provider_config.is_some());
-        let built = match self.build(&config) {
+        let authenticated = self.provider.is_some() || settings.authentication();
+        let built = match self.build_with(&settings) {
             Ok(built) => built,
             Err(e) => return fail(&e),
         };

@@ -46,6 +46,7 @@ pub mod registry;
 pub mod route_table;
 mod router;
 mod security;
+pub mod settings;
 mod state;
 
 #[doc(hidden)]

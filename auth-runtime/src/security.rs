@@ -12,8 +12,9 @@ use crate::authn::cache::CachedProvider;
 use crate::authn::{AuthProvider, Authenticator, providers};
 use crate::authz::{AccessPolicy, RoutePolicy};
 use crate::caller::default_policy;
-use crate::config::{CacheConfig, Config, ConfigError, ProviderConfig};
+use crate::config::{CacheConfig, Config, ConfigErrors, ProviderConfig};
 use crate::quota::Quota;
+use crate::settings::Settings;
 
 /// Authentication, quota and policies, ready to serve.
 pub struct Security {
@@ -38,38 +39,42 @@ impl Security {
         }
     }
 
-    /// What `config` describes. With no `server.auth.provider_config`,
-    /// authentication is off (scope checks pass, `Access` allows everything).
-    pub fn from_config(config: &Config) -> Result<Security, ConfigError> {
-        let mut security = Security::off();
-        if let Some(auth) = &config.server.auth {
-            security.cache = auth.cache.clone();
-            if let Some(provider) = auth.provider()? {
-                let built = providers::from_config(&provider, "server.auth.provider_config")?;
-                let provider = match provider {
-                    // Local providers gain nothing from a cache.
-                    ProviderConfig::ApiKeys(_) | ProviderConfig::UpstreamHeader(_) => built,
-                    // A custom endpoint may decide per request path: off unless asked.
-                    ProviderConfig::Custom(_) => cached(built, &auth.cache, false),
-                    ProviderConfig::OAuth2Token(_)
-                    | ProviderConfig::GithubToken(_)
-                    | ProviderConfig::Kubernetes(_) => cached(built, &auth.cache, true),
-                };
-                security.authn = Some(Authenticator::new(provider));
-            }
-            let routes = auth.route_policy()?;
-            if !routes.is_empty() {
-                security.routes = Some(routes);
-            }
-            // Without an access policy handlers get llama-stack's default one.
-            if !auth.access_policy.is_empty() {
-                security.access = Arc::new(auth.access_policy()?);
-            }
-        }
-        if let Some(quota) = &config.server.quota {
-            security.quota = Some(Quota::from_config(quota)?);
-        }
-        Ok(security)
+    /// What `config` describes (checked and compiled, then built). With no
+    /// `server.auth.provider_config`, authentication is off (scope checks
+    /// pass, `Access` allows everything).
+    pub fn from_config(config: &Config) -> Result<Security, ConfigErrors> {
+        Security::new(&Settings::from_config(config)?)
+    }
+
+    /// Builds the provider (behind the validation cache when it is remote)
+    /// and opens the quota store.
+    pub fn new(settings: &Settings) -> Result<Security, ConfigErrors> {
+        let mut errors = Vec::new();
+        let authn = settings.provider.as_ref().and_then(|config| {
+            let built = providers::from_config(config, "server.auth.provider_config")
+                .map_err(|e| errors.push(e))
+                .ok()?;
+            let cache = &settings.cache;
+            Some(Authenticator::new(match config {
+                // Local providers gain nothing from a cache.
+                ProviderConfig::ApiKeys(_) | ProviderConfig::UpstreamHeader(_) => built,
+                // A custom endpoint may decide per request path: off unless asked.
+                ProviderConfig::Custom(_) => cached(built, cache, false),
+                _ => cached(built, cache, true),
+            }))
+        });
+        let quota = settings
+            .quota
+            .as_ref()
+            .and_then(|q| Quota::open(q).map_err(|e| errors.push(e)).ok());
+        ConfigErrors::check(errors)?;
+        Ok(Security {
+            authn,
+            quota,
+            routes: (!settings.routes.is_empty()).then(|| settings.routes.clone()),
+            access: settings.access.clone(),
+            cache: settings.cache.clone(),
+        })
     }
 
     /// Authenticates with `provider` instead of the configured one (behind the

@@ -56,39 +56,16 @@ impl ClaimsMapping {
     }
 }
 
-/// llama-stack's default mapping for `oauth2_token`.
-pub fn oauth2_default() -> BTreeMap<String, String> {
-    pairs(&[
-        ("sub", "roles"),
-        ("username", "roles"),
-        ("groups", "teams"),
-        ("team", "teams"),
-        ("project", "projects"),
-        ("tenant", "namespaces"),
-        ("namespace", "namespaces"),
-    ])
-}
-
-/// llama-stack's default mapping for `github_token`.
-pub fn github_default() -> BTreeMap<String, String> {
-    pairs(&[("login", "roles"), ("organizations", "teams")])
-}
-
-/// llama-stack's default mapping for `kubernetes`.
-pub fn kubernetes_default() -> BTreeMap<String, String> {
-    pairs(&[("username", "roles"), ("groups", "roles")])
-}
-
-fn pairs(p: &[(&str, &str)]) -> BTreeMap<String, String> {
-    p.iter()
-        .map(|(c, a)| ((*c).to_owned(), (*a).to_owned()))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn pairs(p: &[(&str, &str)]) -> BTreeMap<String, String> {
+        p.iter()
+            .map(|(c, a)| ((*c).to_owned(), (*a).to_owned()))
+            .collect()
+    }
 
     #[test]
     fn maps_like_llama_stack() {

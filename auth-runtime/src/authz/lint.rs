@@ -104,11 +104,15 @@ impl Produced {
         let Some(auth) = &config.server.auth else {
             return Produced::NoProvider;
         };
-        match auth.provider() {
-            Ok(None) => Produced::NoProvider,
-            // A config that does not load is reported as an error elsewhere.
-            Err(_) => Produced::Any,
-            Ok(Some(provider)) => Produced::of_provider(&provider),
+        match &auth.provider_config {
+            None => Produced::NoProvider,
+            Some(value) => {
+                match ProviderConfig::from_value(value.clone(), "server.auth.provider_config") {
+                    Ok(provider) => Produced::of_provider(&provider),
+                    // A config that does not load is reported as an error elsewhere.
+                    Err(_) => Produced::Any,
+                }
+            }
         }
     }
 
@@ -152,15 +156,29 @@ pub fn lint_with(config: &Config, produced: &Produced) -> Vec<Warning> {
 /// Lints policies as configured (llama-stack's YAML shape, as values). A
 /// policy that does not compile is skipped: loading reports it.
 pub fn lint_policies(access: &[Value], route: &[Value], produced: &Produced) -> Vec<Warning> {
+    match (
+        AccessPolicy::from_values(access),
+        RoutePolicy::from_values(route),
+    ) {
+        (Ok(a), Ok(r)) => lint_compiled(access, &a, route, &r, produced),
+        _ => Vec::new(),
+    }
+}
+
+/// Lints compiled policies; `access` and `route` are the rules as configured
+/// (the lint reads what compiling drops, such as an empty `when: []`).
+pub fn lint_compiled(
+    access: &[Value],
+    access_policy: &AccessPolicy,
+    route: &[Value],
+    route_policy: &RoutePolicy,
+    produced: &Produced,
+) -> Vec<Warning> {
     let mut out = Vec::new();
-    if !access.is_empty()
-        && let Ok(policy) = AccessPolicy::from_values(access)
-    {
-        lint_access(access, &policy, produced, &mut out);
+    if !access.is_empty() {
+        lint_access(access, access_policy, produced, &mut out);
     }
-    if let Ok(policy) = RoutePolicy::from_values(route) {
-        lint_route(route, &policy, produced, &mut out);
-    }
+    lint_route(route, route_policy, produced, &mut out);
     out
 }
 

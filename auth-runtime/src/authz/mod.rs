@@ -16,7 +16,7 @@ pub(crate) mod scope;
 pub use condition::{Condition, FORMS as CONDITION_FORMS};
 pub use decision::{Basis, Decision};
 pub use error::PolicyError;
-pub use lint::{LintKind, Produced, Warning, lint, lint_with};
+pub use lint::{LintKind, Produced, Warning, lint, lint_compiled, lint_with};
 pub use pattern::PyRegex;
 pub use protected::{Access, ProtectedResource, Resource, denied_message};
 pub use resource_policy::{AccessPolicy, AccessRule, ResourcePattern, is_action_allowed};

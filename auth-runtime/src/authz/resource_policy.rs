@@ -173,15 +173,24 @@ impl AccessRule {
 impl AccessPolicy {
     /// Compiles rules in llama-stack's `access_policy` shape.
     pub fn from_values(rules: &[Value]) -> Result<AccessPolicy, PolicyError> {
+        AccessPolicy::compile(rules).map_err(|mut errors| errors.swap_remove(0))
+    }
+
+    /// Compiles every rule; `Err` holds the error of each bad rule (never empty).
+    pub fn compile(rules: &[Value]) -> Result<AccessPolicy, Vec<PolicyError>> {
         if rules.is_empty() {
             return Ok(AccessPolicy::default_policy());
         }
+        let (compiled, errors): (Vec<_>, Vec<_>) = rules
+            .iter()
+            .enumerate()
+            .map(|(i, v)| AccessRule::compile(i, v))
+            .partition(Result::is_ok);
+        if !errors.is_empty() {
+            return Err(errors.into_iter().filter_map(Result::err).collect());
+        }
         Ok(AccessPolicy {
-            rules: rules
-                .iter()
-                .enumerate()
-                .map(|(i, v)| AccessRule::compile(i, v))
-                .collect::<Result<_, _>>()?,
+            rules: compiled.into_iter().filter_map(Result::ok).collect(),
             default: false,
         })
     }

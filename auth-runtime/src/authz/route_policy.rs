@@ -115,12 +115,21 @@ impl RouteRule {
 impl RoutePolicy {
     /// Compiles rules in llama-stack's `route_policy` shape.
     pub fn from_values(rules: &[Value]) -> Result<RoutePolicy, PolicyError> {
+        RoutePolicy::compile(rules).map_err(|mut errors| errors.swap_remove(0))
+    }
+
+    /// Compiles every rule; `Err` holds the error of each bad rule (never empty).
+    pub fn compile(rules: &[Value]) -> Result<RoutePolicy, Vec<PolicyError>> {
+        let (compiled, errors): (Vec<_>, Vec<_>) = rules
+            .iter()
+            .enumerate()
+            .map(|(i, v)| RouteRule::compile(i, v))
+            .partition(Result::is_ok);
+        if !errors.is_empty() {
+            return Err(errors.into_iter().filter_map(Result::err).collect());
+        }
         Ok(RoutePolicy {
-            rules: rules
-                .iter()
-                .enumerate()
-                .map(|(i, v)| RouteRule::compile(i, v))
-                .collect::<Result<_, _>>()?,
+            rules: compiled.into_iter().filter_map(Result::ok).collect(),
         })
     }
 

@@ -11,9 +11,10 @@ use serde::Deserialize;
 use serde::de::Deserializer;
 use serde_json::Value;
 
-use crate::authz::{self, AccessPolicy, Action, Decision, Produced, Resource, RoutePolicy};
-use crate::config::{Config, ConfigError};
+use crate::authz::{Action, Decision, Produced, Resource};
+use crate::config::ConfigErrors;
 use crate::principal::{Attributes, User};
+use crate::settings::Settings;
 
 /// The policy commands.
 #[derive(Debug, Subcommand)]
@@ -106,48 +107,21 @@ pub struct ExplainArgs {
     pub owner_attributes: Vec<String>,
 }
 
-/// Runs a policy command on a loaded config. `source` names the config in
-/// messages; `provider_in_code` says the app authenticates with a provider set
-/// in code (any attribute), whatever the config says.
+/// Runs a policy command on a config, checked and compiled (or the errors
+/// that stopped it). `source` names the config in messages.
 pub fn run(
     command: &PolicyCommand,
-    config: Result<Config, ConfigError>,
+    settings: Result<Settings, ConfigErrors>,
     source: &str,
-    provider_in_code: bool,
 ) -> ExitCode {
-    let config = match config {
-        Ok(config) => config,
-        Err(e) => return fail(&e),
-    };
-    let policies = match Policies::of(&config) {
-        Ok(p) => p,
+    let settings = match settings {
+        Ok(settings) => settings,
         Err(e) => return fail(&e),
     };
     match command {
-        PolicyCommand::Check(_) => check(&config, &policies, source, provider_in_code),
-        PolicyCommand::Eval(args) => eval(&policies, &args.cases),
-        PolicyCommand::Explain(args) => explain(&policies, args),
-    }
-}
-
-/// The compiled policies of a config.
-pub struct Policies {
-    pub access: AccessPolicy,
-    pub route: RoutePolicy,
-}
-
-impl Policies {
-    pub fn of(config: &Config) -> Result<Policies, ConfigError> {
-        Ok(match &config.server.auth {
-            Some(auth) => Policies {
-                access: auth.access_policy()?,
-                route: auth.route_policy()?,
-            },
-            None => Policies {
-                access: AccessPolicy::default_policy(),
-                route: RoutePolicy::default(),
-            },
-        })
+        PolicyCommand::Check(_) => check(&settings, source),
+        PolicyCommand::Eval(args) => eval(&settings, &args.cases),
+        PolicyCommand::Explain(args) => explain(&settings, args),
     }
 }
 
@@ -156,34 +130,25 @@ fn fail(e: &dyn std::fmt::Display) -> ExitCode {
     ExitCode::FAILURE
 }
 
-fn check(config: &Config, policies: &Policies, source: &str, provider_in_code: bool) -> ExitCode {
-    let produced = if provider_in_code {
-        Produced::Any
-    } else {
-        Produced::of(config)
-    };
-    let mut warnings: Vec<String> = config.warnings();
-    warnings.extend(
-        authz::lint_with(config, &produced)
-            .iter()
-            .map(ToString::to_string),
-    );
+fn check(settings: &Settings, source: &str) -> ExitCode {
+    let mut warnings: Vec<String> = settings.warnings.clone();
+    warnings.extend(settings.lint.iter().map(ToString::to_string));
     let stderr = io::stderr();
     let mut err = stderr.lock();
     for w in &warnings {
         let _ = writeln!(err, "warning: {w}");
     }
-    let access = if policies.access.is_default() {
+    let access = if settings.access.is_default() {
         "access_policy: default policy".to_owned()
     } else {
-        format!("access_policy: {}", rules(policies.access.rules().len()))
+        format!("access_policy: {}", rules(settings.access.rules().len()))
     };
-    let route = if policies.route.is_empty() {
+    let route = if settings.routes.is_empty() {
         "route_policy: none (every route allowed)".to_owned()
     } else {
-        format!("route_policy: {}", rules(policies.route.rules().len()))
+        format!("route_policy: {}", rules(settings.routes.rules().len()))
     };
-    let provider = match produced {
+    let provider = match settings.produced {
         Produced::NoProvider => "authentication off",
         _ => "authentication on",
     };
@@ -265,7 +230,7 @@ enum Case {
 }
 
 impl Case {
-    fn decide<'p>(&self, policies: &'p Policies) -> Decision<'p> {
+    fn decide<'p>(&self, policies: &'p Settings) -> Decision<'p> {
         match self {
             Case::Resource {
                 user,
@@ -282,7 +247,7 @@ impl Case {
                 },
                 user.as_ref(),
             ),
-            Case::Route { user, path } => policies.route.decide(path, user.as_ref()),
+            Case::Route { user, path } => policies.routes.decide(path, user.as_ref()),
         }
     }
 }
@@ -357,7 +322,7 @@ fn write_decision(out: &mut impl Write, id: &Value, decision: &Decision<'_>) -> 
 /// Decides every case of `input`, writing one line per good case to `out` and
 /// `line N: problem` per bad one to `err`. Returns the number of bad lines.
 pub fn eval_cases(
-    policies: &Policies,
+    policies: &Settings,
     mut input: impl BufRead,
     out: &mut impl Write,
     err: &mut impl Write,
@@ -386,7 +351,7 @@ pub fn eval_cases(
     Ok(bad)
 }
 
-fn eval(policies: &Policies, cases: &Path) -> ExitCode {
+fn eval(policies: &Settings, cases: &Path) -> ExitCode {
     let stdin = io::stdin();
     let input: Box<dyn BufRead> = if cases == Path::new("-") {
         Box::new(stdin.lock())
@@ -528,7 +493,7 @@ fn sentence(case: &Case, decision: &Decision<'_>) -> String {
     }
 }
 
-fn explain(policies: &Policies, args: &ExplainArgs) -> ExitCode {
+fn explain(policies: &Settings, args: &ExplainArgs) -> ExitCode {
     let case = match explain_case(args) {
         Ok(case) => case,
         Err(e) => return fail(&e),
@@ -554,11 +519,11 @@ fn explain(policies: &Policies, args: &ExplainArgs) -> ExitCode {
 mod tests {
     use super::*;
 
-    fn policies(yaml: &str) -> Policies {
-        Policies::of(&Config::parse(yaml, "test.yaml", &|_| None).unwrap()).unwrap()
+    fn policies(yaml: &str) -> Settings {
+        Settings::parse(yaml, "test.yaml", &|_| None).unwrap()
     }
 
-    fn run_eval(p: &Policies, input: &str) -> (Vec<Value>, String, usize) {
+    fn run_eval(p: &Settings, input: &str) -> (Vec<Value>, String, usize) {
         let (mut out, mut err) = (Vec::new(), Vec::new());
         let bad = eval_cases(p, input.as_bytes(), &mut out, &mut err).unwrap();
         let lines = String::from_utf8(out)

@@ -125,7 +125,7 @@ pub struct OAuth2Config {
     #[serde(default = "yes", deserialize_with = "lenient")]
     pub verify_tls: bool,
     pub tls_cafile: Option<PathBuf>,
-    #[serde(default = "crate::authn::claims::oauth2_default")]
+    #[serde(default = "default_oauth2_claims")]
     pub claims_mapping: BTreeMap<String, String>,
     pub jwks: Option<JwksConfig>,
     pub introspection: Option<IntrospectionConfig>,
@@ -193,7 +193,7 @@ impl fmt::Debug for IntrospectionConfig {
 pub struct GithubConfig {
     #[serde(default = "default_github")]
     pub github_api_base_url: String,
-    #[serde(default = "crate::authn::claims::github_default")]
+    #[serde(default = "default_github_claims")]
     pub claims_mapping: BTreeMap<String, String>,
     #[serde(default = "yes", deserialize_with = "lenient")]
     pub verify_tls: bool,
@@ -216,7 +216,7 @@ pub struct KubernetesConfig {
     #[serde(default = "yes", deserialize_with = "lenient")]
     pub verify_tls: bool,
     pub tls_cafile: Option<PathBuf>,
-    #[serde(default = "crate::authn::claims::kubernetes_default")]
+    #[serde(default = "default_kubernetes_claims")]
     pub claims_mapping: BTreeMap<String, String>,
     #[serde(default = "default_timeout", deserialize_with = "lenient")]
     pub timeout: f64,
@@ -420,4 +420,33 @@ impl KvStoreConfig {
                 .map(|h| format!("redis://{h}:{}", self.port.unwrap_or(6379)))
         })
     }
+}
+
+/// llama-stack's default mapping for `oauth2_token`.
+pub fn default_oauth2_claims() -> BTreeMap<String, String> {
+    pairs(&[
+        ("sub", "roles"),
+        ("username", "roles"),
+        ("groups", "teams"),
+        ("team", "teams"),
+        ("project", "projects"),
+        ("tenant", "namespaces"),
+        ("namespace", "namespaces"),
+    ])
+}
+
+/// llama-stack's default mapping for `github_token`.
+pub fn default_github_claims() -> BTreeMap<String, String> {
+    pairs(&[("login", "roles"), ("organizations", "teams")])
+}
+
+/// llama-stack's default mapping for `kubernetes`.
+pub fn default_kubernetes_claims() -> BTreeMap<String, String> {
+    pairs(&[("username", "roles"), ("groups", "roles")])
+}
+
+fn pairs(p: &[(&str, &str)]) -> BTreeMap<String, String> {
+    p.iter()
+        .map(|(c, a)| ((*c).to_owned(), (*a).to_owned()))
+        .collect()
 }

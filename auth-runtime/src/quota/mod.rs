@@ -18,13 +18,14 @@ pub use redis::RedisStore;
 pub use sqlite::SqliteStore;
 pub use store::{QuotaStore, StoreError, Window};
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
 use crate::client_addr::TrustedProxies;
-use crate::config::{ConfigError, QuotaConfig};
+use crate::config::{ConfigError, ConfigErrors, QuotaConfig};
 
 /// Limits, window and store.
 pub struct Quota {
@@ -41,56 +42,140 @@ pub enum Subject<'a> {
     Principal(&'a str),
 }
 
-impl Quota {
-    /// The quota a config describes (opens the SQLite file; Redis connects on first use).
-    pub fn from_config(config: &QuotaConfig) -> Result<Quota, ConfigError> {
+/// Where the counters live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreKind {
+    Memory,
+    Sqlite(PathBuf),
+    /// A Redis URL and the prefix of every key.
+    Redis {
+        url: String,
+        prefix: String,
+    },
+}
+
+/// `server.quota`, checked: limits, window, store and trusted proxies. Opening
+/// the store ([`Quota::open`]) is the only step left.
+#[derive(Debug, Clone)]
+pub struct QuotaSettings {
+    pub store: StoreKind,
+    pub anonymous_max_requests: u64,
+    pub authenticated_max_requests: u64,
+    pub period: Duration,
+    pub trusted_proxies: TrustedProxies,
+}
+
+impl QuotaSettings {
+    /// Checks `server.quota`; every error names its field.
+    pub fn from_config(config: &QuotaConfig) -> Result<QuotaSettings, Vec<ConfigError>> {
         let path = "server.quota";
-        let store: Arc<dyn QuotaStore> = match config.kvstore.kind.as_str() {
-            "memory" => Arc::new(MemoryStore::new()),
+        let mut errors = Vec::new();
+        let store = match config.kvstore.kind.as_str() {
+            "memory" => Some(StoreKind::Memory),
             #[cfg(feature = "sqlite")]
-            "sqlite" => {
-                let db = config.kvstore.db_path.as_ref().ok_or_else(|| {
-                    ConfigError::field(
+            "sqlite" => match &config.kvstore.db_path {
+                Some(db) => Some(StoreKind::Sqlite(db.clone())),
+                None => {
+                    errors.push(ConfigError::field(
                         format!("{path}.kvstore.db_path"),
                         "required for type sqlite",
-                    )
-                })?;
-                Arc::new(
-                    SqliteStore::open(db)
-                        .map_err(|e| ConfigError::field(format!("{path}.kvstore.db_path"), e))?,
-                )
-            }
+                    ));
+                    None
+                }
+            },
             #[cfg(feature = "redis")]
-            "redis" => {
-                let url = config.kvstore.redis_url().ok_or_else(|| {
-                    ConfigError::field(
+            "redis" => match config.kvstore.redis_url() {
+                Some(url) => Some(StoreKind::Redis {
+                    url,
+                    prefix: format!(
+                        "{}:quota:",
+                        config.kvstore.namespace.as_deref().unwrap_or("webmethod")
+                    ),
+                }),
+                None => {
+                    errors.push(ConfigError::field(
                         format!("{path}.kvstore.url"),
                         "required for type redis (or host and port)",
-                    )
-                })?;
-                let prefix = format!(
-                    "{}:quota:",
-                    config.kvstore.namespace.as_deref().unwrap_or("webmethod")
-                );
-                Arc::new(
-                    RedisStore::new(&url, &prefix)
-                        .map_err(|e| ConfigError::field(format!("{path}.kvstore.url"), e))?,
-                )
+                    ));
+                    None
+                }
+            },
+            other => {
+                errors.push(ConfigError::field(
+                    format!("{path}.kvstore.type"),
+                    format!("unknown store {other:?}; one of: {}", STORES.join(", ")),
+                ));
+                None
             }
+        };
+        if config.period_seconds == Some(0) {
+            errors.push(ConfigError::field(
+                format!("{path}.period_seconds"),
+                "must be at least 1",
+            ));
+        }
+        let trusted_proxies = TrustedProxies::parse(&config.trusted_proxies)
+            .map_err(|e| errors.push(ConfigError::field(format!("{path}.trusted_proxies"), e)))
+            .ok();
+        match (store, trusted_proxies) {
+            (Some(store), Some(trusted_proxies)) if errors.is_empty() => Ok(QuotaSettings {
+                store,
+                anonymous_max_requests: config.anonymous_max_requests,
+                authenticated_max_requests: config.authenticated_max_requests,
+                period: config.period_length(),
+                trusted_proxies,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// The stores this build knows.
+const STORES: &[&str] = &[
+    "memory",
+    #[cfg(feature = "sqlite")]
+    "sqlite",
+    #[cfg(feature = "redis")]
+    "redis",
+];
+
+impl Quota {
+    /// The quota a config describes: checked, then the store opened.
+    pub fn from_config(config: &QuotaConfig) -> Result<Quota, ConfigErrors> {
+        let settings = QuotaSettings::from_config(config).map_err(ConfigErrors)?;
+        Ok(Quota::open(&settings)?)
+    }
+
+    /// Opens the store (the SQLite file is created if needed; Redis connects
+    /// on first use).
+    pub fn open(settings: &QuotaSettings) -> Result<Quota, ConfigError> {
+        let store: Arc<dyn QuotaStore> = match &settings.store {
+            StoreKind::Memory => Arc::new(MemoryStore::new()),
+            #[cfg(feature = "sqlite")]
+            StoreKind::Sqlite(db) => Arc::new(
+                SqliteStore::open(db)
+                    .map_err(|e| ConfigError::field("server.quota.kvstore.db_path", e))?,
+            ),
+            #[cfg(feature = "redis")]
+            StoreKind::Redis { url, prefix } => Arc::new(
+                RedisStore::new(url, prefix)
+                    .map_err(|e| ConfigError::field("server.quota.kvstore.url", e))?,
+            ),
+            #[allow(unreachable_patterns)]
             other => {
                 return Err(ConfigError::field(
-                    format!("{path}.kvstore.type"),
-                    format!("unknown store {other:?}; one of: memory, sqlite, redis"),
+                    "server.quota.kvstore.type",
+                    format!("{other:?} is not in this build"),
                 ));
             }
         };
         Ok(Quota {
             store,
-            anonymous_max_requests: config.anonymous_max_requests,
-            authenticated_max_requests: config.authenticated_max_requests,
-            period: config.period_length(),
-            trusted_proxies: TrustedProxies::parse(&config.trusted_proxies)
-                .map_err(|e| ConfigError::field(format!("{path}.trusted_proxies"), e))?,
+            anonymous_max_requests: settings.anonymous_max_requests,
+            authenticated_max_requests: settings.authenticated_max_requests,
+            period: settings.period,
+            trusted_proxies: settings.trusted_proxies.clone(),
         })
     }
 

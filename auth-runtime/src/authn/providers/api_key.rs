@@ -115,7 +115,11 @@ mod tests {
             ],
         })
         .unwrap();
-        let index = |t: &str| provider.find(t).map(|(i, user)| (*i, user.principal.clone()));
+        let index = |t: &str| {
+            provider
+                .find(t)
+                .map(|(i, user)| (*i, user.principal.clone()))
+        };
         assert_eq!(index("first"), Some((0, "a".into())));
         assert_eq!(index("second"), Some((1, "b".into())));
         assert_eq!(index("third"), Some((2, "c".into())));

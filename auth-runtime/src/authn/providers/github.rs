@@ -187,7 +187,7 @@ mod tests {
     fn provider(base: &str) -> GithubProvider {
         let config = GithubConfig {
             github_api_base_url: base.into(),
-            claims_mapping: crate::authn::claims::github_default(),
+            claims_mapping: crate::config::default_github_claims(),
             verify_tls: true,
             tls_cafile: None,
             timeout: 1.0,
@@ -209,7 +209,7 @@ mod tests {
     fn a_base_that_is_no_url_is_a_config_error() {
         let config = GithubConfig {
             github_api_base_url: "api.github.com".into(),
-            claims_mapping: crate::authn::claims::github_default(),
+            claims_mapping: crate::config::default_github_claims(),
             verify_tls: true,
             tls_cafile: None,
             timeout: 1.0,

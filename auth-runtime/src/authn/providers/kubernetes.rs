@@ -159,7 +159,7 @@ mod tests {
             api_server_url: "https://k8s.example:6443/".into(),
             verify_tls: true,
             tls_cafile: None,
-            claims_mapping: crate::authn::claims::kubernetes_default(),
+            claims_mapping: crate::config::default_kubernetes_claims(),
             timeout: 1.0,
         };
         let provider = KubernetesProvider::new(&config).unwrap_or_else(|e| panic!("{e}"));

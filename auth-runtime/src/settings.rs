@@ -1,0 +1,338 @@
+//! The config, checked and compiled once (DESIGN.md "Configuration"): the
+//! provider's typed config, the compiled access and route policies, the quota
+//! settings, the warnings and the policy lint. `serve`, `policy check | eval |
+//! explain` and the lint all read this one value, and building it reports every
+//! error of the config together.
+
+use std::sync::Arc;
+
+use crate::authz::{self, AccessPolicy, PolicyError, Produced, RoutePolicy};
+use crate::config::{CacheConfig, Config, ConfigError, ConfigErrors, ProviderConfig};
+use crate::quota::QuotaSettings;
+
+const PROVIDER: &str = "server.auth.provider_config";
+const ACCESS_POLICY: &str = "server.auth.access_policy";
+const ROUTE_POLICY: &str = "server.auth.route_policy";
+
+/// A config ready to serve: nothing left to parse or compile.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Settings {
+    /// `server.auth.provider_config`, typed and checked; `None`: authentication off.
+    pub provider: Option<ProviderConfig>,
+    /// `server.auth.cache`.
+    pub cache: CacheConfig,
+    /// `server.auth.access_policy` (llama-stack's default policy when empty).
+    pub access: Arc<AccessPolicy>,
+    /// `server.auth.route_policy` (empty: every route allowed).
+    pub routes: RoutePolicy,
+    /// `server.quota`, checked.
+    pub quota: Option<QuotaSettings>,
+    /// What the provider gives users (for the lint and `policy check`).
+    pub produced: Produced,
+    /// Keys accepted but not acted on.
+    pub warnings: Vec<String>,
+    /// The policies' lint, against what the provider produces.
+    pub lint: Vec<authz::Warning>,
+}
+
+impl Settings {
+    /// Checks and compiles `config`.
+    pub fn from_config(config: &Config) -> Result<Settings, ConfigErrors> {
+        Settings::new(config, false)
+    }
+
+    /// Checks and compiles `config`; `provider_in_code`: the app authenticates
+    /// with a provider of its own ([`App::auth_provider`](crate::App::auth_provider)),
+    /// which may produce any attribute, whatever the config says.
+    pub fn new(config: &Config, provider_in_code: bool) -> Result<Settings, ConfigErrors> {
+        let mut errors = Vec::new();
+        let auth = config.server.auth.as_ref();
+        let provider = auth
+            .and_then(|a| a.provider_config.as_ref())
+            .and_then(|value| {
+                ProviderConfig::from_value(value.clone(), PROVIDER)
+                    .map_err(|e| errors.push(e))
+                    .ok()
+            });
+        let access_rules = auth.map_or(&[][..], |a| a.access_policy.as_slice());
+        let route_rules = auth.map_or(&[][..], |a| a.route_policy.as_slice());
+        let access = AccessPolicy::compile(access_rules)
+            .map_err(|e| errors.extend(located(e, ACCESS_POLICY)))
+            .ok();
+        let routes = RoutePolicy::compile(route_rules)
+            .map_err(|e| errors.extend(located(e, ROUTE_POLICY)))
+            .ok();
+        let quota = config.server.quota.as_ref().and_then(|q| {
+            QuotaSettings::from_config(q)
+                .map_err(|e| errors.extend(e))
+                .ok()
+        });
+        let (Some(access), Some(routes)) = (access, routes) else {
+            return Err(ConfigErrors(errors));
+        };
+        ConfigErrors::check(errors)?;
+        let produced = if provider_in_code {
+            Produced::Any
+        } else {
+            provider
+                .as_ref()
+                .map_or(Produced::NoProvider, Produced::of_provider)
+        };
+        let lint = authz::lint_compiled(access_rules, &access, route_rules, &routes, &produced);
+        Ok(Settings {
+            provider,
+            cache: auth.map(|a| a.cache.clone()).unwrap_or_default(),
+            access: Arc::new(access),
+            routes,
+            quota,
+            produced,
+            warnings: config.warnings(),
+            lint,
+        })
+    }
+
+    /// Parses and compiles a config document (see [`Config::parse`]).
+    pub fn parse(
+        text: &str,
+        file: &str,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Settings, ConfigErrors> {
+        Settings::from_config(&Config::parse(text, file, lookup)?)
+    }
+
+    /// Whether requests are authenticated (a provider is configured).
+    pub fn authentication(&self) -> bool {
+        self.provider.is_some()
+    }
+}
+
+fn located(errors: Vec<PolicyError>, list: &str) -> impl Iterator<Item = ConfigError> + '_ {
+    errors
+        .into_iter()
+        .map(move |e| ConfigError::field(e.path(list), e.message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(yaml: &str) -> Result<Settings, ConfigErrors> {
+        Settings::parse(yaml, "test.yaml", &|name| {
+            (name == "AUTH_URL").then(|| "http://127.0.0.1:9/auth".to_owned())
+        })
+    }
+
+    /// The path of the first error, and the whole message.
+    fn error_path(yaml: &str) -> (String, String) {
+        let err = parse(yaml).expect_err(yaml);
+        (
+            err.0[0].path().unwrap_or("<none>").to_owned(),
+            err.to_string(),
+        )
+    }
+
+    #[test]
+    fn every_error_is_reported_together() {
+        let err = parse(
+            "server:\n  auth:\n    provider_config: {type: custom, endpoint: 'not a url'}\n    \
+             access_policy: [{permit: {actions: [fly]}}, {permit: {actions: read}}, {forbid: {actions: [swim]}}]\n    \
+             route_policy: [{permit: {paths: 'regex:('}}]\n  quota: {kvstore: {type: etcd}, trusted_proxies: [nope]}\n",
+        )
+        .unwrap_err();
+        let paths: Vec<_> = err.0.iter().map(|e| e.path().unwrap_or("")).collect();
+        assert_eq!(
+            paths,
+            [
+                "server.auth.provider_config.endpoint",
+                "server.auth.access_policy[0].permit.actions",
+                "server.auth.access_policy[2].forbid.actions",
+                "server.auth.route_policy[0].permit.paths",
+                "server.quota.kvstore.type",
+                "server.quota.trusted_proxies",
+            ],
+            "{err}"
+        );
+        assert_eq!(
+            err.to_string().matches("\nerror: config field").count(),
+            5,
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn env_is_substituted_only_inside_server() {
+        let settings = parse(
+            "models:\n  - model_id: ${env.INFERENCE_MODEL}\nserver:\n  auth:\n    provider_config: {type: custom, endpoint: '${env.AUTH_URL}'}\n",
+        )
+        .unwrap();
+        assert!(settings.authentication());
+        let (path, message) = error_path("server:\n  host: ${env.HOST_NOT_SET}\n");
+        assert_eq!(path, "server.host", "{message}");
+        assert!(message.contains("HOST_NOT_SET"), "{message}");
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let cases = [
+            ("server:\n  port: abc\n", "server.port"),
+            ("server:\n  port: 70000\n", "server.port"),
+            (
+                "server:\n  auth:\n    provider_config: {endpoint: x}\n",
+                "server.auth.provider_config.type",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: ldap}\n",
+                "server.auth.provider_config.type",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: custom}\n",
+                "server.auth.provider_config",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: custom, endpoint: 'not a url'}\n",
+                "server.auth.provider_config.endpoint",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: custom, endpoint: 'ftp://x'}\n",
+                "server.auth.provider_config.endpoint",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: custom, endpoint: 'http://x', timeout: -1}\n",
+                "server.auth.provider_config.timeout",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: custom, endpoint: 'http://x', timout: 3}\n",
+                "server.auth.provider_config.timout",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: upstream_header, principal_header: 'bad header'}\n",
+                "server.auth.provider_config.principal_header",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: api_keys, keys: [{key: a, principal: p}, {key: b, key_sha256: c, principal: q}]}\n",
+                "server.auth.provider_config.keys[1]",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: api_keys, keys: [{key_sha256: abc, principal: p}]}\n",
+                "server.auth.provider_config.keys[0].key_sha256",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: api_keys, keys: [{key: 'a b', principal: p}]}\n",
+                "server.auth.provider_config.keys[0].key",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: api_keys, keys: [{key: k, principal: p, attributes: {roles: admin}}]}\n",
+                "server.auth.provider_config.keys[0].attributes.roles",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: api_keys, keys: [{key: k, principal: ''}]}\n",
+                "server.auth.provider_config.keys[0].principal",
+            ),
+            (
+                "server:\n  auth:\n    provider_config: {type: custom, endpoint: '${env.NOT_SET}'}\n",
+                "server.auth.provider_config.endpoint",
+            ),
+            (
+                "server:\n  auth:\n    route_policy: [{permit: {paths: '*'}}, {permit: {paths: 'regex:('}}]\n",
+                "server.auth.route_policy[1].permit.paths",
+            ),
+            (
+                "server:\n  auth:\n    access_policy: [{permit: {actions: [read, write]}}]\n",
+                "server.auth.access_policy[0].permit.actions",
+            ),
+            (
+                "server:\n  auth:\n    access_policy: [{permit: {actions: read}, when: 'user is admin'}]\n",
+                "server.auth.access_policy[0].when",
+            ),
+            (
+                "server:\n  auth:\n    access_policy: [{permit: {actions: read}, forbid: {actions: read}}]\n",
+                "server.auth.access_policy[0]",
+            ),
+            (
+                "server:\n  auth:\n    access_policy: [{permit: {actions: read, principle: bob}}]\n",
+                "server.auth.access_policy[0].permit.principle",
+            ),
+            (
+                "server:\n  auth:\n    providr_config: {}\n",
+                "server.auth.providr_config",
+            ),
+            ("- just a list\n", "(document)"),
+        ];
+        for (yaml, path) in cases {
+            let (got, message) = error_path(yaml);
+            assert_eq!(got, path, "{yaml}\n{message}");
+            assert!(message.contains(path), "{message}");
+        }
+    }
+
+    #[test]
+    fn token_provider_errors_name_the_field() {
+        let p = "server:\n  auth:\n    provider_config: ";
+        let cases = [
+            ("{type: oauth2_token}", "server.auth.provider_config"),
+            (
+                "{type: oauth2_token, jwks: {uri: 'x'}}",
+                "server.auth.provider_config.jwks.uri",
+            ),
+            (
+                "{type: oauth2_token, jwks: {uri: 'http://x', key_recheck_period: 0}}",
+                "server.auth.provider_config.jwks.key_recheck_period",
+            ),
+            (
+                "{type: oauth2_token, verify_tls: maybe, jwks: {uri: 'http://x'}}",
+                "server.auth.provider_config.verify_tls",
+            ),
+            (
+                "{type: oauth2_token, jwks: {uri: 'http://x'}, introspection: {url: 'http://y', client_id: a, client_secret: b}}",
+                "server.auth.provider_config",
+            ),
+            (
+                "{type: oauth2_token, introspection: {url: 'http://y', client_id: a}}",
+                "server.auth.provider_config.introspection",
+            ),
+            (
+                "{type: kubernetes, claims_mapping: {username: ''}}",
+                "server.auth.provider_config.claims_mapping",
+            ),
+            (
+                "{type: kubernetes, api_server_url: 'kubernetes.default.svc'}",
+                "server.auth.provider_config.api_server_url",
+            ),
+            (
+                "{type: github_token, github_api_base_url: 'api.github.com'}",
+                "server.auth.provider_config.github_api_base_url",
+            ),
+            (
+                "{type: github_token, timeout: 0}",
+                "server.auth.provider_config.timeout",
+            ),
+        ];
+        for (provider, path) in cases {
+            let yaml = format!("{p}{provider}\n");
+            let (got, message) = error_path(&yaml);
+            assert_eq!(got, path, "{yaml}\n{message}");
+        }
+        let (got, _) = error_path("server:\n  auth:\n    cache: {ttl: forever}\n");
+        assert_eq!(got, "server.auth.cache.ttl");
+    }
+
+    #[test]
+    fn token_provider_defaults_are_llama_stacks() {
+        let config = parse("server:\n  auth:\n    provider_config: {type: oauth2_token, verify_tls: '${env.NOPE:=false}', jwks: {uri: 'https://idp/jwks'}}\n").unwrap();
+        let Some(ProviderConfig::OAuth2Token(c)) = config.provider else {
+            panic!()
+        };
+        assert_eq!(c.audience, "llama-stack");
+        assert!(!c.verify_tls);
+        assert_eq!(c.jwks.as_ref().unwrap().key_recheck_period, 3600);
+        assert_eq!(c.claims_mapping["sub"], "roles");
+        assert_eq!(c.claims_mapping["namespace"], "namespaces");
+        let config = parse("server:\n  auth:\n    provider_config: {type: kubernetes}\n").unwrap();
+        let Some(ProviderConfig::Kubernetes(k)) = config.provider else {
+            panic!()
+        };
+        assert_eq!(k.api_server_url, "https://kubernetes.default.svc");
+        assert_eq!(k.claims_mapping["groups"], "roles");
+    }
+}
