@@ -2,23 +2,25 @@
 //! policy and the resource access policy, with llama-stack's semantics
 //! (LLAMA-STACK-SEMANTICS.md), compiled at load and explained per decision.
 
+mod access;
 mod condition;
 mod decision;
 mod error;
 pub mod lint;
 mod pattern;
-mod protected;
+mod resource;
 mod resource_policy;
 mod route_policy;
 mod rules;
 pub(crate) mod scope;
 
+pub use access::{Access, denied_message};
 pub use condition::{Condition, FORMS as CONDITION_FORMS};
 pub use decision::{Basis, Decision};
 pub use error::PolicyError;
 pub use lint::{LintKind, Produced, Warning, lint, lint_compiled, lint_with};
 pub use pattern::PyRegex;
-pub use protected::{Access, ProtectedResource, Resource, denied_message};
+pub use resource::{ProtectedResource, Resource};
 pub use resource_policy::{AccessPolicy, AccessRule, ResourcePattern, is_action_allowed};
 pub use route_policy::{PathPattern, RoutePolicy, RouteRule, normalise};
 pub use rules::{Action, Conditions};

@@ -12,7 +12,7 @@ use super::condition::Condition;
 use super::decision::{Basis, Decision};
 use super::error::PolicyError;
 use super::pattern::PyRegex;
-use super::protected::ProtectedResource;
+use super::resource::ProtectedResource;
 use super::rules::{self, Action, Conditions, RawScope};
 use crate::principal::User;
 

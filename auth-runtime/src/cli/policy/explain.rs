@@ -1,0 +1,141 @@
+//! `policy explain`: one case from the command line, decided and explained.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use serde_json::Value;
+
+use super::case::Case;
+use super::eval::write_decision;
+use super::{ExplainArgs, fail};
+use crate::authz::{Action, Decision};
+use crate::principal::{Attributes, User};
+use crate::settings::Settings;
+/// `KEY=VALUE` flags into attributes; a key repeated accumulates.
+fn attributes(flag: &str, pairs: &[String]) -> Result<Attributes, String> {
+    let mut out = Attributes::new();
+    for pair in pairs {
+        match pair.split_once('=') {
+            Some((key, value)) if !key.is_empty() => {
+                out.entry(key.to_owned())
+                    .or_default()
+                    .push(value.to_owned());
+            }
+            _ => return Err(format!("{flag} {pair:?}: expected KEY=VALUE")),
+        }
+    }
+    Ok(out)
+}
+
+/// The case the flags of `explain` describe.
+pub(super) fn explain_case(args: &ExplainArgs) -> Result<Case, String> {
+    let user = match &args.principal {
+        Some(p) => Some(User::new(
+            p.clone(),
+            attributes("--attribute", &args.attributes)?,
+        )),
+        None if !args.attributes.is_empty() => {
+            return Err("--attribute needs --principal (without it there is no user)".to_owned());
+        }
+        None => None,
+    };
+    match (&args.path, &args.action, &args.resource) {
+        (Some(path), None, None) => {
+            if args.owner.is_some() || !args.owner_attributes.is_empty() {
+                return Err("--owner and --owner-attribute are for resource cases".to_owned());
+            }
+            Ok(Case::Route {
+                user,
+                path: path.clone(),
+            })
+        }
+        (None, Some(action), Some(resource)) => {
+            let action: Action = action.parse()?;
+            let Some((kind, identifier)) = resource.split_once("::") else {
+                return Err(format!("--resource {resource:?}: expected TYPE::ID"));
+            };
+            let owner = match &args.owner {
+                Some(o) => Some(User::new(
+                    o.clone(),
+                    attributes("--owner-attribute", &args.owner_attributes)?,
+                )),
+                None if !args.owner_attributes.is_empty() => {
+                    return Err("--owner-attribute needs --owner".to_owned());
+                }
+                None => None,
+            };
+            Ok(Case::Resource {
+                user,
+                action,
+                kind: kind.to_owned(),
+                identifier: identifier.to_owned(),
+                owner,
+            })
+        }
+        (Some(_), _, _) => {
+            Err("give --path (a route case) or --action and --resource, not both".to_owned())
+        }
+        (None, Some(_), None) => Err("--action needs --resource TYPE::ID".to_owned()),
+        (None, None, Some(_)) => Err("--resource needs --action ACTION".to_owned()),
+        (None, None, None) => Err(
+            "give --path PATH (a route case) or --action ACTION --resource TYPE::ID (a resource case)"
+                .to_owned(),
+        ),
+    }
+}
+
+/// The decision as a sentence.
+pub(super) fn sentence(case: &Case, decision: &Decision<'_>) -> String {
+    let may = if decision.allowed { "may" } else { "may not" };
+    match case {
+        Case::Resource {
+            user,
+            action,
+            kind,
+            identifier,
+            owner,
+        } => {
+            let who = match user {
+                Some(u) => format!("user {:?}", u.principal),
+                None => "with authentication off, anyone".to_owned(),
+            };
+            let owned = match owner {
+                Some(o) => format!("owned by {:?}", o.principal),
+                None => "unowned".to_owned(),
+            };
+            format!(
+                "{who} {may} {action} {kind}::{identifier} ({owned}): {}.",
+                decision.reason()
+            )
+        }
+        Case::Route { user, path } => {
+            let who = match user {
+                Some(u) => format!("user {:?}", u.principal),
+                None => "an anonymous caller".to_owned(),
+            };
+            format!("{who} {may} request {path:?}: {}.", decision.reason())
+        }
+    }
+}
+
+pub(super) fn explain(policies: &Settings, args: &ExplainArgs) -> ExitCode {
+    let case = match explain_case(args) {
+        Ok(case) => case,
+        Err(e) => return fail(&e),
+    };
+    let decision = case.decide(policies);
+    let mut line = Vec::new();
+    if let Err(e) = write_decision(&mut line, &Value::Null, &decision) {
+        return fail(&e);
+    }
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let written = out
+        .write_all(&line)
+        .and_then(|()| writeln!(out, "{}", sentence(&case, &decision)))
+        .and_then(|()| out.flush());
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
