@@ -1,46 +1,37 @@
 //! The HTTP client of every provider that calls out: rustls, the TLS options
 //! of llama-stack's configs, no redirects, bounded answers.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::time::Duration;
 
 use super::AuthError;
 
-/// `verify_tls` and `tls_cafile` of a provider config.
-#[derive(Debug, Clone)]
-pub struct TlsOptions {
-    /// `false` accepts any certificate: for tests only; a warning is logged.
-    pub verify: bool,
-    /// PEM file of the CAs to trust instead of the system's.
-    pub ca_file: Option<PathBuf>,
-}
-
-impl Default for TlsOptions {
-    fn default() -> Self {
-        TlsOptions {
-            verify: true,
-            ca_file: None,
-        }
-    }
-}
-
 /// The largest answer read from an identity provider.
 pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 
-/// A client with the given TLS options and timeout.
-pub fn client(tls: &TlsOptions, timeout: Duration) -> Result<reqwest::Client, String> {
+/// The client of one provider, from the settings every remote provider's
+/// config shares: `verify_tls` (`false` accepts any certificate: for tests
+/// only, a warning is logged), `tls_cafile` (PEM file of the CAs to trust
+/// instead of the system's) and `timeout` (seconds, for connecting and for
+/// the whole answer).
+pub fn client(
+    verify_tls: bool,
+    tls_cafile: Option<&Path>,
+    timeout: f64,
+) -> Result<reqwest::Client, String> {
+    let timeout = Duration::from_secs_f64(timeout);
     let mut builder = reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout)
         .user_agent(concat!("webmethod/", env!("CARGO_PKG_VERSION")))
         // A redirect could carry a token to another host.
         .redirect(reqwest::redirect::Policy::none());
-    if !tls.verify {
+    if !verify_tls {
         tracing::warn!(
             "verify_tls is false: TLS certificates of the identity provider are not checked"
         );
         builder = builder.tls_danger_accept_invalid_certs(true);
-    } else if let Some(path) = &tls.ca_file {
+    } else if let Some(path) = tls_cafile {
         let pem = std::fs::read(path)
             .map_err(|e| format!("cannot read tls_cafile {}: {e}", path.display()))?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {

@@ -3,13 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use axum::http::header::AUTHORIZATION;
 use serde::{Deserialize, Serialize};
 
-use crate::authn::http::{self, TlsOptions};
+use crate::authn::http;
 use crate::authn::{AuthError, AuthProvider, RequestHead};
 use crate::config::CustomConfig;
 use crate::principal::{Attributes, User};
@@ -57,10 +56,7 @@ impl CustomProvider {
     pub fn new(config: &CustomConfig) -> Result<Self, String> {
         let endpoint =
             reqwest::Url::parse(&config.endpoint).map_err(|e| format!("endpoint: {e}"))?;
-        let client = http::client(
-            &TlsOptions::default(),
-            Duration::from_secs_f64(config.timeout),
-        )?;
+        let client = http::client(true, None, config.timeout)?;
         Ok(CustomProvider { endpoint, client })
     }
 

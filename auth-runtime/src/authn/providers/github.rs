@@ -3,7 +3,6 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use reqwest::header::ACCEPT;
@@ -11,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::endpoint;
 use crate::authn::claims::ClaimsMapping;
-use crate::authn::http::{self, TlsOptions};
+use crate::authn::http;
 use crate::authn::{AuthError, AuthProvider, RequestHead};
 use crate::config::GithubConfig;
 use crate::principal::User;
@@ -37,14 +36,14 @@ impl GithubProvider {
             endpoint::join(&config.github_api_base_url, path)
                 .map_err(|e| format!("github_api_base_url: {e}"))
         };
-        let tls = TlsOptions {
-            verify: config.verify_tls,
-            ca_file: config.tls_cafile.clone(),
-        };
         Ok(GithubProvider {
             user_url: at("/user")?,
             orgs_url: at("/user/orgs")?,
-            client: http::client(&tls, Duration::from_secs_f64(config.timeout))?,
+            client: http::client(
+                config.verify_tls,
+                config.tls_cafile.as_deref(),
+                config.timeout,
+            )?,
             mapping: ClaimsMapping::new(&config.claims_mapping),
         })
     }

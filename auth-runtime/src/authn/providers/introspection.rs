@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 
 use crate::authn::claims::ClaimsMapping;
-use crate::authn::http::{self, TlsOptions};
+use crate::authn::http;
 use crate::authn::{AuthError, AuthProvider, RequestHead};
 use crate::config::OAuth2Config;
 use crate::principal::User;
@@ -29,16 +29,16 @@ impl IntrospectionProvider {
             .introspection
             .as_ref()
             .ok_or("introspection is not configured")?;
-        let tls = TlsOptions {
-            verify: config.verify_tls,
-            ca_file: config.tls_cafile.clone(),
-        };
         Ok(IntrospectionProvider {
             url: reqwest::Url::parse(&i.url).map_err(|e| format!("introspection.url: {e}"))?,
             client_id: i.client_id.clone(),
             client_secret: i.client_secret.clone(),
             secret_in_body: i.send_secret_in_body,
-            client: http::client(&tls, Duration::from_secs_f64(config.timeout))?,
+            client: http::client(
+                config.verify_tls,
+                config.tls_cafile.as_deref(),
+                config.timeout,
+            )?,
             mapping: ClaimsMapping::new(&config.claims_mapping),
         })
     }

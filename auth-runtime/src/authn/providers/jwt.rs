@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::jwks::KeyStore;
 use crate::authn::claims::ClaimsMapping;
-use crate::authn::http::{self, TlsOptions};
+use crate::authn::http;
 use crate::authn::{AuthError, AuthProvider, RequestHead};
 use crate::config::OAuth2Config;
 use crate::principal::User;
@@ -31,11 +31,11 @@ impl JwtProvider {
     pub fn new(config: &OAuth2Config) -> Result<Self, String> {
         let jwks = config.jwks.as_ref().ok_or("jwks is not configured")?;
         let uri = reqwest::Url::parse(&jwks.uri).map_err(|e| format!("jwks.uri: {e}"))?;
-        let tls = TlsOptions {
-            verify: config.verify_tls,
-            ca_file: config.tls_cafile.clone(),
-        };
-        let client = http::client(&tls, Duration::from_secs_f64(config.timeout))?;
+        let client = http::client(
+            config.verify_tls,
+            config.tls_cafile.as_deref(),
+            config.timeout,
+        )?;
         Ok(JwtProvider {
             keys: KeyStore::new(
                 uri,

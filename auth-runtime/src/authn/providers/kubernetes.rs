@@ -2,7 +2,6 @@
 //! Kubernetes API server, as llama-stack's provider does.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use reqwest::StatusCode;
@@ -10,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::endpoint;
 use crate::authn::claims::ClaimsMapping;
-use crate::authn::http::{self, TlsOptions};
+use crate::authn::http;
 use crate::authn::{AuthError, AuthProvider, RequestHead};
 use crate::config::KubernetesConfig;
 use crate::principal::User;
@@ -27,15 +26,15 @@ pub struct KubernetesProvider {
 
 impl KubernetesProvider {
     pub fn new(config: &KubernetesConfig) -> Result<Self, String> {
-        let tls = TlsOptions {
-            verify: config.verify_tls,
-            ca_file: config.tls_cafile.clone(),
-        };
         Ok(KubernetesProvider {
             api_server_url: config.api_server_url.clone(),
             review_url: endpoint::join(&config.api_server_url, REVIEW_PATH)
                 .map_err(|e| format!("api_server_url: {e}"))?,
-            client: http::client(&tls, Duration::from_secs_f64(config.timeout))?,
+            client: http::client(
+                config.verify_tls,
+                config.tls_cafile.as_deref(),
+                config.timeout,
+            )?,
             mapping: ClaimsMapping::new(&config.claims_mapping),
         })
     }
