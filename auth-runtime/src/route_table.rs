@@ -54,6 +54,7 @@ pub enum Lookup<'t, 'p> {
 
 /// Why a route table could not be built.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum TableError {
     /// No handler is registered at all.
     Empty,

@@ -3,10 +3,10 @@
 //! route, and for public routes whose handler takes `Option<AuthenticatedUser>`.
 
 mod authenticator;
-pub mod bearer;
+pub(crate) mod bearer;
 pub mod cache;
-pub mod claims;
-pub mod http;
+pub(crate) mod claims;
+pub(crate) mod http;
 pub mod providers;
 
 pub(crate) use authenticator::{Authenticator, route_name};
@@ -28,6 +28,7 @@ pub struct RequestHead<'a> {
 
 /// Why a provider did not authenticate the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AuthError {
     /// The credentials are not valid: 401 with this reason.
     Rejected(String),

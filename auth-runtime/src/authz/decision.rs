@@ -4,6 +4,7 @@ use std::fmt;
 
 /// What decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Basis {
     /// The rule at [`Decision::rule`] matched first.
     Rule,

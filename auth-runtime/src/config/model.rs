@@ -66,6 +66,7 @@ pub struct AuthConfig {
 
 /// `server.auth.provider_config`, by its `type`.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum ProviderConfig {
     Custom(CustomConfig),
     UpstreamHeader(UpstreamHeaderConfig),
@@ -372,6 +373,7 @@ impl QuotaConfig {
 /// `period:` of `server.quota`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum QuotaPeriod {
     #[default]
     Day,

@@ -10,6 +10,7 @@ mod redis;
 mod sqlite;
 mod store;
 
+pub use crate::client_addr::TrustedProxies;
 pub(crate) use admission::Charge;
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
@@ -24,7 +25,6 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::client_addr::TrustedProxies;
 use crate::config::{ConfigError, ConfigErrors, QuotaConfig};
 
 /// Limits, window and store.

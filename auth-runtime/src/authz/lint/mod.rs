@@ -37,6 +37,7 @@ pub const ROUTE_POLICY: &str = "route_policy";
 
 /// What a warning is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum LintKind {
     /// An earlier rule always decides first: this one never applies.
     Shadowed,
