@@ -24,6 +24,7 @@ use tower::{Layer, Service, ServiceExt};
 use crate::authz;
 use crate::caller::Caller;
 use crate::guard::{Guard, Target};
+use crate::principal::User;
 use crate::quota::{Charge, Window};
 use crate::security::Security;
 
@@ -171,13 +172,55 @@ impl Pipeline {
             *charged = Some(quota.charge_principal(ip, &user.principal, window).await?);
         }
 
-        // required_scope.
+        // required_scope, route policy, the caller for the extractors.
+        self.authorize(plan, request, user)?;
+
+        // The app's own guards.
+        for guard in &self.guards {
+            guard.check(plan.target, request).await?;
+        }
+        Ok(())
+    }
+
+    /// [`admit`](Self::admit) without waiting, when nothing on this request's
+    /// path needs to (no quota store, no guard, a provider that answers from
+    /// memory: api_keys, a validation cache hit). `None`: take the async path.
+    fn admit_now(&self, plan: Plan, request: &mut Request) -> Option<Result<(), Response>> {
+        let security = &self.security;
+        if security.quota.is_some() || !self.guards.is_empty() {
+            return None;
+        }
+        let user = match (plan.authenticate, &security.authn) {
+            (Authenticate::Required, Some(authn)) => {
+                match authn.required_now(plan.target, request)? {
+                    Ok(user) => Some(user),
+                    Err(answer) => return Some(Err(answer)),
+                }
+            }
+            (Authenticate::Optional, Some(authn)) => authn.optional_now(plan.target, request)?,
+            _ => None,
+        };
+        Some(self.authorize(plan, request, user))
+    }
+
+    /// The steps after authentication that never wait: `required_scope`, the
+    /// route policy, and the caller, put in the extensions once for
+    /// `AuthenticatedUser`, `Access` and the guards.
+    #[expect(
+        clippy::result_large_err,
+        reason = "the answer is the error: a cold path, moved once"
+    )]
+    fn authorize(
+        &self,
+        plan: Plan,
+        request: &mut Request,
+        user: Option<Arc<User>>,
+    ) -> Result<(), Response> {
+        let security = &self.security;
         if let Some(scope) = plan.scope {
             authz::scope::check(scope, user.as_deref(), request.method(), plan.target)
                 .map_err(IntoResponse::into_response)?;
         }
-
-        // Route policy.
         if plan.route_policy
             && let Some(policy) = &security.routes
         {
@@ -185,19 +228,12 @@ impl Pipeline {
                 .check(plan.target, request, user.as_deref())
                 .map_err(IntoResponse::into_response)?;
         }
-
-        // The caller, once, for `AuthenticatedUser`, `Access` and the guards.
         if plan.caller {
             request.extensions_mut().insert(Caller::new(
                 user,
                 security.authn.is_some(),
                 security.access.clone(),
             ));
-        }
-
-        // The app's own guards.
-        for guard in &self.guards {
-            guard.check(plan.target, request).await?;
         }
         Ok(())
     }
@@ -236,17 +272,66 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = PipelineFuture<S::Future>;
 
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        // The inner service is driven with `oneshot`, which waits for readiness.
-        Poll::Ready(Ok(()))
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request) -> Self::Future {
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        // Nothing to wait for: the handler's own future, nothing boxed.
+        match self.pipeline.admit_now(self.plan, &mut request) {
+            Some(Ok(())) => {
+                return PipelineFuture::Handler {
+                    future: self.inner.call(request),
+                };
+            }
+            Some(Err(answer)) => {
+                return PipelineFuture::Answer {
+                    answer: Some(answer),
+                };
+            }
+            None => {}
+        }
         let inner = self.inner.clone();
         let pipeline = self.pipeline.clone();
         let plan = self.plan;
-        Box::pin(async move { Ok(pipeline.run(plan, request, inner).await) })
+        PipelineFuture::Steps {
+            future: Box::pin(async move { pipeline.run(plan, request, inner).await }),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// What [`PipelineService`] answers with.
+    #[project = Projected]
+    pub(crate) enum PipelineFuture<F> {
+        /// The steps were taken without waiting: the handler runs.
+        Handler { #[pin] future: F },
+        /// A step answered without waiting (401, 403, ...).
+        Answer { answer: Option<Response> },
+        /// A step has to wait (a provider call, the quota store, a guard).
+        Steps { future: Pin<Box<dyn Future<Output = Response> + Send>> },
+    }
+}
+
+impl<F> Future for PipelineFuture<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            Projected::Handler { future } => future.poll(cx),
+            Projected::Answer { answer } => match answer.take() {
+                Some(answer) => Poll::Ready(Ok(answer)),
+                // Polled after completion: a caller's bug, answered, never a panic.
+                None => Poll::Ready(Ok(
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+                )),
+            },
+            Projected::Steps { future } => future.as_mut().poll(cx).map(Ok),
+        }
     }
 }

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use axum::extract::Request;
-use axum::http::StatusCode;
 use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::bearer::{self, Challenge, Credentials};
@@ -19,6 +19,15 @@ use crate::principal::User;
 #[derive(Clone)]
 pub(crate) struct Authenticator {
     provider: Arc<dyn AuthProvider>,
+}
+
+/// The bearer token a request carries, as far as the provider needs one.
+enum Token<'r> {
+    /// `Some` for providers that take a bearer token, `None` for those that
+    /// read other headers (a gateway's).
+    Sent(Option<&'r str>),
+    Missing,
+    Malformed,
 }
 
 impl Authenticator {
@@ -35,32 +44,105 @@ impl Authenticator {
         target: Target,
         request: &mut Request,
     ) -> Option<Arc<User>> {
-        if let Some(value) = request.headers_mut().get_mut(AUTHORIZATION) {
-            value.set_sensitive(true);
+        mark_sensitive(request);
+        let Token::Sent(token) = self.token(request) else {
+            return None;
+        };
+        let outcome = self.provider.authenticate(token, head(request)).await;
+        self.optional_outcome(target, request, outcome)
+    }
+
+    /// [`optional`](Self::optional) when the provider can answer without
+    /// waiting; `None` when it cannot.
+    pub(crate) fn optional_now(
+        &self,
+        target: Target,
+        request: &mut Request,
+    ) -> Option<Option<Arc<User>>> {
+        mark_sensitive(request);
+        let Token::Sent(token) = self.token(request) else {
+            return Some(None);
+        };
+        let outcome = self.provider.authenticate_now(token, head(request))?;
+        Some(self.optional_outcome(target, request, outcome))
+    }
+
+    /// Required authentication (a protected route, or no route): the user, or
+    /// the answer that stops the request.
+    pub(crate) async fn required(
+        &self,
+        target: Target,
+        request: &mut Request,
+    ) -> Result<Arc<User>, Response> {
+        mark_sensitive(request);
+        let token = self.sent(target, request)?;
+        let outcome = self.provider.authenticate(token, head(request)).await;
+        self.required_outcome(target, request, token, outcome)
+    }
+
+    /// [`required`](Self::required) when the provider can answer without
+    /// waiting; `None` when it cannot.
+    pub(crate) fn required_now(
+        &self,
+        target: Target,
+        request: &mut Request,
+    ) -> Option<Result<Arc<User>, Response>> {
+        mark_sensitive(request);
+        let token = match self.sent(target, request) {
+            Ok(token) => token,
+            Err(answer) => return Some(Err(answer)),
+        };
+        let outcome = self.provider.authenticate_now(token, head(request))?;
+        Some(self.required_outcome(target, request, token, outcome))
+    }
+
+    /// The credentials the provider needs.
+    fn token<'r>(&self, request: &'r Request) -> Token<'r> {
+        if !self.provider.requires_bearer() {
+            return Token::Sent(None);
         }
-        let token = if self.provider.requires_bearer() {
-            match bearer::credentials(request.headers()) {
-                Credentials::Bearer(token) => Some(token),
-                Credentials::Missing | Credentials::Malformed => return None,
+        match bearer::credentials(request.headers()) {
+            Credentials::Bearer(token) => Token::Sent(Some(token)),
+            Credentials::Missing => Token::Missing,
+            Credentials::Malformed => Token::Malformed,
+        }
+    }
+
+    /// The credentials a protected route needs, or its 401.
+    #[expect(
+        clippy::result_large_err,
+        reason = "the answer is the error: a cold path, moved once"
+    )]
+    fn sent<'r>(&self, target: Target, request: &'r Request) -> Result<Option<&'r str>, Response> {
+        let method = request.method();
+        match self.token(request) {
+            Token::Sent(token) => Ok(token),
+            Token::Missing => {
+                log_denied(target, method, "missing credentials");
+                Err(unauthorized(
+                    self.provider.missing_credentials_message(),
+                    Challenge::Missing,
+                ))
             }
-        } else {
-            None
-        };
-        let head = RequestHead {
-            method: request.method(),
-            uri: request.uri(),
-            headers: request.headers(),
-        };
-        match self.provider.authenticate(token, head).await {
+            Token::Malformed => {
+                log_denied(target, method, "invalid Authorization header format");
+                Err(unauthorized(
+                    "Invalid Authorization header format".to_owned(),
+                    Challenge::InvalidRequest,
+                ))
+            }
+        }
+    }
+
+    fn optional_outcome(
+        &self,
+        target: Target,
+        request: &Request,
+        outcome: Result<Arc<User>, AuthError>,
+    ) -> Option<Arc<User>> {
+        match outcome {
             Ok(user) => {
-                tracing::debug!(
-                    target: "webmethod::auth",
-                    principal = %user.principal,
-                    method = %request.method(),
-                    route = route_name(target),
-                    outcome = "authenticated",
-                    provider = self.provider.name(),
-                );
+                self.log_authenticated(target, request, &user);
                 Some(user)
             }
             Err(_) => {
@@ -79,67 +161,47 @@ impl Authenticator {
         }
     }
 
-    /// Required authentication (a protected route, or no route): the user, or
-    /// the answer that stops the request.
-    pub(crate) async fn required(
+    fn log_authenticated(&self, target: Target, request: &Request, user: &User) {
+        tracing::debug!(
+            target: "webmethod::auth",
+            principal = %user.principal,
+            method = %request.method(),
+            route = route_name(target),
+            outcome = "authenticated",
+            provider = self.provider.name(),
+        );
+    }
+
+    /// The provider's verdict as the pipeline answers it.
+    #[expect(
+        clippy::result_large_err,
+        reason = "the answer is the error: a cold path, moved once"
+    )]
+    fn required_outcome(
         &self,
         target: Target,
-        request: &mut Request,
+        request: &Request,
+        token: Option<&str>,
+        outcome: Result<Arc<User>, AuthError>,
     ) -> Result<Arc<User>, Response> {
-        // Keep the token out of any Debug output of the request from here on.
-        if let Some(value) = request.headers_mut().get_mut(AUTHORIZATION) {
-            value.set_sensitive(true);
-        }
-        let token = if self.provider.requires_bearer() {
-            match bearer::credentials(request.headers()) {
-                Credentials::Bearer(token) => Some(token),
-                Credentials::Missing => {
-                    let message = self.provider.missing_credentials_message();
-                    log_denied(target, request, "missing credentials");
-                    return Err(unauthorized(message, Challenge::Missing));
-                }
-                Credentials::Malformed => {
-                    log_denied(target, request, "invalid Authorization header format");
-                    return Err(unauthorized(
-                        "Invalid Authorization header format".to_owned(),
-                        Challenge::InvalidRequest,
-                    ));
-                }
-            }
-        } else {
-            None
-        };
-        let head = RequestHead {
-            method: request.method(),
-            uri: request.uri(),
-            headers: request.headers(),
-        };
-        let outcome = self.provider.authenticate(token, head).await;
         // Whatever a provider says is redacted: an endpoint may echo the token.
         let redact = |text: String| match token {
             Some(token) if text.contains(token) => text.replace(token, "[redacted]"),
             _ => text,
         };
+        let challenge = if token.is_some() {
+            Challenge::InvalidToken
+        } else {
+            Challenge::Missing
+        };
         match outcome {
             Ok(user) => {
-                tracing::debug!(
-                    target: "webmethod::auth",
-                    principal = %user.principal,
-                    method = %request.method(),
-                    route = route_name(target),
-                    outcome = "authenticated",
-                    provider = self.provider.name(),
-                );
+                self.log_authenticated(target, request, &user);
                 Ok(user)
             }
             Err(AuthError::Rejected(reason)) => {
                 let reason = redact(reason);
-                log_denied(target, request, &reason);
-                let challenge = if token.is_some() {
-                    Challenge::InvalidToken
-                } else {
-                    Challenge::Missing
-                };
+                log_denied(target, request.method(), &reason);
                 Err(unauthorized(reason, challenge))
             }
             Err(AuthError::Unavailable(reason)) => {
@@ -164,17 +226,28 @@ impl Authenticator {
                     provider = self.provider.name(),
                     reason = %detail,
                 );
-                let challenge = if token.is_some() {
-                    Challenge::InvalidToken
-                } else {
-                    Challenge::Missing
-                };
                 Err(unauthorized(
                     "Authentication service error".to_owned(),
                     challenge,
                 ))
             }
         }
+    }
+}
+
+/// Keeps the token out of any Debug output of the request from here on.
+fn mark_sensitive(request: &mut Request) {
+    if let Some(value) = request.headers_mut().get_mut(AUTHORIZATION) {
+        value.set_sensitive(true);
+    }
+}
+
+/// What a provider may look at.
+fn head(request: &Request) -> RequestHead<'_> {
+    RequestHead {
+        method: request.method(),
+        uri: request.uri(),
+        headers: request.headers(),
     }
 }
 
@@ -186,10 +259,10 @@ pub(crate) fn route_name(target: Target) -> &'static str {
     }
 }
 
-fn log_denied(target: Target, request: &Request, reason: &str) {
+fn log_denied(target: Target, method: &Method, reason: &str) {
     tracing::info!(
         target: "webmethod::auth",
-        method = %request.method(),
+        method = %method,
         route = route_name(target),
         outcome = "denied",
         reason = %reason,

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 use moka::Expiry;
-use sha2::{Digest, Sha256};
 
 use super::{AuthError, AuthProvider, RequestHead};
 use crate::principal::User;
@@ -80,7 +79,7 @@ impl AuthProvider for CachedProvider {
         let Some(token) = token else {
             return self.inner.authenticate(None, request).await;
         };
-        let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let key = crate::digest::sha256(token.as_bytes());
         let inner = &self.inner;
         // try_get_with runs one validation per key at a time; concurrent
         // callers wait for it. Provider errors (unreachable, failed) are not

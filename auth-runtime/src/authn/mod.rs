@@ -69,6 +69,19 @@ pub trait AuthProvider: Send + Sync + 'static {
         request: RequestHead<'_>,
     ) -> Result<Arc<User>, AuthError>;
 
+    /// The answer of [`authenticate`](Self::authenticate) when the provider
+    /// can give it without waiting (a local lookup, a cache hit); `None`
+    /// (the default) when it would have to wait. The pipeline then serves
+    /// the request without boxing a future. Must decide as `authenticate`
+    /// would.
+    fn authenticate_now(
+        &self,
+        _token: Option<&str>,
+        _request: RequestHead<'_>,
+    ) -> Option<Result<Arc<User>, AuthError>> {
+        None
+    }
+
     /// Whether callers must send `Authorization: Bearer <token>` (default: yes).
     fn requires_bearer(&self) -> bool {
         true

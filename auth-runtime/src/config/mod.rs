@@ -3,7 +3,7 @@
 //! Loading goes YAML text -> generic value (parser limits apply) -> `${env.X}`
 //! substitution inside `server` -> typed config (errors carry the field path).
 //! Checking and compiling what webmethod acts on, with every error reported
-//! together, is [`Settings`](crate::settings::Settings). Any error refuses
+//! together, is `settings::Settings`. Any error refuses
 //! the start.
 
 mod env;

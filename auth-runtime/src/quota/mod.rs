@@ -23,8 +23,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
-
 use crate::config::{ConfigError, ConfigErrors, QuotaConfig};
 
 /// Limits, window and store.
@@ -184,7 +182,7 @@ impl Quota {
         match subject {
             Subject::Address(ip) => format!("addr:{ip}"),
             Subject::Principal(p) => {
-                let digest = Sha256::digest(p.as_bytes());
+                let digest = crate::digest::sha256(p.as_bytes());
                 format!("user:{}", hex::encode(&digest[..16]))
             }
         }

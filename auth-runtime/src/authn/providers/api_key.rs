@@ -10,10 +10,10 @@ use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use sha2::{Digest, Sha256};
 
 use crate::authn::{AuthError, AuthProvider, RequestHead};
 use crate::config::{ApiKeysConfig, ConfigError};
+use crate::digest::sha256;
 use crate::principal::User;
 
 /// Authenticates callers by static API keys.
@@ -28,7 +28,7 @@ impl ApiKeyProvider {
         let mut keys = HashMap::with_capacity(config.keys.len());
         for (i, key) in config.keys.iter().enumerate() {
             let digest: [u8; 32] = match (&key.key, &key.key_sha256) {
-                (Some(clear), _) => Sha256::digest(clear.as_bytes()).into(),
+                (Some(clear), _) => sha256(clear.as_bytes()),
                 (None, Some(hex_digest)) => {
                     let mut out = [0u8; 32];
                     hex::decode_to_slice(hex_digest, &mut out).map_err(|_| {
@@ -62,8 +62,17 @@ impl ApiKeyProvider {
 
     /// The user of the key whose digest matches `token`'s, and its index.
     fn find(&self, token: &str) -> Option<&(usize, Arc<User>)> {
-        let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        self.keys.get(&digest)
+        self.keys.get(&sha256(token.as_bytes()))
+    }
+}
+
+impl ApiKeyProvider {
+    fn lookup(&self, token: Option<&str>) -> Result<Arc<User>, AuthError> {
+        let token = crate::authn::require_token(token)?;
+        match self.find(token) {
+            Some((_, user)) => Ok(user.clone()),
+            None => Err(AuthError::Rejected("Invalid API key".into())),
+        }
     }
 }
 
@@ -74,11 +83,15 @@ impl AuthProvider for ApiKeyProvider {
         token: Option<&str>,
         _request: RequestHead<'_>,
     ) -> Result<Arc<User>, AuthError> {
-        let token = crate::authn::require_token(token)?;
-        match self.find(token) {
-            Some((_, user)) => Ok(user.clone()),
-            None => Err(AuthError::Rejected("Invalid API key".into())),
-        }
+        self.lookup(token)
+    }
+
+    fn authenticate_now(
+        &self,
+        token: Option<&str>,
+        _request: RequestHead<'_>,
+    ) -> Option<Result<Arc<User>, AuthError>> {
+        Some(self.lookup(token))
     }
 
     fn missing_credentials_message(&self) -> String {
@@ -106,7 +119,7 @@ mod tests {
 
     #[test]
     fn finds_keys_given_in_clear_or_hashed() {
-        let hashed = hex::encode(Sha256::digest(b"second"));
+        let hashed = hex::encode(sha256(b"second"));
         let provider = ApiKeyProvider::new(&ApiKeysConfig {
             keys: vec![
                 key(Some("first"), None, "a"),
@@ -132,7 +145,7 @@ mod tests {
         let err = ApiKeyProvider::new(&ApiKeysConfig {
             keys: vec![
                 key(Some("k"), None, "a"),
-                key(None, Some(hex::encode(Sha256::digest(b"k"))), "b"),
+                key(None, Some(hex::encode(sha256(b"k"))), "b"),
             ],
         })
         .err()
