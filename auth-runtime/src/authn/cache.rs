@@ -3,11 +3,13 @@
 //! configured TTL nor past the credential's own expiry; rejected tokens kept
 //! briefly; concurrent validations of one token coalesce into one call.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 use moka::Expiry;
+use tokio::sync::OnceCell;
 
 use super::{AuthError, AuthProvider, RequestHead};
 use crate::principal::User;
@@ -15,8 +17,18 @@ use crate::principal::User;
 /// A provider behind a cache.
 pub struct CachedProvider {
     inner: Arc<dyn AuthProvider>,
-    cache: moka::future::Cache<[u8; 32], Cached>,
+    /// Answers by token digest; read without waiting, so a hit is served in
+    /// the pipeline's synchronous path.
+    cache: moka::sync::Cache<[u8; 32], Cached>,
+    /// Validations in flight, one per token digest: concurrent callers of one
+    /// token wait for the first one's answer. Bounded by the requests in
+    /// flight: an entry leaves when its validation ends or its last caller
+    /// goes away.
+    in_flight: Mutex<HashMap<[u8; 32], Arc<Validation>>>,
 }
+
+/// One validation, shared by every caller of its token.
+type Validation = OnceCell<Result<Cached, AuthError>>;
 
 /// What is remembered about a token.
 #[derive(Clone)]
@@ -60,12 +72,98 @@ impl CachedProvider {
         failure_ttl: Duration,
         max_entries: u64,
     ) -> Self {
-        let cache = moka::future::Cache::builder()
+        let cache = moka::sync::Cache::builder()
             .max_capacity(max_entries)
             .expire_after(Lifetimes { ttl, failure_ttl })
             .build();
-        CachedProvider { inner, cache }
+        CachedProvider {
+            inner,
+            cache,
+            in_flight: Mutex::new(HashMap::new()),
+        }
     }
+
+    /// The cached answer for a token digest, if any.
+    fn cached(&self, key: &[u8; 32]) -> Option<Result<Arc<User>, AuthError>> {
+        Some(self.answer(key, self.cache.get(key)?))
+    }
+
+    fn answer(&self, key: &[u8; 32], cached: Cached) -> Result<Arc<User>, AuthError> {
+        match cached {
+            Cached::Valid(user) => match user.expires_at {
+                // moka expires lazily; never hand out a user past its credential.
+                Some(at) if at <= SystemTime::now() => {
+                    self.cache.invalidate(key);
+                    Err(AuthError::Rejected("Token expired".into()))
+                }
+                _ => Ok(user),
+            },
+            Cached::Rejected(reason) => Err(AuthError::Rejected(reason.to_string())),
+        }
+    }
+
+    /// Asks the provider once for all concurrent callers of one token.
+    /// Provider errors (unreachable, failed) are shared with those callers but
+    /// not cached, so recovery is immediate.
+    async fn validate(
+        &self,
+        key: [u8; 32],
+        token: &str,
+        request: RequestHead<'_>,
+    ) -> Result<Arc<User>, AuthError> {
+        let validation = lock(&self.in_flight).entry(key).or_default().clone();
+        let waiting = Waiting {
+            provider: self,
+            key,
+            validation,
+        };
+        let outcome = waiting
+            .validation
+            .get_or_init(|| async {
+                match self.inner.authenticate(Some(token), request).await {
+                    Ok(user) => Ok(Cached::Valid(user)),
+                    Err(AuthError::Rejected(reason)) => Ok(Cached::Rejected(reason.into())),
+                    Err(other) => Err(other),
+                }
+            })
+            .await
+            .clone();
+        match outcome {
+            Ok(cached) => {
+                // In the cache before the validation retires (when `waiting`
+                // drops), so a caller arriving in between finds one or the other.
+                self.cache.insert(key, cached.clone());
+                self.answer(&key, cached)
+            }
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// A caller of an in-flight validation. When the last caller leaves, or the
+/// validation has an answer, the entry goes.
+struct Waiting<'p> {
+    provider: &'p CachedProvider,
+    key: [u8; 32],
+    validation: Arc<Validation>,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        let mut in_flight = lock(&self.provider.in_flight);
+        let done = self.validation.initialized() || Arc::strong_count(&self.validation) <= 2;
+        if done
+            && in_flight
+                .get(&self.key)
+                .is_some_and(|v| Arc::ptr_eq(v, &self.validation))
+        {
+            in_flight.remove(&self.key);
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 #[async_trait]
@@ -80,31 +178,20 @@ impl AuthProvider for CachedProvider {
             return self.inner.authenticate(None, request).await;
         };
         let key = crate::digest::sha256(token.as_bytes());
-        let inner = &self.inner;
-        // try_get_with runs one validation per key at a time; concurrent
-        // callers wait for it. Provider errors (unreachable, failed) are not
-        // cached, so recovery is immediate.
-        let outcome = self
-            .cache
-            .try_get_with(key, async move {
-                match inner.authenticate(Some(token), request).await {
-                    Ok(user) => Ok(Cached::Valid(user)),
-                    Err(AuthError::Rejected(reason)) => Ok(Cached::Rejected(reason.into())),
-                    Err(other) => Err(other),
-                }
-            })
-            .await;
-        match outcome {
-            Ok(Cached::Valid(user)) => match user.expires_at {
-                // moka expires lazily; never hand out a user past its credential.
-                Some(at) if at <= SystemTime::now() => {
-                    self.cache.invalidate(&key).await;
-                    Err(AuthError::Rejected("Token expired".into()))
-                }
-                _ => Ok(user),
-            },
-            Ok(Cached::Rejected(reason)) => Err(AuthError::Rejected(reason.to_string())),
-            Err(shared) => Err((*shared).clone()),
+        match self.cached(&key) {
+            Some(answer) => answer,
+            None => self.validate(key, token, request).await,
+        }
+    }
+
+    fn authenticate_now(
+        &self,
+        token: Option<&str>,
+        request: RequestHead<'_>,
+    ) -> Option<Result<Arc<User>, AuthError>> {
+        match token {
+            Some(token) => self.cached(&crate::digest::sha256(token.as_bytes())),
+            None => self.inner.authenticate_now(None, request),
         }
     }
 
@@ -118,5 +205,53 @@ impl AuthProvider for CachedProvider {
 
     fn name(&self) -> &'static str {
         self.inner.name()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::{HeaderMap, Method, Uri};
+
+    /// A provider that never answers.
+    struct Hangs;
+
+    #[async_trait]
+    impl AuthProvider for Hangs {
+        async fn authenticate(
+            &self,
+            _: Option<&str>,
+            _: RequestHead<'_>,
+        ) -> Result<Arc<User>, AuthError> {
+            std::future::pending().await
+        }
+    }
+
+    #[tokio::test]
+    async fn callers_that_give_up_leave_nothing_in_flight() {
+        let cached = CachedProvider::new(
+            Arc::new(Hangs),
+            Duration::from_secs(60),
+            Duration::from_secs(5),
+            100,
+        );
+        let (method, uri, headers) = (Method::GET, Uri::from_static("/"), HeaderMap::new());
+        let head = RequestHead {
+            method: &method,
+            uri: &uri,
+            headers: &headers,
+        };
+        for i in 0..50 {
+            let token = format!("token-{i}");
+            let attempt = cached.authenticate(Some(&token), head);
+            // The client goes away while the provider is thinking.
+            assert!(
+                tokio::time::timeout(Duration::from_millis(1), attempt)
+                    .await
+                    .is_err()
+            );
+        }
+        assert!(lock(&cached.in_flight).is_empty());
+        assert!(cached.authenticate_now(Some("token-1"), head).is_none());
     }
 }
