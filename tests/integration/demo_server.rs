@@ -184,6 +184,60 @@ fn bad_command_line_is_refused() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Every error of a config at once, each naming its field, in `serve` and
+/// in `policy check`; `${env.X}` outside `server` is not webmethod's.
+#[test]
+fn every_config_error_is_reported_and_only_server_is_substituted() {
+    let dir = std::env::temp_dir().join(format!("webmethod-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("bad.yaml");
+    std::fs::write(
+        &config,
+        "server:\n  auth:\n    provider_config: {type: custom, endpoint: 'not a url'}\n    \
+         access_policy: [{permit: {actions: [fly]}}]\n    route_policy: [{permit: {paths: 'regex:('}}]\n  \
+         quota: {kvstore: {type: etcd}}\n",
+    )
+    .unwrap();
+    for args in [
+        vec!["--config", config.to_str().unwrap()],
+        vec!["policy", "check", "--config", config.to_str().unwrap()],
+    ] {
+        let out = Command::new(server_binary()).args(&args).output().unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for field in [
+            "server.auth.provider_config.endpoint",
+            "server.auth.access_policy[0].permit.actions",
+            "server.auth.route_policy[0].permit.paths",
+            "server.quota.kvstore.type",
+        ] {
+            assert!(
+                stderr.contains(field),
+                "{args:?}: {field} missing in {stderr}"
+            );
+        }
+        assert!(out.stdout.is_empty(), "{args:?}: it never listened");
+    }
+
+    // A run.yaml whose other sections use a variable unset here still loads.
+    let run_yaml = dir.join("run.yaml");
+    std::fs::write(
+        &run_yaml,
+        "models:\n  - model_id: ${env.INFERENCE_MODEL_NOT_SET_HERE}\nserver:\n  port: 8321\n",
+    )
+    .unwrap();
+    let out = Command::new(server_binary())
+        .args(["policy", "check", "--config", run_yaml.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A client that sends the demo admin key on every request.
 fn admin() -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();

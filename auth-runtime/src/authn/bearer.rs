@@ -29,14 +29,22 @@ pub fn credentials(headers: &HeaderMap) -> Credentials<'_> {
 }
 
 fn parse(value: &HeaderValue) -> Option<&str> {
-    let value = value.to_str().ok()?;
-    let (scheme, rest) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    // One pass over the bytes: `bearer` in any case, spaces, then a token of
+    // printable ASCII (which makes the whole value valid UTF-8).
+    let bytes = value.as_bytes();
+    let (scheme, rest) = bytes.split_at_checked(SCHEME.len())?;
+    if !scheme.eq_ignore_ascii_case(SCHEME) || rest.first() != Some(&b' ') {
         return None;
     }
-    let token = rest.trim_start_matches(' ');
-    is_token(token).then_some(token)
+    let start = rest.iter().position(|b| *b != b' ')?;
+    let token = &rest[start..];
+    if !token.iter().all(u8::is_ascii_graphic) {
+        return None;
+    }
+    std::str::from_utf8(token).ok()
 }
+
+const SCHEME: &[u8] = b"bearer";
 
 /// Non-empty printable ASCII without spaces: what a bearer token may be.
 pub fn is_token(token: &str) -> bool {
