@@ -46,11 +46,6 @@ fn parse(value: &HeaderValue) -> Option<&str> {
 
 const SCHEME: &[u8] = b"bearer";
 
-/// Non-empty printable ASCII without spaces: what a bearer token may be.
-pub fn is_token(token: &str) -> bool {
-    !token.is_empty() && token.bytes().all(|b| b.is_ascii_graphic())
-}
-
 /// The realm of every challenge.
 pub const REALM: &str = "webmethod";
 

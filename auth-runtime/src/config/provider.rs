@@ -135,8 +135,8 @@ impl ProviderConfig {
                                 "must not be empty",
                             ));
                         }
-                        // The bearer grammar (`authn::bearer::is_token`): a key that could
-                        // never be sent would never match.
+                        // A bearer token is non-empty printable ASCII without spaces: a
+                        // key that could never be sent would never match.
                         (Some(k), None) if !k.bytes().all(|b| b.is_ascii_graphic()) => {
                             return Err(ConfigError::field(
                                 format!("{at}.key"),
