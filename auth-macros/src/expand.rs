@@ -151,7 +151,7 @@ fn entry(
             quote!(::core::option::Option::None),
             quote_spanned! {handler.span()=>
                 ::core::result::Result::Ok(
-                    #private::on::<_, _, ()>(#private::Method::#method.filter(), #handler),
+                    #private::route::<_, _, ()>(#private::Method::#method.filter(), #handler, __webmethod_pipeline),
                 )
             },
         ),
@@ -160,7 +160,7 @@ fn entry(
             quote_spanned! {handler.span()=>
                 let state = states.get::<#state>()?;
                 ::core::result::Result::Ok(
-                    #private::on::<_, _, #state>(#private::Method::#method.filter(), #handler)
+                    #private::route::<_, _, #state>(#private::Method::#method.filter(), #handler, __webmethod_pipeline)
                         .with_state(state),
                 )
             },
@@ -170,6 +170,7 @@ fn entry(
     quote! {
         fn #build(
             states: &#private::StateMap,
+            __webmethod_pipeline: ::core::option::Option<&#private::PipelineLayer>,
         ) -> ::core::result::Result<#private::MethodRouter, #private::MissingState> {
             #build_body
         }

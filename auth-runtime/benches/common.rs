@@ -1,7 +1,8 @@
 //! A 200-route table shaped like a real API, for the benchmarks.
 
+use auth_runtime::__private::{PipelineLayer, route};
 use auth_runtime::{Method, MissingState, RouteEntry, StateMap};
-use axum::routing::{MethodRouter, on};
+use axum::routing::MethodRouter;
 
 pub const RESOURCES: usize = 40;
 
@@ -9,14 +10,14 @@ async fn handler() -> &'static str {
     "ok"
 }
 
-fn build_get(_: &StateMap) -> Result<MethodRouter, MissingState> {
-    Ok(on(Method::Get.filter(), handler))
+fn build_get(_: &StateMap, layer: Option<&PipelineLayer>) -> Result<MethodRouter, MissingState> {
+    Ok(route(Method::Get.filter(), handler, layer))
 }
-fn build_post(_: &StateMap) -> Result<MethodRouter, MissingState> {
-    Ok(on(Method::Post.filter(), handler))
+fn build_post(_: &StateMap, layer: Option<&PipelineLayer>) -> Result<MethodRouter, MissingState> {
+    Ok(route(Method::Post.filter(), handler, layer))
 }
-fn build_delete(_: &StateMap) -> Result<MethodRouter, MissingState> {
-    Ok(on(Method::Delete.filter(), handler))
+fn build_delete(_: &StateMap, layer: Option<&PipelineLayer>) -> Result<MethodRouter, MissingState> {
+    Ok(route(Method::Delete.filter(), handler, layer))
 }
 
 fn leak(s: String) -> &'static str {

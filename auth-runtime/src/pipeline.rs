@@ -241,7 +241,8 @@ impl Pipeline {
 
 /// The pipeline in front of one route (or the fallbacks).
 #[derive(Clone)]
-pub(crate) struct PipelineLayer {
+#[doc(hidden)]
+pub struct PipelineLayer {
     pipeline: Arc<Pipeline>,
     plan: Plan,
 }
@@ -259,7 +260,8 @@ impl<S> Layer<S> for PipelineLayer {
 }
 
 #[derive(Clone)]
-pub(crate) struct PipelineService<S> {
+#[doc(hidden)]
+pub struct PipelineService<S> {
     inner: S,
     pipeline: Arc<Pipeline>,
     plan: Plan,
@@ -305,7 +307,8 @@ where
 pin_project_lite::pin_project! {
     /// What [`PipelineService`] answers with.
     #[project = Projected]
-    pub(crate) enum PipelineFuture<F> {
+    #[doc(hidden)]
+    pub enum PipelineFuture<F> {
         /// The steps were taken without waiting: the handler runs.
         Handler { #[pin] future: F },
         /// A step answered without waiting (401, 403, ...).

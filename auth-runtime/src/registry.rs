@@ -75,8 +75,10 @@ impl fmt::Display for Method {
     }
 }
 
-/// Builds a route's method router, closing it over the app state it needs.
-pub type BuildFn = fn(&StateMap) -> Result<MethodRouter, MissingState>;
+/// Builds a route's method router, closing it over the app state it needs,
+/// with the security pipeline around the handler when the route needs one.
+pub type BuildFn =
+    fn(&StateMap, Option<&crate::__private::PipelineLayer>) -> Result<MethodRouter, MissingState>;
 
 /// One route of one handler, as `#[webmethod]` validated it at compile time.
 #[derive(Debug)]

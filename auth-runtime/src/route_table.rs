@@ -244,7 +244,10 @@ mod tests {
     use crate::state::{MissingState, StateMap};
     use axum::routing::MethodRouter;
 
-    fn build(_: &StateMap) -> Result<MethodRouter, MissingState> {
+    fn build(
+        _: &StateMap,
+        _: Option<&crate::__private::PipelineLayer>,
+    ) -> Result<MethodRouter, MissingState> {
         Ok(MethodRouter::new())
     }
 

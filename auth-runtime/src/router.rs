@@ -185,16 +185,11 @@ impl RouterBuilder {
                 None => any(not_allowed),
             };
             for entry in group.entries() {
-                match (entry.build)(&self.states) {
-                    Ok(method_router) => {
-                        // route_layer: the pipeline wraps this entry's handler only,
-                        // so two entries on one path keep their own requirements.
-                        let method_router = match pipeline.layer(Target::Route(entry)) {
-                            Some(layer) => method_router.route_layer(layer),
-                            None => method_router,
-                        };
-                        merged = merged.merge(method_router);
-                    }
+                // The pipeline wraps this entry's handler only, so two entries
+                // on one path keep their own requirements.
+                let layer = pipeline.layer(Target::Route(entry));
+                match (entry.build)(&self.states, layer.as_ref()) {
+                    Ok(method_router) => merged = merged.merge(method_router),
                     Err(missing) => errors.push(BuildError::MissingState { entry, missing }),
                 }
             }
