@@ -83,14 +83,19 @@ impl Pipeline {
             Authenticate::Skip
         };
         let scope = target.required_scope().filter(|_| authentication);
+        // On a fixed path the route policy's answer is often known now: for
+        // an anonymous caller always, for any caller when the first rule that
+        // matches the path has no condition. Only a denial, or an answer that
+        // depends on the caller, needs the per-request step.
         let route_policy = match (&security.routes, entry) {
             (None, _) => false,
-            // Anonymous on a fixed path: the policy's answer is known now. Only
-            // a denial needs the per-request step (which answers and logs it).
-            (Some(policy), Some(e))
-                if authenticate == Authenticate::Skip && e.params.is_empty() =>
-            {
-                !policy.decide(e.path, None).allowed
+            (Some(policy), Some(e)) if e.params.is_empty() => {
+                let known = if authenticate == Authenticate::Skip {
+                    Some(policy.decide(e.path, None))
+                } else {
+                    policy.decide_for_any_caller(e.path)
+                };
+                !known.is_some_and(|d| d.allowed)
             }
             (Some(_), _) => true,
         };

@@ -146,6 +146,28 @@ impl RoutePolicy {
         &self.rules
     }
 
+    /// The decision for `path` when no caller can change it: the first rule
+    /// whose paths match has no condition, or no rule matches. `None` when a
+    /// conditional rule matches the path first (then the caller decides).
+    /// The router asks this once per fixed-path route.
+    pub fn decide_for_any_caller(&self, path: &str) -> Option<Decision<'_>> {
+        if self.rules.is_empty() {
+            return Some(Decision::by(true, Basis::NoPolicy));
+        }
+        let path = normalise(path);
+        for (index, rule) in self.rules.iter().enumerate() {
+            if rule.paths.iter().any(|p| p.matches(path)) {
+                return (rule.conditions == Conditions::Always).then_some(Decision {
+                    allowed: rule.permit,
+                    rule: Some(index),
+                    basis: Basis::Rule,
+                    description: rule.description.as_deref(),
+                });
+            }
+        }
+        Some(Decision::by(false, Basis::NoMatchingRule))
+    }
+
     /// Decides a request for `path` (percent-decoded) by `user` (`None`: an
     /// anonymous caller). Every trailing `/` is ignored, except in `/` itself.
     pub fn decide(&self, path: &str, user: Option<&User>) -> Decision<'_> {
@@ -220,4 +242,47 @@ fn forbidden(path: &str) -> ApiError {
     ApiError::forbidden(format!(
         "Access denied: insufficient permissions for route {path}"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_decision_known_for_any_caller_is_the_one_every_caller_gets() {
+        let policy = RoutePolicy::from_yaml(
+            "- permit: {paths: [/v1/health]}\n\
+             - forbid: {paths: /v1/files*}\n  unless: user with admin in roles\n\
+             - permit: {paths: /v1/team}\n  when: user with ml in teams\n\
+             - forbid: {paths: /v1/old}\n\
+             - permit: {paths: '/v1/*'}\n",
+        )
+        .unwrap();
+        let admin = User::new("a", [("roles".to_owned(), vec!["admin".to_owned()])].into());
+        let ml = User::new("m", [("teams".to_owned(), vec!["ml".to_owned()])].into());
+        let plain = User::new("p", Default::default());
+        let callers = [None, Some(&admin), Some(&ml), Some(&plain)];
+        let cases = [
+            ("/v1/health", Some((true, Some(0)))),
+            ("/v1/files/x", None),
+            ("/v1/team", None),
+            ("/v1/old", Some((false, Some(3)))),
+            ("/v1/whoami", Some((true, Some(4)))),
+            ("/v2/x", Some((false, None))),
+        ];
+        for (path, known) in cases {
+            let got = policy
+                .decide_for_any_caller(path)
+                .map(|d| (d.allowed, d.rule));
+            assert_eq!(got, known, "{path}");
+            if let Some(known) = known {
+                for user in callers {
+                    let d = policy.decide(path, user);
+                    assert_eq!((d.allowed, d.rule), known, "{path} {user:?}");
+                }
+            }
+        }
+        let none = RoutePolicy::default();
+        assert!(none.decide_for_any_caller("/x").is_some_and(|d| d.allowed));
+    }
 }
