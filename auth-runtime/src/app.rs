@@ -127,10 +127,7 @@ impl App {
     }
 
     fn build_with(self, settings: &Settings) -> Result<BuiltRouter, Box<dyn std::error::Error>> {
-        let mut security = Security::new(settings)?;
-        if let Some(provider) = self.provider {
-            security = security.with_provider(provider);
-        }
+        let security = Security::build(settings, self.provider)?;
         let built = RouterBuilder::new()
             .states(self.states)
             .security(security)

@@ -49,8 +49,18 @@ impl Security {
     /// Builds the provider (behind the validation cache when it is remote)
     /// and opens the quota store.
     pub fn new(settings: &Settings) -> Result<Security, ConfigErrors> {
+        Security::build(settings, None)
+    }
+
+    /// As [`new`](Self::new); an app's own provider, when given, replaces the
+    /// configured one, which is then not built at all.
+    pub(crate) fn build(
+        settings: &Settings,
+        own: Option<Arc<dyn AuthProvider>>,
+    ) -> Result<Security, ConfigErrors> {
         let mut errors = Vec::new();
-        let authn = settings.provider.as_ref().and_then(|config| {
+        let configured = settings.provider.as_ref().filter(|_| own.is_none());
+        let authn = configured.and_then(|config| {
             let built = providers::from_config(config, "server.auth.provider_config")
                 .map_err(|e| errors.push(e))
                 .ok()?;
@@ -68,12 +78,16 @@ impl Security {
             .as_ref()
             .and_then(|q| Quota::open(q).map_err(|e| errors.push(e)).ok());
         ConfigErrors::check(errors)?;
-        Ok(Security {
+        let security = Security {
             authn,
             quota,
             routes: (!settings.routes.is_empty()).then(|| settings.routes.clone()),
             access: settings.access.clone(),
             cache: settings.cache.clone(),
+        };
+        Ok(match own {
+            Some(provider) => security.with_provider(provider),
+            None => security,
         })
     }
 
