@@ -122,3 +122,42 @@ fn cached(
         provider
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authn::{AuthError, RequestHead};
+    use crate::principal::User;
+
+    struct Own;
+
+    #[async_trait::async_trait]
+    impl AuthProvider for Own {
+        async fn authenticate(
+            &self,
+            _: Option<&str>,
+            _: RequestHead<'_>,
+        ) -> Result<Arc<User>, AuthError> {
+            Ok(Arc::new(User::new("own", Default::default())))
+        }
+    }
+
+    /// `App::auth_provider` replaces the configured provider, which is then
+    /// not built: one that could not be (an unreadable CA file) stops nothing.
+    #[test]
+    fn an_apps_own_provider_replaces_the_configured_one_unbuilt() {
+        let settings = Settings::parse(
+            "server:\n  auth:\n    provider_config: {type: kubernetes, tls_cafile: /does/not/exist.pem}\n",
+            "test",
+            &|_| None,
+        )
+        .unwrap();
+        let err = Security::new(&settings).err().expect("cannot be built");
+        assert!(
+            err.to_string().contains("server.auth.provider_config"),
+            "{err}"
+        );
+        let security = Security::build(&settings, Some(Arc::new(Own))).unwrap();
+        assert!(security.authentication());
+    }
+}
