@@ -100,3 +100,91 @@ pub fn host_of(url: &reqwest::Url) -> String {
         _ => String::new(),
     }
 }
+
+/// A lean client for the one provider asked on every request (`custom`,
+/// uncached by default): hyper's pooled HTTP/1 client over rustls, nothing
+/// else. reqwest, which the token providers use behind the validation cache,
+/// re-parses the URL in its redirect layer on every request; here the
+/// request is built from a URI parsed once.
+#[derive(Clone)]
+pub struct LeanClient {
+    client: hyper_util::client::legacy::Client<
+        hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+        http_body_util::Full<bytes::Bytes>,
+    >,
+    timeout: Duration,
+}
+
+impl LeanClient {
+    /// Verifies servers with the platform's roots (as reqwest does).
+    pub fn new(timeout: f64) -> Result<LeanClient, String> {
+        use rustls_platform_verifier::BuilderVerifierExt;
+        let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| format!("TLS: {e}"))?
+            .with_platform_verifier()
+            .map_err(|e| format!("TLS: {e}"))?
+            .with_no_client_auth();
+        let timeout = Duration::from_secs_f64(timeout);
+        let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(timeout));
+        http.set_nodelay(true);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(connector);
+        Ok(LeanClient { client, timeout })
+    }
+
+    /// POSTs `body` as JSON; the status and at most `max` bytes of the answer.
+    /// Unreachable, too slow or a broken connection: 503.
+    pub async fn post_json(
+        &self,
+        context: &str,
+        uri: &axum::http::Uri,
+        body: Vec<u8>,
+        max: usize,
+    ) -> Result<(axum::http::StatusCode, bytes::Bytes), AuthError> {
+        use http_body_util::BodyExt;
+        let request = axum::http::Request::post(uri.clone())
+            .header(axum::http::header::CONTENT_TYPE, "application/json")
+            .header(axum::http::header::USER_AGENT, USER_AGENT)
+            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+            .map_err(|e| AuthError::Failed(format!("{context}: {e}")))?;
+        let exchange = async {
+            let response = self.client.request(request).await.map_err(|e| {
+                tracing::debug!(target: "webmethod::auth", error = %e, "{context}");
+                unavailable()
+            })?;
+            let status = response.status();
+            let body = http_body_util::Limited::new(response.into_body(), max)
+                .collect()
+                .await
+                .map_err(|e| {
+                    if e.is::<http_body_util::LengthLimitError>() {
+                        AuthError::Failed(format!("{context}: answer larger than {max} bytes"))
+                    } else {
+                        unavailable()
+                    }
+                })?
+                .to_bytes();
+            Ok((status, body))
+        };
+        match tokio::time::timeout(self.timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(unavailable()),
+        }
+    }
+}
+
+const USER_AGENT: &str = concat!("webmethod/", env!("CARGO_PKG_VERSION"));
+
+fn unavailable() -> AuthError {
+    AuthError::Unavailable("Authentication service unavailable".into())
+}

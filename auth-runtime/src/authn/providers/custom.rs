@@ -21,8 +21,10 @@ const CONTEXT: &str = "custom auth endpoint";
 
 /// Validates tokens with an HTTP endpoint.
 pub struct CustomProvider {
-    endpoint: reqwest::Url,
-    client: reqwest::Client,
+    /// Parsed once; each request reuses it.
+    endpoint: axum::http::Uri,
+    host: String,
+    client: http::LeanClient,
 }
 
 /// What the endpoint receives.
@@ -54,14 +56,17 @@ struct AuthResponse {
 
 impl CustomProvider {
     pub fn new(config: &CustomConfig) -> Result<Self, String> {
-        let endpoint =
-            reqwest::Url::parse(&config.endpoint).map_err(|e| format!("endpoint: {e}"))?;
-        let client = http::client(true, None, config.timeout)?;
-        Ok(CustomProvider { endpoint, client })
+        let url = reqwest::Url::parse(&config.endpoint).map_err(|e| format!("endpoint: {e}"))?;
+        let endpoint = url.as_str().parse().map_err(|e| format!("endpoint: {e}"))?;
+        Ok(CustomProvider {
+            endpoint,
+            host: http::host_of(&url),
+            client: http::LeanClient::new(config.timeout)?,
+        })
     }
 
     fn host(&self) -> String {
-        http::host_of(&self.endpoint)
+        self.host.clone()
     }
 }
 
@@ -77,16 +82,13 @@ impl AuthProvider for CustomProvider {
             api_key: token,
             request: context(request),
         };
-        let response = self
+        let body =
+            serde_json::to_vec(&body).map_err(|e| AuthError::Failed(format!("{CONTEXT}: {e}")))?;
+        let (status, bytes) = self
             .client
-            .post(self.endpoint.clone())
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| http::transport_error(CONTEXT, e))?;
-        let status = response.status();
-        let bytes = http::read_at_most(CONTEXT, response, MAX_RESPONSE_BYTES).await?;
-        if status != reqwest::StatusCode::OK {
+            .post_json(CONTEXT, &self.endpoint, body, MAX_RESPONSE_BYTES)
+            .await?;
+        if status != axum::http::StatusCode::OK {
             // The endpoint's own reason when it gives one, else the status.
             let message = serde_json::from_slice::<serde_json::Value>(&bytes)
                 .ok()
