@@ -1,5 +1,5 @@
-//! The validation cache in front of a provider: keyed by a SHA-256 of the
-//! token (never the token), bounded, an entry kept no longer than the
+//! The validation cache in front of a provider: keyed by a secret-keyed tag
+//! of the token ([`TokenTags`], never the token), bounded, an entry kept no longer than the
 //! configured TTL nor past the credential's own expiry; rejected tokens kept
 //! briefly; concurrent validations of one token coalesce into one call.
 
@@ -12,19 +12,21 @@ use moka::Expiry;
 use tokio::sync::OnceCell;
 
 use super::{AuthError, AuthProvider, RequestHead};
+use crate::digest::{TagHash, TokenTags};
 use crate::principal::User;
 
 /// A provider behind a cache.
 pub struct CachedProvider {
     inner: Arc<dyn AuthProvider>,
-    /// Answers by token digest; read without waiting, so a hit is served in
+    tags: TokenTags,
+    /// Answers by token tag; read without waiting, so a hit is served in
     /// the pipeline's synchronous path.
-    cache: moka::sync::Cache<[u8; 32], Cached>,
-    /// Validations in flight, one per token digest: concurrent callers of one
+    cache: moka::sync::Cache<u128, Cached, TagHash>,
+    /// Validations in flight, one per token tag: concurrent callers of one
     /// token wait for the first one's answer. Bounded by the requests in
     /// flight: an entry leaves when its validation ends or its last caller
     /// goes away.
-    in_flight: Mutex<HashMap<[u8; 32], Arc<Validation>>>,
+    in_flight: Mutex<HashMap<u128, Arc<Validation>, TagHash>>,
 }
 
 /// One validation, shared by every caller of its token.
@@ -43,13 +45,8 @@ struct Lifetimes {
     failure_ttl: Duration,
 }
 
-impl Expiry<[u8; 32], Cached> for Lifetimes {
-    fn expire_after_create(
-        &self,
-        _key: &[u8; 32],
-        value: &Cached,
-        _now: Instant,
-    ) -> Option<Duration> {
+impl Expiry<u128, Cached> for Lifetimes {
+    fn expire_after_create(&self, _key: &u128, value: &Cached, _now: Instant) -> Option<Duration> {
         Some(match value {
             Cached::Valid(user) => match user.expires_at {
                 Some(at) => at
@@ -75,20 +72,21 @@ impl CachedProvider {
         let cache = moka::sync::Cache::builder()
             .max_capacity(max_entries)
             .expire_after(Lifetimes { ttl, failure_ttl })
-            .build();
+            .build_with_hasher(TagHash);
         CachedProvider {
             inner,
+            tags: TokenTags::new(),
             cache,
-            in_flight: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::with_hasher(TagHash)),
         }
     }
 
-    /// The cached answer for a token digest, if any.
-    fn cached(&self, key: &[u8; 32]) -> Option<Result<Arc<User>, AuthError>> {
+    /// The cached answer for a token tag, if any.
+    fn cached(&self, key: &u128) -> Option<Result<Arc<User>, AuthError>> {
         Some(self.answer(key, self.cache.get(key)?))
     }
 
-    fn answer(&self, key: &[u8; 32], cached: Cached) -> Result<Arc<User>, AuthError> {
+    fn answer(&self, key: &u128, cached: Cached) -> Result<Arc<User>, AuthError> {
         match cached {
             Cached::Valid(user) => match user.expires_at {
                 // moka expires lazily; never hand out a user past its credential.
@@ -107,7 +105,7 @@ impl CachedProvider {
     /// not cached, so recovery is immediate.
     async fn validate(
         &self,
-        key: [u8; 32],
+        key: u128,
         token: &str,
         request: RequestHead<'_>,
     ) -> Result<Arc<User>, AuthError> {
@@ -144,7 +142,7 @@ impl CachedProvider {
 /// validation has an answer, the entry goes.
 struct Waiting<'p> {
     provider: &'p CachedProvider,
-    key: [u8; 32],
+    key: u128,
     validation: Arc<Validation>,
 }
 
@@ -177,7 +175,7 @@ impl AuthProvider for CachedProvider {
         let Some(token) = token else {
             return self.inner.authenticate(None, request).await;
         };
-        let key = crate::digest::sha256(token.as_bytes());
+        let key = self.tags.tag(token.as_bytes());
         match self.cached(&key) {
             Some(answer) => answer,
             None => self.validate(key, token, request).await,
@@ -190,7 +188,7 @@ impl AuthProvider for CachedProvider {
         request: RequestHead<'_>,
     ) -> Option<Result<Arc<User>, AuthError>> {
         match token {
-            Some(token) => self.cached(&crate::digest::sha256(token.as_bytes())),
+            Some(token) => self.cached(&self.tags.tag(token.as_bytes())),
             None => self.inner.authenticate_now(None, request),
         }
     }

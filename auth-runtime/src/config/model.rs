@@ -77,7 +77,7 @@ pub enum ProviderConfig {
 }
 
 /// `server.auth.cache` (webmethod's own): the validation cache in front of
-/// the provider, keyed by a SHA-256 of the token.
+/// the provider, keyed by a secret-keyed 128-bit hash of the token.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CacheConfig {

@@ -1,9 +1,10 @@
-//! `type: api_keys`: static keys. Only SHA-256 digests are kept; a presented
-//! token is hashed and its digest looked up in one map (O(1), whatever the
-//! number of keys). The map hashes digests with a per-process random key
-//! (SipHash), so the time a lookup takes says nothing about the stored
-//! digests, and a digest says nothing about a key (SHA-256 is preimage
-//! resistant).
+//! `type: api_keys`: static keys, never kept in clear. A key given in clear
+//! is kept as its [`TokenTags`] tag (a keyed SipHash drawn at startup); a key
+//! given as `key_sha256` as that digest. A presented token is looked up in
+//! one map (O(1), whatever the number of keys): by its tag, then, only when
+//! the config holds `key_sha256` keys, by its SHA-256. A tag or a digest says
+//! nothing about its key, and the time a lookup takes says nothing about the
+//! stored ones (the tag key is secret; SHA-256 is preimage resistant).
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -13,19 +14,30 @@ use async_trait::async_trait;
 
 use crate::authn::{AuthError, AuthProvider, RequestHead};
 use crate::config::{ApiKeysConfig, ConfigError};
-use crate::digest::sha256;
+use crate::digest::{TagHash, TokenTags, sha256};
 use crate::principal::User;
+
+/// A key's user, and the index of the key in the config.
+type Holder = (usize, Arc<User>);
 
 /// Authenticates callers by static API keys.
 pub struct ApiKeyProvider {
-    /// Key digest -> user, and the index of the key in the config.
-    keys: HashMap<[u8; 32], (usize, Arc<User>)>,
+    tags: TokenTags,
+    /// Keys given in clear, by tag.
+    by_tag: HashMap<u128, Holder, TagHash>,
+    /// Keys given as `key_sha256`, by digest.
+    by_digest: HashMap<[u8; 32], Holder>,
 }
 
 impl ApiKeyProvider {
-    /// Hashes keys given in clear; two entries with one key are an error.
+    /// Tags keys given in clear; two entries with one key are an error.
     pub fn new(config: &ApiKeysConfig) -> Result<Self, ConfigError> {
-        let mut keys = HashMap::with_capacity(config.keys.len());
+        let tags = TokenTags::new();
+        let mut by_tag = HashMap::with_capacity_and_hasher(config.keys.len(), TagHash);
+        let mut by_digest = HashMap::new();
+        // Every key by digest, at startup only: one key given both ways is a
+        // duplicate too.
+        let mut seen: HashMap<[u8; 32], usize> = HashMap::with_capacity(config.keys.len());
         for (i, key) in config.keys.iter().enumerate() {
             let digest: [u8; 32] = match (&key.key, &key.key_sha256) {
                 (Some(clear), _) => sha256(clear.as_bytes()),
@@ -43,26 +55,52 @@ impl ApiKeyProvider {
                     ));
                 }
             };
-            match keys.entry(digest) {
+            match seen.entry(digest) {
                 Entry::Occupied(first) => {
-                    let (j, _) = first.get();
                     return Err(ConfigError::field(
                         format!("keys[{i}]"),
-                        format!("the same key as keys[{j}]"),
+                        format!("the same key as keys[{}]", first.get()),
                     ));
                 }
                 Entry::Vacant(slot) => {
-                    let user = User::new(key.principal.clone(), key.attributes.clone());
-                    slot.insert((i, Arc::new(user)));
+                    slot.insert(i);
+                }
+            }
+            let holder = (
+                i,
+                Arc::new(User::new(key.principal.clone(), key.attributes.clone())),
+            );
+            match &key.key {
+                // Distinct keys with one 128-bit tag: as likely as guessing the
+                // tag key; refused rather than assumed away.
+                Some(clear) => {
+                    if by_tag.insert(tags.tag(clear.as_bytes()), holder).is_some() {
+                        return Err(ConfigError::field(
+                            format!("keys[{i}]"),
+                            "collides with another key; restart to draw a new tag key",
+                        ));
+                    }
+                }
+                None => {
+                    by_digest.insert(digest, holder);
                 }
             }
         }
-        Ok(ApiKeyProvider { keys })
+        Ok(ApiKeyProvider {
+            tags,
+            by_tag,
+            by_digest,
+        })
     }
 
-    /// The user of the key whose digest matches `token`'s, and its index.
-    fn find(&self, token: &str) -> Option<&(usize, Arc<User>)> {
-        self.keys.get(&sha256(token.as_bytes()))
+    /// The user of the key `token` is, and its index.
+    fn find(&self, token: &str) -> Option<&Holder> {
+        let token = token.as_bytes();
+        match self.by_tag.get(&self.tags.tag(token)) {
+            Some(holder) => Some(holder),
+            None if self.by_digest.is_empty() => None,
+            None => self.by_digest.get(&sha256(token)),
+        }
     }
 }
 
