@@ -89,6 +89,11 @@ async fn auth_endpoint(
         "forbidden" => (StatusCode::FORBIDDEN, "nope").into_response(),
         "malformed" => (StatusCode::OK, "{principal: not json").into_response(),
         "server-error" => (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response(),
+        "server-error-message" => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"message": "db pool exhausted at 10.0.3.7"})),
+        )
+            .into_response(),
         "slow" => {
             tokio::time::sleep(Duration::from_secs(3)).await;
             Json(json!({"principal": "late"})).into_response()
@@ -259,6 +264,8 @@ async fn provider_outcomes_map_to_statuses() {
         ("whatever", 401, "Invalid token"),
         ("forbidden", 401, "Authentication failed: 403"),
         ("server-error", 401, "Authentication failed: 500"),
+        // A 5xx's own words stay out of the answer.
+        ("server-error-message", 401, "Authentication failed: 503"),
         ("malformed", 401, "Invalid authentication response format"),
         ("slow", 503, "Authentication service unavailable"),
     ];
@@ -446,6 +453,60 @@ async fn upstream_header_provider() {
         message(&body_of(&response)),
         "Failed to parse authentication attributes header: invalid JSON"
     );
+    // Two copies of either header: one may be the client's, which a gateway
+    // appended to instead of stripping. Neither is believed.
+    for headers in [
+        [
+            "x-auth-user: carol",
+            r#"x-auth-attributes: {"roles": ["user"]}"#,
+            r#"x-auth-attributes: {"roles": ["admin"]}"#,
+        ],
+        [
+            "x-auth-user: mallory",
+            "x-auth-user: carol",
+            r#"x-auth-attributes: {"roles": ["user"]}"#,
+        ],
+    ] {
+        let (status, response) = raw(&base, "GET /v1/models", &headers).await;
+        assert_eq!(status, 401, "{headers:?}: {response}");
+    }
+}
+
+#[tokio::test]
+async fn a_custom_endpoint_failing_is_never_cached() {
+    let (endpoint, server) = start_auth_server().await;
+    let base = start_server(&format!(
+        "server:
+  auth:
+    cache: {{enabled: true, failure_ttl: 60}}
+    provider_config:
+      type: custom
+      endpoint: {endpoint}
+"
+    ))
+    .await;
+    for _ in 0..2 {
+        let (status, body, _) = get(&base, "/v1/models", Some("Bearer server-error")).await;
+        assert_eq!(
+            (status, message(&body)),
+            (401, "Authentication failed: 500")
+        );
+    }
+    assert_eq!(
+        server.requests.lock().unwrap().len(),
+        2,
+        "asked again each time"
+    );
+    // A rejection is cached.
+    for _ in 0..2 {
+        assert_eq!(
+            get(&base, "/v1/models", Some("Bearer revoked-token"))
+                .await
+                .0,
+            401
+        );
+    }
+    assert_eq!(server.requests.lock().unwrap().len(), 3);
 }
 
 #[tokio::test]

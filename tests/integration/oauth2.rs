@@ -355,6 +355,10 @@ async fn introspect(
             Json(json!({"active": true, "sub": "carol", "exp": now() + 1})),
         ),
         "error-500" => (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({}))),
+        "error-400" => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "invalid_request"})),
+        ),
         _ => (StatusCode::OK, Json(json!({"active": false}))),
     }
 }
@@ -406,7 +410,12 @@ async fn introspection_with_both_credential_placements() {
         let (status, body) = whoami(&base, "error-500").await;
         assert_eq!(
             (status, body["error"]["message"].as_str()),
-            (401, Some("Token introspection failed: 500"))
+            (503, Some("Authentication service unavailable"))
+        );
+        let (status, body) = whoami(&base, "error-400").await;
+        assert_eq!(
+            (status, body["error"]["message"].as_str()),
+            (401, Some("Token introspection failed: 400"))
         );
     }
     let base = serve(&introspection_config(
@@ -473,8 +482,385 @@ async fn cache_keeps_rejections_briefly_and_never_outlives_the_token() {
     assert_eq!(whoami(&base, "short-lived").await.0, 200);
     assert_eq!(state.calls.load(Ordering::SeqCst), 3);
 
-    // A non-200 answer is a rejection (401), cached like one.
-    assert_eq!(whoami(&base, "error-500").await.0, 401);
-    assert_eq!(whoami(&base, "error-500").await.0, 401);
+    // A 4xx answer is a rejection (401), cached like one.
+    assert_eq!(whoami(&base, "error-400").await.0, 401);
+    assert_eq!(whoami(&base, "error-400").await.0, 401);
     assert_eq!(state.calls.load(Ordering::SeqCst), 4);
+    // A 5xx is an outage (503), never cached: recovery is immediate.
+    assert_eq!(whoami(&base, "error-500").await.0, 503);
+    assert_eq!(whoami(&base, "error-500").await.0, 503);
+    assert_eq!(state.calls.load(Ordering::SeqCst), 6);
+}
+
+// ------------------------------------------- failures (DESIGN "Failure behaviour")
+
+/// A JWKS endpoint on a raw socket that serves `keys`, or, while `hang` is
+/// set, accepts connections and never answers. Counts connections.
+#[derive(Clone, Default)]
+struct FlakyJwks {
+    keys: Arc<Mutex<Vec<Jwk>>>,
+    hang: Arc<std::sync::atomic::AtomicBool>,
+    connections: Arc<AtomicUsize>,
+}
+
+async fn start_flaky_jwks(jwks: FlakyJwks) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            jwks.connections.fetch_add(1, Ordering::SeqCst);
+            let jwks = jwks.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                if jwks.hang.load(Ordering::SeqCst) {
+                    // Hold the connection, say nothing.
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                    return;
+                }
+                let body = serde_json::to_string(&JwkSet {
+                    keys: jwks.keys.lock().unwrap().clone(),
+                })
+                .unwrap();
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{addr}/jwks")
+}
+
+fn hanging_jwks_config(uri: &str) -> String {
+    format!(
+        "server:\n  auth:\n    cache: {{enabled: false}}\n    provider_config:\n      type: oauth2_token\n      issuer: https://issuer.test\n      timeout: 2\n      jwks: {{uri: '{uri}'}}\n"
+    )
+}
+
+#[tokio::test]
+async fn a_hanging_jwks_answers_every_waiter_503_within_its_timeout() {
+    let jwks = FlakyJwks::default();
+    jwks.hang.store(true, Ordering::SeqCst);
+    let base = serve(&hanging_jwks_config(&start_flaky_jwks(jwks.clone()).await)).await;
+    let key = signing_key(Algorithm::RS256, "k0");
+
+    let started = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let mut key = signing_key_cached(&key);
+        key.kid = format!("new-kid-{i}");
+        let t = token(&key, claims(json!({})));
+        let base = base.clone();
+        tasks.push(tokio::spawn(async move {
+            let answer = whoami(&base, &t).await;
+            (answer, started.elapsed())
+        }));
+    }
+    for task in tasks {
+        let ((status, body), took) = task.await.unwrap();
+        assert_eq!(
+            (status, body["error"]["message"].as_str()),
+            (503, Some("Authentication service unavailable"))
+        );
+        assert!(took < Duration::from_secs(3), "answered after {took:?}");
+    }
+    assert_eq!(
+        jwks.connections.load(Ordering::SeqCst),
+        1,
+        "one fetch in flight, shared by every waiter"
+    );
+    // The failed fetch started the cooldown: no new fetch, an immediate 503.
+    let again = std::time::Instant::now();
+    assert_eq!(whoami(&base, &token(&key, claims(json!({})))).await.0, 503);
+    assert!(again.elapsed() < Duration::from_millis(500));
+    assert_eq!(jwks.connections.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn known_keys_keep_verifying_while_the_jwks_hangs() {
+    let known = signing_key(Algorithm::RS256, "known");
+    let jwks = FlakyJwks::default();
+    *jwks.keys.lock().unwrap() = vec![known.jwk.clone()];
+    let base = serve(&hanging_jwks_config(&start_flaky_jwks(jwks.clone()).await)).await;
+    assert_eq!(
+        whoami(&base, &token(&known, claims(json!({})))).await.0,
+        200
+    );
+
+    jwks.hang.store(true, Ordering::SeqCst);
+    // Past the cooldown of the first fetch, an unknown kid asks again and
+    // finds the endpoint hanging: 503 within the timeout, not 401.
+    tokio::time::sleep(auth_runtime::authn::providers::UNKNOWN_KID_REFRESH).await;
+    let rotated = signing_key(Algorithm::RS256, "rotated");
+    let started = std::time::Instant::now();
+    assert_eq!(
+        whoami(&base, &token(&rotated, claims(json!({})))).await.0,
+        503
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "{:?}",
+        started.elapsed()
+    );
+    // The key it has keeps verifying, without waiting.
+    let started = std::time::Instant::now();
+    assert_eq!(
+        whoami(&base, &token(&known, claims(json!({})))).await.0,
+        200
+    );
+    assert!(started.elapsed() < Duration::from_millis(500));
+}
+
+#[tokio::test]
+async fn jwt_time_claims_out_of_range_are_401_never_a_panic() {
+    let key = signing_key(Algorithm::RS256, "k1");
+    let jwks = Jwks::default();
+    *jwks.keys.lock().unwrap() = vec![key.jwk.clone()];
+    let base = serve(&jwt_config(&start_jwks(jwks).await, "", true)).await;
+    let absurd = [
+        json!(0),
+        json!(-1),
+        json!(10_000_000_000_000_000_000u64),
+        json!(9_223_372_036_854_775_808u64),
+        json!(u64::MAX),
+        json!(1.5e9),
+        json!(1e19),
+        json!("1700000000"),
+    ];
+    for claim in ["exp", "nbf", "iat"] {
+        for value in &absurd {
+            if claim != "exp" && *value == json!(0) {
+                continue; // a nbf or iat of 1970 is merely old
+            }
+            let t = token(&key, claims(json!({ claim: value })));
+            let (status, body) = whoami(&base, &t).await;
+            assert_eq!(
+                (status, body["error"]["message"].as_str()),
+                (401, Some("Invalid JWT token")),
+                "{claim}: {value}"
+            );
+        }
+    }
+    // An `iat` in the future (PyJWT refuses it too).
+    let t = token(&key, claims(json!({"iat": now() + 3600})));
+    assert_eq!(whoami(&base, &t).await.0, 401);
+    // The server is still up.
+    assert_eq!(whoami(&base, &token(&key, claims(json!({})))).await.0, 200);
+}
+
+#[tokio::test]
+async fn jwt_issuer_crit_typ_and_empty_sub() {
+    let key = signing_key(Algorithm::RS256, "k1");
+    let jwks = Jwks::default();
+    *jwks.keys.lock().unwrap() = vec![key.jwk.clone()];
+    let uri = start_jwks(jwks).await;
+    let base = serve(&jwt_config(&uri, "", false)).await;
+
+    // `issuer` configured: a token without `iss` is refused.
+    let (status, body) = whoami(&base, &token(&key, claims(json!({"iss": null})))).await;
+    assert_eq!(
+        (status, body["error"]["message"].as_str()),
+        (401, Some("Invalid JWT token"))
+    );
+    // An empty subject names no one.
+    assert_eq!(
+        whoami(&base, &token(&key, claims(json!({"sub": ""}))))
+            .await
+            .0,
+        401
+    );
+    // A `crit` header: the extensions it names are not understood.
+    let with_header = |edit: &dyn Fn(&mut Header)| {
+        let mut header = Header::new(key.alg);
+        header.kid = Some(key.kid.clone());
+        edit(&mut header);
+        jsonwebtoken::encode(&header, &claims(json!({})), &key.encoding).unwrap()
+    };
+    let critical = with_header(&|h| h.crit = Some(vec!["exp".into()]));
+    assert_eq!(whoami(&base, &critical).await.0, 401);
+    let at_jwt = with_header(&|h| h.typ = Some("at+jwt".into()));
+    assert_eq!(
+        whoami(&base, &at_jwt).await.0,
+        200,
+        "typ is not checked by default"
+    );
+
+    // `typ: at+jwt` configured (RFC 9068): only access tokens pass.
+    let base = serve(&jwt_config(&uri, "      typ: at+jwt\n", false)).await;
+    assert_eq!(whoami(&base, &at_jwt).await.0, 200);
+    let application = with_header(&|h| h.typ = Some("application/at+jwt".into()));
+    assert_eq!(whoami(&base, &application).await.0, 200);
+    assert_eq!(
+        whoami(&base, &token(&key, claims(json!({})))).await.0,
+        401,
+        "typ JWT"
+    );
+}
+
+#[tokio::test]
+async fn a_cached_jwt_is_not_served_past_exp_plus_leeway() {
+    let key = signing_key(Algorithm::RS256, "k1");
+    let jwks = Jwks::default();
+    *jwks.keys.lock().unwrap() = vec![key.jwk.clone()];
+    let base = serve(&jwt_config(&start_jwks(jwks).await, "", true)).await;
+    // Expired 29 s ago: inside the 30 s leeway for one more second.
+    let t = token(&key, claims(json!({"exp": now() - 29})));
+    assert_eq!(whoami(&base, &t).await.0, 200);
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let (status, _) = whoami(&base, &t).await;
+    assert_eq!(status, 401, "the cache kept it past exp + leeway");
+}
+
+/// An introspection endpoint that answers `answer` for every token.
+async fn start_fixed_introspection(answer: Value) -> String {
+    let app = axum::Router::new().route(
+        "/introspect",
+        axum::routing::post(move || {
+            let answer = answer.clone();
+            async move { Json(answer) }
+        }),
+    );
+    format!("{}/introspect", crate::support::serve(app).await)
+}
+
+fn introspection_with(url: &str, extra: &str) -> String {
+    format!(
+        "server:\n  auth:\n    cache: {{enabled: false}}\n    provider_config:\n      type: oauth2_token\n{extra}      claims_mapping: {{scope: scopes}}\n      introspection: {{url: '{url}', client_id: webmethod, client_secret: s3cret}}\n"
+    )
+}
+
+#[tokio::test]
+async fn introspection_checks_audience_issuer_and_times() {
+    let cases = [
+        // (answer, extra config, expected status, expected principal or message)
+        (
+            json!({"active": true, "sub": "alice", "aud": "llama-stack"}),
+            "",
+            200,
+            "alice",
+        ),
+        (
+            json!({"active": true, "sub": "alice", "aud": ["other", "llama-stack"]}),
+            "",
+            200,
+            "alice",
+        ),
+        (
+            json!({"active": true, "sub": "alice", "aud": "other-api"}),
+            "",
+            401,
+            "Invalid token audience",
+        ),
+        (
+            json!({"active": true, "sub": "alice", "aud": ["a", "b"]}),
+            "",
+            401,
+            "Invalid token audience",
+        ),
+        (
+            json!({"active": true, "sub": "alice", "aud": 7}),
+            "",
+            401,
+            "Invalid token audience",
+        ),
+        (
+            json!({"active": true, "sub": "alice", "iss": "https://idp.test"}),
+            "      issuer: https://idp.test\n",
+            200,
+            "alice",
+        ),
+        (
+            json!({"active": true, "sub": "alice", "iss": "https://evil.test"}),
+            "      issuer: https://idp.test\n",
+            401,
+            "Invalid token issuer",
+        ),
+        // A client-credentials token: no sub, no username.
+        (
+            json!({"active": true, "client_id": "billing-service", "scope": "models.read"}),
+            "",
+            200,
+            "billing-service",
+        ),
+        (
+            json!({"active": true, "username": "bob", "client_id": "cli"}),
+            "",
+            200,
+            "bob",
+        ),
+        (
+            json!({"active": true}),
+            "",
+            401,
+            "Token introspection error",
+        ),
+        (
+            json!({"active": true, "sub": "alice", "exp": 10_000_000_000_000_000_000u64}),
+            "",
+            401,
+            "Invalid token",
+        ),
+        (
+            json!({"active": true, "sub": "alice", "exp": 9_223_372_036_854_775_808u64}),
+            "",
+            401,
+            "Invalid token",
+        ),
+        (
+            json!({"active": true, "sub": "alice", "exp": -1}),
+            "",
+            401,
+            "Invalid token",
+        ),
+        (
+            json!({"active": true, "sub": "alice", "exp": 1.5e9}),
+            "",
+            401,
+            "Invalid token",
+        ),
+        (
+            json!({"active": true, "sub": "alice", "exp": "soon"}),
+            "",
+            401,
+            "Invalid token",
+        ),
+        (
+            json!({"active": true, "sub": "alice", "iat": 1e19}),
+            "",
+            401,
+            "Invalid token",
+        ),
+        (
+            json!({"active": true, "sub": "alice", "exp": 0}),
+            "",
+            401,
+            "Token expired",
+        ),
+    ];
+    for (answer, extra, status, expected) in cases {
+        let url = start_fixed_introspection(answer.clone()).await;
+        let base = serve(&introspection_with(&url, extra)).await;
+        let (got, body) = whoami(&base, "any-token").await;
+        let seen = if got == 200 {
+            body["principal"].as_str().unwrap_or_default().to_owned()
+        } else {
+            body["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert_eq!((got, seen.as_str()), (status, expected), "{answer}");
+    }
 }

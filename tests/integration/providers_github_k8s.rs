@@ -87,6 +87,7 @@ fn github_user(token: &str) -> Option<Response> {
     match token {
         "gh-malformed" => Some((StatusCode::OK, "{login: not json").into_response()),
         "gh-no-login" => Some(Json(json!({"id": 5})).into_response()),
+        "gh-user-502" => Some((StatusCode::BAD_GATEWAY, "upstream down").into_response()),
         "gh-mapped" => user("octo-mapped", 4242),
         t if t.starts_with("gh-") => user(&format!("octo-{}", &t[3..]), 1),
         _ => None,
@@ -97,7 +98,7 @@ fn github_user(token: &str) -> Option<Response> {
 fn github_orgs(token: &str) -> (Vec<String>, Option<u32>) {
     let names = |n: usize| (0..n).map(|i| format!("org-{i:03}")).collect();
     match token {
-        "gh-one" | "gh-mapped" => (vec!["acme".into()], None),
+        "gh-one" | "gh-mapped" | "gh-flaky" => (vec!["acme".into()], None),
         "gh-many" => (names(150), None),
         "gh-dup" => (vec!["acme".into(), "beta".into(), "acme".into()], None),
         "gh-orgs-fail" => (names(5), Some(1)),
@@ -142,6 +143,15 @@ async fn gh_orgs(
         return Json(items).into_response();
     }
     let (orgs, failing) = github_orgs(&token);
+    // A flaky API: the first call for this token fails, the next one works.
+    let calls = r
+        .seen()
+        .iter()
+        .filter(|s| s.authorization == "Bearer gh-flaky")
+        .count();
+    if token == "gh-flaky" && calls == 2 {
+        return (StatusCode::SERVICE_UNAVAILABLE, "try again").into_response();
+    }
     if failing == Some(page as u32) {
         return (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response();
     }
@@ -208,6 +218,8 @@ async fn review(
         "k8s-200" => answer(StatusCode::OK, service_account),
         "k8s-no-username" => answer(StatusCode::CREATED, json!({"groups": ["system:authenticated"]})),
         "k8s-error" => (StatusCode::INTERNAL_SERVER_ERROR, "etcd is sad").into_response(),
+        "k8s-unavailable" => (StatusCode::SERVICE_UNAVAILABLE, "not now").into_response(),
+        "k8s-forbidden" => (StatusCode::FORBIDDEN, "no reviews for you").into_response(),
         _ => (
             StatusCode::UNAUTHORIZED,
             Json(json!({"kind": "Status", "status": "Failure", "reason": "Unauthorized", "code": 401})),
@@ -434,25 +446,37 @@ async fn github_bad_user_answers_are_401() {
 }
 
 #[tokio::test]
-async fn github_failing_organizations_keep_the_user() {
+async fn github_failing_organizations_are_503_never_a_partial_user() {
     let (api, recorder) = start_github().await;
     let base = github_server(&api, "").await;
 
-    // The first page fails: authenticated, without organisation data.
+    // The first page fails, twice: no user with fewer organisations (a
+    // `not in teams` rule would let it through), and nothing cached.
     let (status, body) = whoami_as(&base, "gh-orgs-fail").await;
-    assert_eq!(status, 200, "{body}");
+    assert_eq!(status, 503, "{body}");
     assert_eq!(
-        body,
-        json!({"principal": "octo-orgs-fail", "attributes": {"roles": ["octo-orgs-fail"]}})
+        message(&body, "gh-orgs-fail"),
+        "Authentication service unavailable"
     );
-    assert_eq!(recorder.targets(), ["/api/v3/user".to_owned(), org_page(1)]);
+    assert_eq!(
+        recorder.targets(),
+        ["/api/v3/user".to_owned(), org_page(1), org_page(1)]
+    );
 
-    // The second page fails: the first page's 100 are kept.
+    // The second page fails: the first page's 100 are not enough.
     let (status, body) = whoami_as(&base, "gh-partial").await;
+    assert_eq!(status, 503, "{body}");
+    let targets = recorder.targets();
+    assert_eq!(targets[targets.len() - 2..], [org_page(2), org_page(2)]);
+
+    // One failure is asked again, and the user gets through.
+    let (status, body) = whoami_as(&base, "gh-flaky").await;
     assert_eq!(status, 200, "{body}");
-    let expected: Vec<String> = (0..100).map(|i| format!("org-{i:03}")).collect();
-    assert_eq!(body["attributes"]["teams"], json!(expected));
-    assert_eq!(recorder.targets().last().unwrap(), &org_page(2));
+    assert_eq!(body["attributes"]["teams"], json!(["acme"]));
+
+    // `/user` answering 5xx is an outage too.
+    let (status, body) = whoami_as(&base, "gh-user-502").await;
+    assert_eq!(status, 503, "{body}");
 }
 
 #[tokio::test]
@@ -461,8 +485,7 @@ async fn github_endless_organizations_stop_after_100_pages() {
     let base = github_server(&api, "").await;
 
     let (status, body) = whoami_as(&base, "gh-endless").await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["attributes"]["teams"].as_array().unwrap().len(), 100);
+    assert_eq!(status, 503, "{body}");
     let targets = recorder.targets();
     assert_eq!(targets.len(), 1 + 100);
     assert_eq!(targets.last().unwrap(), &org_page(100));
@@ -550,7 +573,7 @@ async fn kubernetes_refusals_are_401() {
 
     let cases = [
         ("k8s-invalid", "Invalid token"),
-        ("k8s-error", "Token validation failed: 500"),
+        ("k8s-forbidden", "Token validation failed: 403"),
         // Only 201 Created is a review.
         ("k8s-200", "Token validation failed: 200"),
         (
@@ -571,6 +594,26 @@ async fn kubernetes_refusals_are_401() {
         error_message(&body),
         format!("Authentication required. Please provide a valid Kubernetes token for {api}")
     );
+}
+
+#[tokio::test]
+async fn kubernetes_api_server_failing_is_503_and_not_cached() {
+    let (api, recorder) = start_kube().await;
+    let base = start_server(&format!(
+        "server:\n  auth:\n    cache: {{enabled: true, failure_ttl: 60}}\n    provider_config:\n      type: kubernetes\n      api_server_url: {api}\n"
+    ))
+    .await;
+    for token in ["k8s-error", "k8s-error", "k8s-unavailable"] {
+        let (status, body) = whoami_as(&base, token).await;
+        assert_eq!(status, 503, "{token}: {body}");
+        assert_eq!(message(&body, token), "Authentication service unavailable");
+    }
+    assert_eq!(recorder.seen().len(), 3, "outages are never cached");
+    // A 4xx is a verdict on the token: cached.
+    for _ in 0..2 {
+        assert_eq!(whoami_as(&base, "k8s-forbidden").await.0, 401);
+    }
+    assert_eq!(recorder.seen().len(), 4);
 }
 
 #[tokio::test]

@@ -355,3 +355,131 @@ async fn a_router_served_without_peer_addresses_fails_closed() {
     let base = crate::support::serve(router).await;
     assert_eq!(status(&base, "/v1/quota/public", None).await, 500);
 }
+
+async fn get_with(base: &str, headers: &[(&str, &str)]) -> u16 {
+    let mut request = reqwest::Client::new().get(format!("{base}/v1/quota/public"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn one_forwarding_header_is_read_the_other_changes_nothing() {
+    // Default: X-Forwarded-For. A client-added Forwarded changes nothing.
+    let base = serve(&config(
+        "    anonymous_max_requests: 1\n    trusted_proxies: ['127.0.0.1']\n",
+        None,
+    ))
+    .await;
+    let xff = ("x-forwarded-for", "203.0.113.1");
+    assert_eq!(
+        get_with(&base, &[xff, ("forwarded", "for=198.51.100.1")]).await,
+        200
+    );
+    assert_eq!(
+        get_with(&base, &[xff, ("forwarded", "for=198.51.100.2")]).await,
+        429
+    );
+
+    // `forwarded_header: forwarded`: RFC 7239, and X-Forwarded-For is ignored.
+    let base = serve(&config(
+        "    anonymous_max_requests: 1\n    trusted_proxies: ['127.0.0.1']\n    forwarded_header: forwarded\n",
+        None,
+    ))
+    .await;
+    let fwd = ("forwarded", "for=\"[2001:db8::7]:4711\";proto=https");
+    assert_eq!(
+        get_with(&base, &[fwd, ("x-forwarded-for", "198.51.100.1")]).await,
+        200
+    );
+    assert_eq!(
+        get_with(&base, &[fwd, ("x-forwarded-for", "198.51.100.2")]).await,
+        429
+    );
+    assert_eq!(
+        get_with(&base, &[("forwarded", "for=192.0.2.9")]).await,
+        200
+    );
+}
+
+#[tokio::test]
+async fn ipv6_clients_are_counted_per_prefix() {
+    let base = serve(&config(
+        "    anonymous_max_requests: 2\n    trusted_proxies: ['127.0.0.1']\n",
+        None,
+    ))
+    .await;
+    // Rotating addresses inside one /64: one counter.
+    for (client, expected) in [
+        ("2001:db8:1:2::1", 200),
+        ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", 200),
+        ("2001:db8:1:2:ffff::9", 429),
+        ("2001:db8:1:3::1", 200),
+    ] {
+        assert_eq!(
+            get_with(&base, &[("x-forwarded-for", client)]).await,
+            expected,
+            "{client}"
+        );
+    }
+    // A /48 configured: the neighbouring /64 shares the counter too.
+    let base = serve(&config(
+        "    anonymous_max_requests: 2\n    trusted_proxies: ['127.0.0.1']\n    ipv6_prefix: 48\n",
+        None,
+    ))
+    .await;
+    assert_eq!(
+        get_with(&base, &[("x-forwarded-for", "2001:db8:1:2::1")]).await,
+        200
+    );
+    assert_eq!(
+        get_with(&base, &[("x-forwarded-for", "2001:db8:1:3::1")]).await,
+        200
+    );
+    assert_eq!(
+        get_with(&base, &[("x-forwarded-for", "2001:db8:1:4::1")]).await,
+        429
+    );
+    // IPv4-mapped IPv6 is the IPv4 address.
+    let base = serve(&config(
+        "    anonymous_max_requests: 1\n    trusted_proxies: ['127.0.0.1']\n",
+        None,
+    ))
+    .await;
+    assert_eq!(
+        get_with(&base, &[("x-forwarded-for", "::ffff:203.0.113.9")]).await,
+        200
+    );
+    assert_eq!(
+        get_with(&base, &[("x-forwarded-for", "203.0.113.9")]).await,
+        429
+    );
+}
+
+#[test]
+fn client_address_and_memory_settings_are_checked() {
+    for (quota, field) in [
+        (
+            "    forwarded_header: x-real-ip\n",
+            "server.quota.forwarded_header",
+        ),
+        ("    ipv6_prefix: 0\n", "server.quota.ipv6_prefix"),
+        ("    ipv6_prefix: 129\n", "server.quota.ipv6_prefix"),
+        ("    max_entries: 0\n", "server.quota.max_entries"),
+    ] {
+        let config = config(quota, None);
+        let error = match Security::from_config(&config) {
+            Ok(_) => panic!("{quota} accepted"),
+            Err(e) => e.to_string(),
+        };
+        assert!(error.contains(field), "{quota}: {error}");
+    }
+    assert!(
+        Security::from_config(&config(
+            "    max_entries: 5000\n    ipv6_prefix: 56\n",
+            None
+        ))
+        .is_ok()
+    );
+}

@@ -199,7 +199,7 @@ impl Authenticator {
                 self.log_authenticated(target, request, &user);
                 Ok(user)
             }
-            Err(AuthError::Rejected(reason)) => {
+            Err(AuthError::Rejected(reason) | AuthError::Declined(reason)) => {
                 let reason = redact(reason);
                 log_denied(target, request.method(), &reason);
                 Err(unauthorized(reason, challenge))

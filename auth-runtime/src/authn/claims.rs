@@ -4,6 +4,7 @@
 //! skipped; several claims may feed one attribute.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
@@ -56,10 +57,77 @@ impl ClaimsMapping {
     }
 }
 
+/// The latest time a token or an identity provider may name:
+/// 9999-12-31T23:59:59Z. Later values (`1e19`, `2^63`) are refused rather
+/// than added to a clock, where they would overflow.
+pub(crate) const MAX_NUMERIC_DATE: u64 = 253_402_300_799;
+
+/// A NumericDate claim (`exp`, `nbf`, `iat`; RFC 7519 §2) as seconds since
+/// the epoch: `Ok(None)` when absent, `Err` when it is not a whole number of
+/// seconds between 0 and [`MAX_NUMERIC_DATE`] (negative, fractional, a
+/// string, absurdly far away).
+pub(crate) fn numeric_date(claims: &Value, name: &str) -> Result<Option<u64>, String> {
+    match claims.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => match n.as_u64() {
+            Some(secs) if secs <= MAX_NUMERIC_DATE => Ok(Some(secs)),
+            _ => Err(format!("`{name}` is out of range")),
+        },
+        Some(_) => Err(format!("`{name}` is not a number")),
+    }
+}
+
+/// `secs` after the epoch, plus `leeway` seconds; `None` when the sum does
+/// not fit a clock (never with values from [`numeric_date`]).
+pub(crate) fn time_at(secs: u64, leeway: u64) -> Option<SystemTime> {
+    UNIX_EPOCH.checked_add(Duration::from_secs(secs.checked_add(leeway)?))
+}
+
+/// Seconds since the epoch now.
+pub(crate) fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn numeric_dates_in_range_only() {
+        let claims = json!({
+            "zero": 0, "ok": 1_700_000_000u64, "max": MAX_NUMERIC_DATE,
+            "past_max": MAX_NUMERIC_DATE + 1, "e19": 10_000_000_000_000_000_000u64,
+            "two63": 9_223_372_036_854_775_808u64, "negative": -5, "fraction": 1.5,
+            "float_e19": 1e19, "string": "1700000000", "null": null
+        });
+        let date = |name| numeric_date(&claims, name);
+        assert_eq!(date("zero"), Ok(Some(0)));
+        assert_eq!(date("ok"), Ok(Some(1_700_000_000)));
+        assert_eq!(date("max"), Ok(Some(MAX_NUMERIC_DATE)));
+        assert_eq!(date("absent"), Ok(None));
+        assert_eq!(date("null"), Ok(None));
+        for bad in [
+            "past_max",
+            "e19",
+            "two63",
+            "negative",
+            "fraction",
+            "float_e19",
+            "string",
+        ] {
+            assert!(date(bad).is_err(), "{bad}");
+        }
+        assert!(time_at(MAX_NUMERIC_DATE, 30).is_some());
+        assert_eq!(time_at(u64::MAX, 30), None);
+        assert_eq!(
+            time_at(10, 30),
+            Some(UNIX_EPOCH + Duration::from_secs(40)),
+            "leeway is added, not multiplied"
+        );
+    }
 
     fn pairs(p: &[(&str, &str)]) -> BTreeMap<String, String> {
         p.iter()

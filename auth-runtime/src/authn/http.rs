@@ -53,12 +53,16 @@ pub fn client(
         .map_err(|e| format!("cannot build the HTTP client: {e}"))
 }
 
-/// A transport error: unreachable or too slow is 503, anything else a provider failure.
+/// A transport error: the provider could not be reached, was too slow, or
+/// the exchange broke off: an outage, 503. Only a request that could not be
+/// built is a failure of ours.
 pub fn transport_error(context: &str, e: reqwest::Error) -> AuthError {
-    if e.is_timeout() || e.is_connect() || e.is_request() {
-        AuthError::Unavailable("Authentication service unavailable".into())
+    let e = e.without_url();
+    tracing::debug!(target: "webmethod::auth", error = %e, "{context}");
+    if e.is_builder() {
+        AuthError::Failed(format!("{context}: {e}"))
     } else {
-        AuthError::Failed(format!("{context}: {}", e.without_url()))
+        AuthError::Unavailable("Authentication service unavailable".into())
     }
 }
 

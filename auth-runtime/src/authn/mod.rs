@@ -30,8 +30,12 @@ pub struct RequestHead<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum AuthError {
-    /// The credentials are not valid: 401 with this reason.
+    /// The credentials are not valid: 401 with this reason (remembered for
+    /// the cache's `failure_ttl`).
     Rejected(String),
+    /// The provider declined this time, for a reason that may pass (a
+    /// `custom` endpoint answering 5xx): 401 with this reason, never cached.
+    Declined(String),
     /// The identity provider could not be reached or timed out: 503.
     Unavailable(String),
     /// Anything else went wrong: 401 "Authentication service error". The

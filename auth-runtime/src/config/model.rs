@@ -123,6 +123,10 @@ pub struct OAuth2Config {
     #[serde(default = "default_audience")]
     pub audience: String,
     pub issuer: Option<String>,
+    /// JWTs only: the `typ` header every token must carry, for example
+    /// `at+jwt` (RFC 9068 access tokens). Default: not checked (many
+    /// providers send `JWT`).
+    pub typ: Option<String>,
     #[serde(default = "yes", deserialize_with = "lenient")]
     pub verify_tls: bool,
     pub tls_cafile: Option<PathBuf>,
@@ -350,6 +354,17 @@ pub struct QuotaConfig {
     /// `X-Forwarded-For` / `Forwarded` headers give the client address.
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    /// webmethod's own: the one header a trusted proxy's client is read
+    /// from, `x-forwarded-for` (default) or `forwarded` (RFC 7239).
+    pub forwarded_header: Option<String>,
+    /// webmethod's own: IPv6 clients are counted per prefix of this length
+    /// (default 64).
+    #[serde(default, deserialize_with = "lenient_opt")]
+    pub ipv6_prefix: Option<u8>,
+    /// webmethod's own: the most counters the memory store keeps (default
+    /// 100,000); see `MemoryStore` for what happens at the bound.
+    #[serde(default, deserialize_with = "lenient_opt")]
+    pub max_entries: Option<usize>,
 }
 
 fn default_anonymous() -> u64 {

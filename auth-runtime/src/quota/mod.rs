@@ -10,9 +10,9 @@ mod redis;
 mod sqlite;
 mod store;
 
-pub use crate::client_addr::TrustedProxies;
+pub use crate::client_addr::{DEFAULT_IPV6_PREFIX, ForwardedHeader, TrustedProxies};
 pub(crate) use admission::Charge;
-pub use memory::MemoryStore;
+pub use memory::{DEFAULT_MAX_ENTRIES, MemoryStore};
 #[cfg(feature = "redis")]
 pub use redis::RedisStore;
 #[cfg(feature = "sqlite")]
@@ -44,7 +44,10 @@ pub enum Subject<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StoreKind {
-    Memory,
+    /// In process memory, at most this many counters.
+    Memory {
+        max_entries: usize,
+    },
     Sqlite(PathBuf),
     /// A Redis URL and the prefix of every key.
     Redis {
@@ -70,7 +73,9 @@ impl QuotaSettings {
         let path = "server.quota";
         let mut errors = Vec::new();
         let store = match config.kvstore.kind.as_str() {
-            "memory" => Some(StoreKind::Memory),
+            "memory" => Some(StoreKind::Memory {
+                max_entries: config.max_entries.unwrap_or(DEFAULT_MAX_ENTRIES),
+            }),
             #[cfg(feature = "sqlite")]
             "sqlite" => match &config.kvstore.db_path {
                 Some(db) => Some(StoreKind::Sqlite(db.clone())),
@@ -113,9 +118,34 @@ impl QuotaSettings {
                 "must be at least 1",
             ));
         }
+        if config.max_entries == Some(0) {
+            errors.push(ConfigError::field(
+                format!("{path}.max_entries"),
+                "must be at least 1",
+            ));
+        }
+        let header = match config
+            .forwarded_header
+            .as_deref()
+            .map(ForwardedHeader::parse)
+        {
+            None => ForwardedHeader::XForwardedFor,
+            Some(Ok(header)) => header,
+            Some(Err(e)) => {
+                errors.push(ConfigError::field(format!("{path}.forwarded_header"), e));
+                ForwardedHeader::XForwardedFor
+            }
+        };
         let trusted_proxies = TrustedProxies::parse(&config.trusted_proxies)
             .map_err(|e| errors.push(ConfigError::field(format!("{path}.trusted_proxies"), e)))
-            .ok();
+            .ok()
+            .map(|proxies| proxies.with_header(header))
+            .and_then(|proxies| {
+                proxies
+                    .with_ipv6_prefix(config.ipv6_prefix.unwrap_or(DEFAULT_IPV6_PREFIX))
+                    .map_err(|e| errors.push(ConfigError::field(format!("{path}.ipv6_prefix"), e)))
+                    .ok()
+            });
         match (store, trusted_proxies) {
             (Some(store), Some(trusted_proxies)) if errors.is_empty() => Ok(QuotaSettings {
                 store,
@@ -149,7 +179,9 @@ impl Quota {
     /// on first use).
     pub fn open(settings: &QuotaSettings) -> Result<Quota, ConfigError> {
         let store: Arc<dyn QuotaStore> = match &settings.store {
-            StoreKind::Memory => Arc::new(MemoryStore::new()),
+            StoreKind::Memory { max_entries } => {
+                Arc::new(MemoryStore::with_max_entries(*max_entries))
+            }
             #[cfg(feature = "sqlite")]
             StoreKind::Sqlite(db) => Arc::new(
                 SqliteStore::open(db)

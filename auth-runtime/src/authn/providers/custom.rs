@@ -88,6 +88,16 @@ impl AuthProvider for CustomProvider {
             .client
             .post_json(CONTEXT, &self.endpoint, body, MAX_RESPONSE_BYTES)
             .await?;
+        if status.is_server_error() {
+            // llama-stack's 401 for a non-200, but the endpoint's own words
+            // stay out of the answer (they may describe its insides), and
+            // the answer is not cached: the endpoint may recover.
+            tracing::warn!(target: "webmethod::auth", status = status.as_u16(), "{CONTEXT} failed");
+            return Err(AuthError::Declined(format!(
+                "Authentication failed: {}",
+                status.as_u16()
+            )));
+        }
         if status != axum::http::StatusCode::OK {
             // The endpoint's own reason when it gives one, else the status.
             let message = serde_json::from_slice::<serde_json::Value>(&bytes)

@@ -19,6 +19,8 @@ use crate::principal::User;
 const ORGS_PER_PAGE: usize = 100;
 /// Pages of organisations read at most, so a hostile API cannot loop us forever.
 const MAX_ORG_PAGES: u32 = 100;
+/// Tries per page of organisations before the request is refused.
+const ORG_PAGE_ATTEMPTS: u32 = 2;
 const GITHUB_MEDIA_TYPE: &str = "application/vnd.github.v3+json";
 const REJECTED: &str = "GitHub token validation failed. Please check your token and try again.";
 
@@ -56,24 +58,32 @@ impl GithubProvider {
             .header(ACCEPT, GITHUB_MEDIA_TYPE)
     }
 
-    /// The user's organisations, without duplicates, in GitHub's order. A
-    /// page that fails ends the walk: the ones read so far are kept; with none
-    /// read, `None` (no organisation data at all).
-    async fn organizations(&self, token: &str, login: &str) -> Option<Vec<String>> {
+    /// The user's organisations, without duplicates, in GitHub's order, or
+    /// 503: a user is never authenticated with fewer organisations than it
+    /// has (a `not in teams` rule would pass). A page is asked at most
+    /// [`ORG_PAGE_ATTEMPTS`] times.
+    async fn organizations(&self, token: &str, login: &str) -> Result<Vec<String>, AuthError> {
         let mut orgs = Vec::new();
         let mut seen = HashSet::new();
         for page in 1..=MAX_ORG_PAGES {
-            let items = match self.org_page(token, page).await {
-                Ok(items) => items,
-                Err(reason) => {
-                    tracing::warn!(
-                        target: "webmethod::auth",
-                        login,
-                        page,
-                        kept = orgs.len(),
-                        "GitHub organisations could not be read ({reason}); the user is authenticated with the organisations read so far"
-                    );
-                    return (!orgs.is_empty()).then_some(orgs);
+            let mut attempt = 1;
+            let items = loop {
+                match self.org_page(token, page).await {
+                    Ok(items) => break items,
+                    Err(reason) if attempt < ORG_PAGE_ATTEMPTS => {
+                        tracing::debug!(target: "webmethod::auth", login, page, %reason, "GitHub organisations: asking again");
+                        attempt += 1;
+                    }
+                    Err(reason) => {
+                        tracing::warn!(
+                            target: "webmethod::auth",
+                            login,
+                            page,
+                            %reason,
+                            "GitHub organisations could not be read; the request is refused (503)"
+                        );
+                        return Err(unavailable());
+                    }
                 }
             };
             let last = items.len() < ORGS_PER_PAGE;
@@ -86,16 +96,15 @@ impl GithubProvider {
                 }
             }
             if last {
-                return Some(orgs);
+                return Ok(orgs);
             }
         }
         tracing::warn!(
             target: "webmethod::auth",
             login,
-            kept = orgs.len(),
-            "GitHub organisations: stopped after {MAX_ORG_PAGES} pages"
+            "GitHub organisations: more than {MAX_ORG_PAGES} pages; the request is refused (503)"
         );
-        Some(orgs)
+        Err(unavailable())
     }
 
     /// One page of `/user/orgs`; the error is a reason for the log.
@@ -116,13 +125,20 @@ impl GithubProvider {
         let body = http::read_limited("GitHub organisations API", response)
             .await
             .map_err(|e| match e {
-                AuthError::Rejected(m) | AuthError::Unavailable(m) | AuthError::Failed(m) => m,
+                AuthError::Rejected(m)
+                | AuthError::Declined(m)
+                | AuthError::Unavailable(m)
+                | AuthError::Failed(m) => m,
             })?;
         match serde_json::from_slice(&body) {
             Ok(Value::Array(items)) => Ok(items),
             _ => Err("the answer is not a JSON list".into()),
         }
     }
+}
+
+fn unavailable() -> AuthError {
+    AuthError::Unavailable("Authentication service unavailable".into())
 }
 
 #[async_trait]
@@ -139,6 +155,11 @@ impl AuthProvider for GithubProvider {
             .await
             .map_err(|e| http::transport_error("GitHub user API", e))?;
         let status = response.status();
+        if status.is_server_error() {
+            // An outage, not a verdict on the token: 503, never cached.
+            tracing::warn!(target: "webmethod::auth", status = status.as_u16(), "GitHub user API failed");
+            return Err(unavailable());
+        }
         if !status.is_success() {
             tracing::warn!(target: "webmethod::auth", status = status.as_u16(), "GitHub token validation failed");
             return Err(AuthError::Rejected(REJECTED.into()));
@@ -164,9 +185,7 @@ impl AuthProvider for GithubProvider {
             Some(Value::String(id)) => claims["id"] = json!(id),
             _ => {}
         }
-        if let Some(orgs) = self.organizations(token, login).await {
-            claims["organizations"] = json!(orgs);
-        }
+        claims["organizations"] = json!(self.organizations(token, login).await?);
         Ok(Arc::new(User::new(login, self.mapping.attributes(&claims))))
     }
 

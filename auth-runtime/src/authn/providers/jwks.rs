@@ -1,7 +1,12 @@
 //! The signing keys of a JWKS endpoint: fetched lazily, refreshed every
-//! `key_recheck_period`, and once more when a token names an unknown `kid`,
-//! no more often than [`UNKNOWN_KID_REFRESH`] so that a flood of made-up kids
-//! cannot hammer the identity provider.
+//! `key_recheck_period`, and once more when a token names an unknown `kid`.
+//! At most one fetch is in flight; everyone who asked while it ran takes its
+//! outcome. After a fetch for an unknown kid, and after a failed one, none
+//! starts for [`UNKNOWN_KID_REFRESH`], so neither a flood of made-up kids nor
+//! an outage hammers the identity provider or makes requests queue behind
+//! each other:
+//! during an outage a request that needs a key the store lacks gets 503
+//! within the provider's `timeout`, and known keys keep verifying.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -13,7 +18,8 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use crate::authn::AuthError;
 use crate::authn::http;
 
-/// The shortest time between two refreshes caused by unknown kids.
+/// The cooldown after a fetch for an unknown kid or a failed fetch: no
+/// fetch starts within it.
 pub const UNKNOWN_KID_REFRESH: Duration = Duration::from_secs(5);
 
 /// One usable verification key.
@@ -37,9 +43,36 @@ pub struct KeyStore {
     token: Option<String>,
     client: reqwest::Client,
     recheck: Duration,
+    /// The longest a fetch may take, answer included.
+    timeout: Duration,
     keys: RwLock<Arc<KeySet>>,
-    /// Serialises fetches; holds when the last unknown-kid refresh happened.
-    refresh: tokio::sync::Mutex<Option<Instant>>,
+    /// One fetch at a time; what the last one did.
+    fetches: tokio::sync::Mutex<LastFetch>,
+}
+
+/// The last fetch, successful or not.
+#[derive(Default)]
+struct LastFetch {
+    ended_at: Option<Instant>,
+    failed: bool,
+    /// When the cooldown began: the end of the last fetch that was for an
+    /// unknown kid or failed.
+    cooldown_from: Option<Instant>,
+}
+
+/// Why the keys are fetched.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reason {
+    /// None yet, or `key_recheck_period` has passed.
+    Due,
+    /// A token names a kid the keys lack.
+    UnknownKid,
+}
+
+/// The keys after a refresh, and whether the endpoint is failing.
+struct Refreshed {
+    set: Arc<KeySet>,
+    failing: bool,
 }
 
 impl KeyStore {
@@ -48,14 +81,16 @@ impl KeyStore {
         token: Option<String>,
         client: reqwest::Client,
         recheck: Duration,
+        timeout: Duration,
     ) -> Self {
         KeyStore {
             uri,
             token,
             client,
             recheck,
+            timeout,
             keys: RwLock::new(Arc::new(KeySet::default())),
-            refresh: tokio::sync::Mutex::new(None),
+            fetches: tokio::sync::Mutex::new(LastFetch::default()),
         }
     }
 
@@ -65,60 +100,94 @@ impl KeyStore {
             .map_or_else(|p| p.into_inner().clone(), |k| k.clone())
     }
 
-    /// The key for a token's `kid` (or the only key without one).
+    /// The key for a token's `kid` (or the only key without one). A kid the
+    /// keys lack is 401 when the endpoint answers, 503 while it fails.
     pub async fn key(&self, kid: Option<&str>) -> Result<Arc<Key>, AuthError> {
         let set = self.current();
         let stale = set.fetched_at.is_none_or(|at| at.elapsed() >= self.recheck);
-        let set = if stale {
-            self.refresh(None).await?
+        let refreshed = if stale {
+            // Just refreshed: an unknown kid needs no second fetch.
+            self.refresh(Reason::Due).await?
         } else {
-            set
+            if let Some(key) = find(&set, kid) {
+                return Ok(key);
+            }
+            // Unknown kid: maybe the keys rotated. One refresh, rate-limited.
+            self.refresh(Reason::UnknownKid).await?
         };
-        if let Some(key) = find(&set, kid) {
-            return Ok(key);
+        match find(&refreshed.set, kid) {
+            Some(key) => Ok(key),
+            None if refreshed.failing => Err(unavailable()),
+            None => Err(AuthError::Rejected("Invalid JWT token".into())),
         }
-        // Unknown kid: maybe the keys rotated. One refresh, rate-limited.
-        let set = self.refresh(Some(Instant::now())).await?;
-        find(&set, kid).ok_or_else(|| AuthError::Rejected("Invalid JWT token".into()))
     }
 
-    /// Fetches the keys unless another caller just did. `unknown_kid` is set
-    /// when an unknown kid asks, which is rate-limited.
-    async fn refresh(&self, unknown_kid: Option<Instant>) -> Result<Arc<KeySet>, AuthError> {
+    /// Fetches the keys unless a fetch ended while we waited for our turn
+    /// (its outcome is ours) or the cooldown holds. Without any keys, a
+    /// failing endpoint is 503.
+    async fn refresh(&self, reason: Reason) -> Result<Refreshed, AuthError> {
         let asked_at = Instant::now();
-        let mut last_unknown = self.refresh.lock().await;
+        let mut last = self.fetches.lock().await;
         let set = self.current();
-        // Someone refreshed while we waited for the lock.
-        if set.fetched_at.is_some_and(|at| at >= asked_at) {
-            return Ok(set);
-        }
-        if let Some(now) = unknown_kid {
-            if last_unknown.is_some_and(|at| now.duration_since(at) < UNKNOWN_KID_REFRESH) {
-                return Ok(set);
-            }
-            *last_unknown = Some(now);
-        } else if set.fetched_at.is_some_and(|at| at.elapsed() < self.recheck) {
-            return Ok(set);
-        }
-        match self.fetch().await {
-            Ok(fresh) => {
-                let fresh = Arc::new(fresh);
-                match self.keys.write() {
-                    Ok(mut keys) => *keys = fresh.clone(),
-                    Err(poisoned) => *poisoned.into_inner() = fresh.clone(),
+        // A fetch that ended while we waited for the lock answers us too.
+        let answered = last.ended_at.is_some_and(|at| at >= asked_at);
+        let cooling = last
+            .cooldown_from
+            .is_some_and(|at| at.elapsed() < UNKNOWN_KID_REFRESH);
+        let fetch = !answered
+            && match reason {
+                Reason::Due => {
+                    let due = set.fetched_at.is_none_or(|at| at.elapsed() >= self.recheck);
+                    due && !(cooling && last.failed)
                 }
-                Ok(fresh)
+                Reason::UnknownKid => !cooling,
+            };
+        let failing = if !fetch {
+            last.failed
+        } else {
+            let outcome = match tokio::time::timeout(self.timeout, self.fetch()).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(format!("no answer within {:?}", self.timeout)),
+            };
+            let now = Instant::now();
+            last.ended_at = Some(now);
+            last.failed = outcome.is_err();
+            if last.failed || reason == Reason::UnknownKid {
+                last.cooldown_from = Some(now);
             }
-            // Keep serving with the keys we have; fail only without any.
-            Err(e) if set.fetched_at.is_some() => {
-                tracing::warn!(target: "webmethod::auth", uri = %self.uri, error = ?e, "JWKS refresh failed; keeping the previous keys");
-                Ok(set)
+            match outcome {
+                Ok(fresh) => {
+                    let fresh = Arc::new(fresh);
+                    match self.keys.write() {
+                        Ok(mut keys) => *keys = fresh.clone(),
+                        Err(poisoned) => *poisoned.into_inner() = fresh.clone(),
+                    }
+                    return Ok(Refreshed {
+                        set: fresh,
+                        failing: false,
+                    });
+                }
+                Err(reason) => {
+                    // Keep serving with the keys we have.
+                    tracing::warn!(
+                        target: "webmethod::auth",
+                        uri = %self.uri,
+                        reason = ?reason,
+                        have_keys = set.fetched_at.is_some(),
+                        "JWKS fetch failed; the next one in {UNKNOWN_KID_REFRESH:?} at the earliest"
+                    );
+                    true
+                }
             }
-            Err(e) => Err(e),
+        };
+        if failing && set.fetched_at.is_none() {
+            return Err(unavailable());
         }
+        Ok(Refreshed { set, failing })
     }
 
-    async fn fetch(&self) -> Result<KeySet, AuthError> {
+    /// One fetch; the error says why, for the log.
+    async fn fetch(&self) -> Result<KeySet, String> {
         let mut request = self.client.get(self.uri.clone());
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
@@ -126,16 +195,15 @@ impl KeyStore {
         let response = request
             .send()
             .await
-            .map_err(|e| http::transport_error("JWKS", e))?;
+            .map_err(|e| e.without_url().to_string())?;
         if !response.status().is_success() {
-            tracing::warn!(target: "webmethod::auth", uri = %self.uri, status = response.status().as_u16(), "JWKS endpoint answered an error");
-            return Err(AuthError::Unavailable(
-                "Authentication service unavailable".into(),
-            ));
+            return Err(format!("status {}", response.status().as_u16()));
         }
-        let body = http::read_limited("JWKS", response).await?;
-        let jwks: JwkSet = serde_json::from_slice(&body)
-            .map_err(|e| AuthError::Failed(format!("JWKS is not a valid key set: {e}")))?;
+        let body = http::read_limited("JWKS", response)
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+        let jwks: JwkSet =
+            serde_json::from_slice(&body).map_err(|e| format!("not a JWK set: {e}"))?;
         let mut set = KeySet {
             fetched_at: Some(Instant::now()),
             ..KeySet::default()
@@ -163,6 +231,10 @@ impl KeyStore {
         }
         Ok(set)
     }
+}
+
+fn unavailable() -> AuthError {
+    AuthError::Unavailable("Authentication service unavailable".into())
 }
 
 fn find(set: &KeySet, kid: Option<&str>) -> Option<Arc<Key>> {

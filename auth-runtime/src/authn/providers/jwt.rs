@@ -3,14 +3,14 @@
 //! key allows: `alg: none` and HS256-signed-with-the-public-key never verify.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use jsonwebtoken::{Validation, decode, decode_header};
 use serde_json::Value;
 
 use super::jwks::KeyStore;
-use crate::authn::claims::ClaimsMapping;
+use crate::authn::claims::{self, ClaimsMapping};
 use crate::authn::http;
 use crate::authn::{AuthError, AuthProvider, RequestHead};
 use crate::config::OAuth2Config;
@@ -24,6 +24,8 @@ pub struct JwtProvider {
     keys: KeyStore,
     audience: String,
     issuer: Option<String>,
+    /// The `typ` header a token must carry (RFC 9068's `at+jwt`), if any.
+    typ: Option<String>,
     mapping: ClaimsMapping,
 }
 
@@ -42,9 +44,11 @@ impl JwtProvider {
                 jwks.token.clone(),
                 client,
                 Duration::from_secs(jwks.key_recheck_period),
+                Duration::from_secs_f64(config.timeout),
             ),
             audience: config.audience.clone(),
             issuer: config.issuer.clone(),
+            typ: config.typ.clone(),
             mapping: ClaimsMapping::new(&config.claims_mapping),
         })
     }
@@ -70,6 +74,19 @@ impl AuthProvider for JwtProvider {
         let token = crate::authn::require_token(token)?;
         // An unknown or absent algorithm (`none` included) fails here.
         let header = decode_header(token).map_err(Self::invalid)?;
+        // RFC 7515 §4.1.11: `crit` lists extensions the verifier must
+        // understand or reject the token; this verifier understands none.
+        if header.crit.is_some() {
+            return Err(Self::invalid("a `crit` header names an unknown extension"));
+        }
+        if let Some(expected) = &self.typ
+            && !header
+                .typ
+                .as_deref()
+                .is_some_and(|typ| typ_is(typ, expected))
+        {
+            return Err(Self::invalid(format!("`typ` is not {expected}")));
+        }
         let key = self.keys.key(header.kid.as_deref()).await?;
         if !key.algorithms.contains(&header.alg) {
             return Err(Self::invalid(format!(
@@ -81,24 +98,27 @@ impl AuthProvider for JwtProvider {
         validation.leeway = LEEWAY_SECONDS;
         validation.validate_nbf = true;
         validation.set_audience(&[&self.audience]);
+        let mut required = vec!["exp", "aud", "sub"];
         if let Some(issuer) = &self.issuer {
+            // PyJWT, which llama-stack uses, also refuses a token without `iss`.
             validation.set_issuer(&[issuer]);
+            required.push("iss");
         }
-        validation.set_required_spec_claims(&["exp", "aud", "sub"]);
+        validation.set_required_spec_claims(&required);
         let data = decode::<Value>(token, &key.decoding, &validation).map_err(Self::invalid)?;
         let claims = data.claims;
         let principal = match claims.get("sub") {
             Some(Value::String(sub)) if !sub.is_empty() => sub.clone(),
             _ => return Err(Self::invalid("`sub` is not a non-empty string")),
         };
-        let mut user = User::new(principal, self.mapping.attributes(&claims));
-        user.expires_at = claims
-            .get("exp")
-            .and_then(Value::as_u64)
-            .map(|exp| UNIX_EPOCH + Duration::from_secs(exp + LEEWAY_SECONDS));
-        if user.expires_at.is_some_and(|at| at <= SystemTime::now()) {
+        let exp = times(&claims).map_err(Self::invalid)?;
+        let expires_at = claims::time_at(exp, LEEWAY_SECONDS)
+            .ok_or_else(|| Self::invalid("`exp` out of range"))?;
+        if expires_at <= SystemTime::now() {
             return Err(Self::invalid("expired"));
         }
+        let mut user = User::new(principal, self.mapping.attributes(&claims));
+        user.expires_at = Some(expires_at);
         Ok(Arc::new(user))
     }
 
@@ -111,5 +131,62 @@ impl AuthProvider for JwtProvider {
 
     fn name(&self) -> &'static str {
         "oauth2_token"
+    }
+}
+
+/// Checks the token's times beyond what the JWT library does: `exp`, `nbf`
+/// and `iat` are whole seconds in range (no clock arithmetic can overflow),
+/// and `iat` is not in the future (PyJWT's rule). The `exp`, which the
+/// library already required.
+fn times(claims: &Value) -> Result<u64, String> {
+    let exp = claims::numeric_date(claims, "exp")?.ok_or("`exp` is missing")?;
+    claims::numeric_date(claims, "nbf")?;
+    if let Some(iat) = claims::numeric_date(claims, "iat")?
+        && iat > claims::now_secs().saturating_add(LEEWAY_SECONDS)
+    {
+        return Err("`iat` is in the future".into());
+    }
+    Ok(exp)
+}
+
+/// Whether a `typ` header names `expected`: compared without case, and
+/// `application/` may be left out (RFC 7515 §4.1.9).
+fn typ_is(typ: &str, expected: &str) -> bool {
+    let bare = |t: &str| {
+        let t = t.trim();
+        t.get(..12)
+            .filter(|p| p.eq_ignore_ascii_case("application/"))
+            .map_or(t, |_| &t[12..])
+            .to_owned()
+    };
+    bare(typ).eq_ignore_ascii_case(&bare(expected))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn typ_compares_like_rfc_7515() {
+        assert!(typ_is("at+jwt", "at+jwt"));
+        assert!(typ_is("application/at+JWT", "at+jwt"));
+        assert!(typ_is("AT+JWT", "application/at+jwt"));
+        assert!(!typ_is("JWT", "at+jwt"));
+        assert!(!typ_is("application/", "at+jwt"));
+    }
+
+    #[test]
+    fn times_in_range_and_iat_not_ahead() {
+        let now = claims::now_secs();
+        assert_eq!(
+            times(&json!({"exp": now + 60, "iat": now, "nbf": now})),
+            Ok(now + 60)
+        );
+        assert!(times(&json!({"exp": now + 60, "iat": now + 3600})).is_err());
+        assert!(times(&json!({"exp": now + 60, "iat": now + LEEWAY_SECONDS})).is_ok());
+        assert!(times(&json!({"exp": now + 60, "nbf": "soon"})).is_err());
+        assert!(times(&json!({"exp": 10_000_000_000_000_000_000u64})).is_err());
+        assert!(times(&json!({"iat": now})).is_err());
     }
 }

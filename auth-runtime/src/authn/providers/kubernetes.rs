@@ -62,6 +62,17 @@ impl AuthProvider for KubernetesProvider {
         if status == StatusCode::UNAUTHORIZED {
             return Err(AuthError::Rejected("Invalid token".into()));
         }
+        if status.is_server_error() {
+            // An outage, not a verdict on the token: 503, never cached.
+            tracing::warn!(
+                target: "webmethod::auth",
+                status = status.as_u16(),
+                "Kubernetes API server failed"
+            );
+            return Err(AuthError::Unavailable(
+                "Authentication service unavailable".into(),
+            ));
+        }
         if status != StatusCode::CREATED {
             tracing::warn!(
                 target: "webmethod::auth",

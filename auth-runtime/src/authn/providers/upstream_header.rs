@@ -54,10 +54,20 @@ impl AuthProvider for UpstreamHeaderProvider {
             return Err(self.missing());
         }
         let attributes = match &self.attributes_header {
-            Some(header) => match request.headers.get(header) {
-                Some(raw) => parse_attributes(raw.as_bytes())?,
-                None => Attributes::new(),
-            },
+            Some(header) => {
+                // Two copies: one may be the client's, appended to by a
+                // gateway that did not strip it. Neither is believed.
+                let mut values = request.headers.get_all(header).iter();
+                match (values.next(), values.next()) {
+                    (Some(raw), None) => parse_attributes(raw.as_bytes())?,
+                    (None, _) => Attributes::new(),
+                    (Some(_), Some(_)) => {
+                        return Err(AuthError::Rejected(format!(
+                            "Failed to parse authentication attributes header: {header} sent more than once"
+                        )));
+                    }
+                }
+            }
             None => Attributes::new(),
         };
         Ok(Arc::new(User::new(principal, attributes)))
