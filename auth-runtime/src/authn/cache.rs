@@ -252,4 +252,42 @@ mod tests {
         assert!(lock(&cached.in_flight).is_empty());
         assert!(cached.authenticate_now(Some("token-1"), head).is_none());
     }
+
+    /// A provider whose users' credentials expired a second ago.
+    struct Expired;
+
+    #[async_trait]
+    impl AuthProvider for Expired {
+        async fn authenticate(
+            &self,
+            _: Option<&str>,
+            _: RequestHead<'_>,
+        ) -> Result<Arc<User>, AuthError> {
+            let mut user = User::new("late", Default::default());
+            user.expires_at = Some(SystemTime::now() - Duration::from_secs(1));
+            Ok(Arc::new(user))
+        }
+    }
+
+    #[tokio::test]
+    async fn never_hands_out_a_user_past_its_credential() {
+        let cached = CachedProvider::new(
+            Arc::new(Expired),
+            Duration::from_secs(60),
+            Duration::from_secs(5),
+            100,
+        );
+        let (method, uri, headers) = (Method::GET, Uri::from_static("/"), HeaderMap::new());
+        let head = RequestHead {
+            method: &method,
+            uri: &uri,
+            headers: &headers,
+        };
+        for _ in 0..2 {
+            assert_eq!(
+                cached.authenticate(Some("t"), head).await.err(),
+                Some(AuthError::Rejected("Token expired".into()))
+            );
+        }
+    }
 }
