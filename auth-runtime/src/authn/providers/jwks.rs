@@ -9,6 +9,7 @@
 //! within the provider's `timeout`, and known keys keep verifying.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -48,6 +49,8 @@ pub struct KeyStore {
     keys: RwLock<Arc<KeySet>>,
     /// One fetch at a time; what the last one did.
     fetches: tokio::sync::Mutex<LastFetch>,
+    /// A periodic refresh runs behind the requests.
+    refreshing: AtomicBool,
 }
 
 /// The last fetch, successful or not.
@@ -91,6 +94,7 @@ impl KeyStore {
             timeout,
             keys: RwLock::new(Arc::new(KeySet::default())),
             fetches: tokio::sync::Mutex::new(LastFetch::default()),
+            refreshing: AtomicBool::new(false),
         }
     }
 
@@ -102,9 +106,18 @@ impl KeyStore {
 
     /// The key for a token's `kid` (or the only key without one). A kid the
     /// keys lack is 401 when the endpoint answers, 503 while it fails.
-    pub async fn key(&self, kid: Option<&str>) -> Result<Arc<Key>, AuthError> {
+    pub async fn key(self: &Arc<Self>, kid: Option<&str>) -> Result<Arc<Key>, AuthError> {
         let set = self.current();
         let stale = set.fetched_at.is_none_or(|at| at.elapsed() >= self.recheck);
+        if stale
+            && set.fetched_at.is_some()
+            && let Some(key) = find(&set, kid)
+        {
+            // A key we have: verify now, refresh behind the request, so a
+            // hanging endpoint never holds up a token whose key is known.
+            self.refresh_in_background();
+            return Ok(key);
+        }
         let refreshed = if stale {
             // Just refreshed: an unknown kid needs no second fetch.
             self.refresh(Reason::Due).await?
@@ -120,6 +133,19 @@ impl KeyStore {
             None if refreshed.failing => Err(unavailable()),
             None => Err(AuthError::Rejected("Invalid JWT token".into())),
         }
+    }
+
+    /// The periodic refresh, in a task of its own; one at a time.
+    fn refresh_in_background(self: &Arc<Self>) {
+        if self.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let store = Arc::clone(self);
+        tokio::spawn(async move {
+            // A failure is logged by `refresh`; the keys we have stay.
+            let _ = store.refresh(Reason::Due).await;
+            store.refreshing.store(false, Ordering::Release);
+        });
     }
 
     /// Fetches the keys unless a fetch ended while we waited for our turn

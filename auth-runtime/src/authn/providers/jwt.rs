@@ -21,7 +21,7 @@ pub const LEEWAY_SECONDS: u64 = 30;
 
 /// Verifies JWTs with a JWKS.
 pub struct JwtProvider {
-    keys: KeyStore,
+    keys: Arc<KeyStore>,
     audience: String,
     issuer: Option<String>,
     /// The `typ` header a token must carry (RFC 9068's `at+jwt`), if any.
@@ -39,13 +39,13 @@ impl JwtProvider {
             config.timeout,
         )?;
         Ok(JwtProvider {
-            keys: KeyStore::new(
+            keys: Arc::new(KeyStore::new(
                 uri,
                 jwks.token.clone(),
                 client,
                 Duration::from_secs(jwks.key_recheck_period),
                 Duration::from_secs_f64(config.timeout),
-            ),
+            )),
             audience: config.audience.clone(),
             issuer: config.issuer.clone(),
             typ: config.typ.clone(),
