@@ -76,6 +76,15 @@ async fn auth_endpoint(
                 .into_response()
         }
         "no-attributes" => Json(json!({"principal": "bob"})).into_response(),
+        "forged-principal" => {
+            Json(json!({"principal": "eve\nFORGED-LINE principal=admin \u{1b}[2Jred"}))
+                .into_response()
+        }
+        "forged-message" => (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"message": "nope\nFORGED-LINE outcome=authenticated \u{1b}[2J"})),
+        )
+            .into_response(),
         "revoked-token" => (
             StatusCode::UNAUTHORIZED,
             Json(json!({"message": "Token revoked"})),
@@ -602,6 +611,8 @@ async fn tokens_never_reach_the_logs() {
         "server-error",
         "slow",
         "forbidden",
+        "forged-principal",
+        "forged-message",
     ] {
         let _ = client
             .get(server.url("/v1/models"))
@@ -623,6 +634,19 @@ async fn tokens_never_reach_the_logs() {
     );
     for token in ["good-token", "server-error\"", "Bearer slow"] {
         assert!(!logs.contains(token), "a log line has {token}:\n{logs}");
+    }
+    // Strings from a provider are escaped: a newline never starts a line of
+    // its own, an escape sequence never reaches the terminal.
+    assert!(
+        logs.contains("FORGED-LINE"),
+        "the provider's strings are logged:\n{logs}"
+    );
+    for line in logs.lines() {
+        assert!(
+            !line.starts_with("FORGED-LINE"),
+            "a forged log line:\n{logs}"
+        );
+        assert!(!line.contains("\u{1b}[2J"), "a raw escape:\n{line}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -164,7 +164,9 @@ impl Authenticator {
     fn log_authenticated(&self, target: Target, request: &Request, user: &User) {
         tracing::debug!(
             target: "webmethod::auth",
-            principal = %user.principal,
+            // As a str field: quoted and escaped, so a provider's newline
+            // or escape sequence never starts a log line of its own.
+            principal = user.principal.as_str(),
             method = %request.method(),
             route = route_name(target),
             outcome = "authenticated",
@@ -212,7 +214,7 @@ impl Authenticator {
                     route = route_name(target),
                     outcome = "unavailable",
                     provider = self.provider.name(),
-                    reason = %reason,
+                    reason = reason.as_str(),
                 );
                 Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, reason).into_response())
             }
@@ -224,7 +226,7 @@ impl Authenticator {
                     route = route_name(target),
                     outcome = "error",
                     provider = self.provider.name(),
-                    reason = %detail,
+                    reason = detail.as_str(),
                 );
                 Err(unauthorized(
                     "Authentication service error".to_owned(),
@@ -265,7 +267,7 @@ fn log_denied(target: Target, method: &Method, reason: &str) {
         method = %method,
         route = route_name(target),
         outcome = "denied",
-        reason = %reason,
+        reason,
     );
 }
 
