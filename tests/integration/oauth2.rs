@@ -881,3 +881,50 @@ async fn introspection_checks_audience_issuer_and_times() {
         assert_eq!((got, seen.as_str()), (status, expected), "{answer}");
     }
 }
+
+#[tokio::test]
+async fn hints_and_names_of_the_oauth2_providers() {
+    let jwks = Jwks::default();
+    let uri = start_jwks(jwks).await;
+    let base = serve(&jwt_config(&uri, "", false)).await;
+    let r = reqwest::get(format!("{base}/v1/jwt/whoami")).await.unwrap();
+    assert_eq!(r.status(), 401);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        body["error"]["message"],
+        "Authentication required. Please provide a valid OAuth2 Bearer token from https://issuer.test"
+    );
+    let url = start_fixed_introspection(json!({"active": false})).await;
+    let host = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let base = serve(&introspection_with(&url, "")).await;
+    let body: Value = reqwest::get(format!("{base}/v1/jwt/whoami"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["error"]["message"],
+        format!(
+            "Authentication required. Please provide a valid OAuth2 Bearer token validated by {host}"
+        )
+    );
+    // The names the logs use.
+    for yaml in [jwt_config(&uri, "", false), introspection_with(&url, "")] {
+        let config = auth_runtime::config::Config::parse(&yaml, "test", &|_| None).unwrap();
+        let provider = config
+            .server
+            .auth
+            .as_ref()
+            .and_then(|a| a.provider_config.clone())
+            .unwrap();
+        let provider = auth_runtime::config::ProviderConfig::from_value(provider, "p").unwrap();
+        let built = auth_runtime::authn::providers::from_config(&provider, "p").unwrap();
+        assert_eq!(built.name(), "oauth2_token");
+    }
+}
