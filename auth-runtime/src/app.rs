@@ -1,7 +1,6 @@
 //! An app: the registry's routes, the security stack from the config, the
 //! embedded command line and the server.
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -182,19 +181,21 @@ impl App {
         if let Some(banner) = banner {
             eprintln!("{}", banner.replace("{addr}", &addr.to_string()));
         }
+        let transport = settings.transport.clone();
+        let scheme = if transport.is_tls() { "https" } else { "http" };
         // On stdout, so scripts and tests started with `--port 0` learn the port.
-        println!("listening on http://{addr}");
-        tracing::info!(routes = built.table.len(), %addr, "serving");
-        let service = built
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        match axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-        {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => fail(&e),
-        }
+        println!("listening on {scheme}://{addr}");
+        tracing::info!(
+            routes = built.table.len(),
+            %addr,
+            tls = transport.is_tls(),
+            client_certificates = transport.requires_client_certificates(),
+            "serving"
+        );
+        transport
+            .serve(listener, built.router, shutdown_signal())
+            .await;
+        ExitCode::SUCCESS
     }
 }
 

@@ -49,6 +49,7 @@ mod router;
 mod security;
 pub mod settings;
 mod state;
+pub mod transport;
 
 #[doc(hidden)]
 #[path = "private.rs"]

@@ -28,6 +28,8 @@ pub struct Settings {
     pub routes: RoutePolicy,
     /// `server.quota`, checked.
     pub quota: Option<QuotaSettings>,
+    /// TLS (the files read and checked) and connection limits.
+    pub transport: crate::transport::Transport,
     /// What the provider gives users (for the lint and `policy check`).
     pub produced: Produced,
     /// Keys accepted but not acted on.
@@ -68,7 +70,10 @@ impl Settings {
                 .map_err(|e| errors.extend(e))
                 .ok()
         });
-        let (Some(access), Some(routes)) = (access, routes) else {
+        let transport = crate::transport::Transport::from_config(&config.server)
+            .map_err(|e| errors.extend(e))
+            .ok();
+        let (Some(access), Some(routes), Some(transport)) = (access, routes, transport) else {
             return Err(ConfigErrors(errors));
         };
         ConfigErrors::check(errors)?;
@@ -86,6 +91,7 @@ impl Settings {
             access: Arc::new(access),
             routes,
             quota,
+            transport,
             produced,
             warnings: config.warnings(),
             lint,

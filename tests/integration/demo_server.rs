@@ -667,3 +667,62 @@ async fn demo_catalog_is_public_and_knows_a_signed_in_caller() {
         "{alice}"
     );
 }
+
+/// Config typos that would serve every route anonymously stop `serve` and
+/// `policy check`, naming the field and the key meant.
+#[test]
+fn security_typos_stop_the_start() {
+    let dir = std::env::temp_dir().join(format!("webmethod-typos-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let keys = "provider_config: {type: api_keys, keys: [{key: k, principal: p}]}";
+    for (i, (yaml, field, meant)) in [
+        (
+            format!("Server:\n  auth:\n    {keys}\n"),
+            "`Server`",
+            "`server`",
+        ),
+        (
+            format!("server:\n  Auth:\n    {keys}\n"),
+            "server.Auth",
+            "`auth`",
+        ),
+        (
+            format!("server:\n  authentication:\n    {keys}\n"),
+            "server.authentication",
+            "`auth`",
+        ),
+        (
+            "server:\n  auth:\n    provider_config: ${env.WEBMETHOD_UNSET_PC:=}\n".to_owned(),
+            "server.auth.provider_config",
+            "type",
+        ),
+        (
+            "server:\n  auth:\n    provider-config: {type: api_keys}\n".to_owned(),
+            "server.auth.provider-config",
+            "`provider_config`",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let config = dir.join(format!("typo-{i}.yaml"));
+        std::fs::write(&config, &yaml).unwrap();
+        for args in [
+            vec!["--port", "0", "--config", config.to_str().unwrap()],
+            vec!["policy", "check", "--config", config.to_str().unwrap()],
+        ] {
+            let out = Command::new(server_binary()).args(&args).output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{args:?} started with:\n{yaml}");
+            assert!(
+                stderr.contains(field) && stderr.contains(meant),
+                "{yaml}\n{stderr}"
+            );
+            assert!(
+                !String::from_utf8_lossy(&out.stdout).contains("listening"),
+                "{yaml}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -15,3 +15,4 @@ mod providers_github_k8s;
 mod quota;
 mod router;
 mod support;
+mod transport;

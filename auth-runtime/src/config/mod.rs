@@ -10,13 +10,14 @@ mod env;
 mod error;
 mod model;
 mod provider;
+mod typos;
 
 pub use error::ConfigError;
 pub use error::ConfigErrors;
 pub use model::{
     ApiKeyConfig, ApiKeysConfig, AuthConfig, CacheConfig, Config, CustomConfig, GithubConfig,
-    IntrospectionConfig, JwksConfig, KubernetesConfig, KvStoreConfig, OAuth2Config, PROVIDER_TYPES,
-    ProviderConfig, QuotaConfig, QuotaPeriod, ServerConfig, UpstreamHeaderConfig,
+    IntrospectionConfig, JwksConfig, KubernetesConfig, KvStoreConfig, LimitsConfig, OAuth2Config,
+    PROVIDER_TYPES, ProviderConfig, QuotaConfig, QuotaPeriod, ServerConfig, UpstreamHeaderConfig,
     default_github_claims, default_kubernetes_claims, default_oauth2_claims,
 };
 
@@ -70,6 +71,7 @@ impl Config {
         if let Some(server) = value.get_mut("server") {
             env::substitute(server, "server", lookup)?;
         }
+        typos::check(&value)?;
         typed(value, "")
     }
 
@@ -78,9 +80,7 @@ impl Config {
         let s = &self.server;
         let mut out = Vec::new();
         let ignored = [
-            ("tls_certfile", s.tls_certfile.is_some()),
-            ("tls_keyfile", s.tls_keyfile.is_some()),
-            ("tls_cafile", s.tls_cafile.is_some()),
+            ("disable_ipv6", s.disable_ipv6.is_some()),
             ("cors", s.cors.is_some()),
             ("workers", s.workers.is_some()),
             (
@@ -167,12 +167,7 @@ server:
         assert_eq!(custom.endpoint, "http://127.0.0.1:9/auth");
         assert_eq!(custom.timeout, 10.0);
         let warnings = config.warnings().join("\n");
-        for key in [
-            "server.tls_certfile",
-            "server.cors",
-            "server.workers",
-            "server.some_future_key",
-        ] {
+        for key in ["server.cors", "server.workers", "server.some_future_key"] {
             assert!(warnings.contains(key), "{warnings}");
         }
     }

@@ -43,11 +43,31 @@ pub struct ServerConfig {
     pub auth: Option<AuthConfig>,
     pub quota: Option<QuotaConfig>,
     pub cors: Option<Value>,
+    /// webmethod's own: connection limits and timeouts.
+    pub limits: Option<LimitsConfig>,
     pub workers: Option<Value>,
+    /// llama-stack's; accepted and ignored (webmethod listens where `host` says).
+    pub disable_ipv6: Option<Value>,
     pub registry_refresh_interval_seconds: Option<Value>,
     /// Keys this version does not know; reported as warnings.
     #[serde(flatten)]
     pub other: BTreeMap<String, Value>,
+}
+
+/// `server.limits` (webmethod's own): what one client may hold.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Seconds to send a whole request head, or a TLS handshake; also how
+    /// long a kept-alive connection may wait for its next request (default 10).
+    #[serde(default, deserialize_with = "lenient_opt")]
+    pub header_read_timeout: Option<f64>,
+    /// Connections served at once; more wait to be accepted (default 10,000).
+    #[serde(default, deserialize_with = "lenient_opt")]
+    pub max_connections: Option<usize>,
+    /// The largest request body an extractor reads, in bytes (default 2 MiB).
+    #[serde(default, deserialize_with = "lenient_opt")]
+    pub max_request_body_bytes: Option<usize>,
 }
 
 /// `server.auth`.

@@ -1,0 +1,327 @@
+//! Transport: HTTPS and mutual TLS with certificates made here and a real
+//! TLS client, TLS config mistakes that stop the start, and slowloris
+//! clients that neither exhaust the server nor stay connected.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use auth_runtime::config::Config;
+use auth_runtime::settings::Settings;
+use auth_runtime::{AuthenticatedUser, webmethod};
+use axum::Json;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[webmethod(
+    route = "/transport/health",
+    method = "GET",
+    level = "v1",
+    require_authentication = false
+)]
+async fn transport_health() -> Json<Value> {
+    Json(json!({"status": "OK"}))
+}
+
+#[webmethod(
+    route = "/transport/echo",
+    method = "POST",
+    level = "v1",
+    require_authentication = false
+)]
+async fn transport_echo(Json(body): Json<Value>) -> Json<Value> {
+    Json(body)
+}
+
+#[webmethod(route = "/transport/whoami", method = "GET", level = "v1")]
+async fn transport_whoami(user: AuthenticatedUser) -> Json<Value> {
+    Json(json!({"principal": user.principal}))
+}
+
+/// A CA, and a certificate it signed for 127.0.0.1 (server) or a client, as PEM.
+struct Pki {
+    ca: String,
+    ca_issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+}
+
+impl Pki {
+    fn new(name: &str) -> Pki {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        let ca = params.self_signed(&key).unwrap().pem();
+        Pki {
+            ca,
+            ca_issuer: Issuer::new(params, key),
+        }
+    }
+
+    /// (certificate, key) for `names`.
+    fn issue(&self, names: &[&str], client: bool) -> (String, String) {
+        use rcgen::{CertificateParams, ExtendedKeyUsagePurpose, KeyPair};
+        let key = KeyPair::generate().unwrap();
+        let mut params =
+            CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
+                .unwrap();
+        params.extended_key_usages = vec![if client {
+            ExtendedKeyUsagePurpose::ClientAuth
+        } else {
+            ExtendedKeyUsagePurpose::ServerAuth
+        }];
+        let cert = params.signed_by(&key, &self.ca_issuer).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+}
+
+/// A directory of its own for one test's files.
+fn dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("webmethod-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+const KEYS: &str = "    provider_config:\n      type: api_keys\n      keys:\n        - {key: good-key, principal: alice}\n";
+
+/// Serves this module's routes as `App::serve` does, with the transport of
+/// `yaml`; returns the address.
+async fn serve(yaml: &str) -> std::net::SocketAddr {
+    let config = Config::parse(yaml, "test", &|_| None).unwrap();
+    let settings = Settings::from_config(&config).unwrap_or_else(|e| panic!("{e}"));
+    let router = auth_runtime::RouterBuilder::new()
+        .entries(crate::support::entries_of(module_path!()))
+        .security(auth_runtime::Security::from_config(&config).unwrap())
+        .build()
+        .unwrap()
+        .router;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let transport = settings.transport.clone();
+    tokio::spawn(async move {
+        transport
+            .serve(listener, router, std::future::pending())
+            .await
+    });
+    addr
+}
+
+fn client(ca: &str, identity: Option<(&str, &str)>) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder()
+        .tls_certs_only(reqwest::Certificate::from_pem_bundle(ca.as_bytes()).unwrap())
+        .timeout(Duration::from_secs(5));
+    if let Some((cert, key)) = identity {
+        builder = builder
+            .identity(reqwest::Identity::from_pem(format!("{cert}{key}").as_bytes()).unwrap());
+    }
+    builder.build().unwrap()
+}
+
+#[tokio::test]
+async fn https_only_with_the_configured_certificate() {
+    let pki = Pki::new("server CA");
+    let (cert, key) = pki.issue(&["127.0.0.1", "localhost"], false);
+    let d = dir("https");
+    let yaml = format!(
+        "server:\n  tls_certfile: {}\n  tls_keyfile: {}\n  auth:\n{KEYS}",
+        write(&d, "cert.pem", &cert),
+        write(&d, "key.pem", &key)
+    );
+    let addr = serve(&yaml).await;
+    let https = client(&pki.ca, None);
+    let r = https
+        .get(format!("https://{addr}/v1/transport/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // Bearer authentication applies over TLS as ever.
+    let r = https
+        .get(format!("https://{addr}/v1/transport/whoami"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = https
+        .get(format!("https://{addr}/v1/transport/whoami"))
+        .bearer_auth("good-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["principal"], "alice");
+    // Plain HTTP on that port gets no answer.
+    let plain = reqwest::Client::builder()
+        .timeout(Duration::from_secs(3))
+        .build()
+        .unwrap();
+    assert!(
+        plain
+            .get(format!("http://{addr}/v1/transport/health"))
+            .send()
+            .await
+            .is_err()
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[tokio::test]
+async fn mutual_tls_requires_a_client_certificate_from_the_ca() {
+    let servers = Pki::new("server CA");
+    let clients = Pki::new("client CA");
+    let strangers = Pki::new("another CA");
+    let (cert, key) = servers.issue(&["127.0.0.1"], false);
+    let d = dir("mtls");
+    let yaml = format!(
+        "server:\n  tls_certfile: {}\n  tls_keyfile: {}\n  tls_cafile: {}\n  auth:\n{KEYS}",
+        write(&d, "cert.pem", &cert),
+        write(&d, "key.pem", &key),
+        write(&d, "clients.pem", &clients.ca)
+    );
+    let addr = serve(&yaml).await;
+    let url = format!("https://{addr}/v1/transport/whoami");
+
+    let (client_cert, client_key) = clients.issue(&["client.test"], true);
+    let trusted = client(&servers.ca, Some((&client_cert, &client_key)));
+    // A client certificate is not a bearer token: still 401 without one.
+    assert_eq!(trusted.get(&url).send().await.unwrap().status(), 401);
+    let r = trusted
+        .get(&url)
+        .bearer_auth("good-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // No certificate, or one from another CA: no TLS session at all.
+    assert!(
+        client(&servers.ca, None)
+            .get(&url)
+            .bearer_auth("good-key")
+            .send()
+            .await
+            .is_err()
+    );
+    let (other_cert, other_key) = strangers.issue(&["client.test"], true);
+    let stranger = client(&servers.ca, Some((&other_cert, &other_key)));
+    assert!(
+        stranger
+            .get(&url)
+            .bearer_auth("good-key")
+            .send()
+            .await
+            .is_err()
+    );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn tls_mistakes_stop_the_start_naming_the_field() {
+    let pki = Pki::new("CA");
+    let (cert, key) = pki.issue(&["127.0.0.1"], false);
+    let (_, other_key) = pki.issue(&["127.0.0.1"], false);
+    let d = dir("tls-errors");
+    let cert = write(&d, "cert.pem", &cert);
+    let key = write(&d, "key.pem", &key);
+    let other_key = write(&d, "other-key.pem", &other_key);
+    let junk = write(&d, "junk.pem", "not a certificate\n");
+    let missing = d.join("missing.pem").display().to_string();
+    for (server, field) in [
+        (format!("  tls_certfile: {cert}\n"), "server.tls_keyfile"),
+        (format!("  tls_keyfile: {key}\n"), "server.tls_certfile"),
+        (
+            format!("  tls_certfile: {missing}\n  tls_keyfile: {key}\n"),
+            "server.tls_certfile",
+        ),
+        (
+            format!("  tls_certfile: {junk}\n  tls_keyfile: {key}\n"),
+            "server.tls_certfile",
+        ),
+        (
+            format!("  tls_certfile: {cert}\n  tls_keyfile: {junk}\n"),
+            "server.tls_keyfile",
+        ),
+        (
+            format!("  tls_certfile: {cert}\n  tls_keyfile: {missing}\n"),
+            "server.tls_keyfile",
+        ),
+        (
+            format!("  tls_certfile: {cert}\n  tls_keyfile: {other_key}\n"),
+            "server.tls_keyfile",
+        ),
+        (
+            format!("  tls_certfile: {cert}\n  tls_keyfile: {key}\n  tls_cafile: {junk}\n"),
+            "server.tls_cafile",
+        ),
+        (format!("  tls_cafile: {cert}\n"), "server.tls_cafile"),
+        (
+            "  limits: {header_read_timeout: 0}\n".to_owned(),
+            "server.limits.header_read_timeout",
+        ),
+        (
+            "  limits: {max_connections: 0}\n".to_owned(),
+            "server.limits.max_connections",
+        ),
+    ] {
+        let config = Config::parse(&format!("server:\n{server}"), "test", &|_| None).unwrap();
+        let error = match Settings::from_config(&config) {
+            Ok(_) => panic!("accepted:\n{server}"),
+            Err(e) => e.to_string(),
+        };
+        assert!(error.contains(field), "{server}: {error}");
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[tokio::test]
+async fn slowloris_connections_neither_block_the_server_nor_stay() {
+    let addr = serve("server:\n  limits: {header_read_timeout: 2}\n").await;
+    // 3,000 clients that send half a request head and wait.
+    let mut held = Vec::new();
+    for _ in 0..3_000 {
+        let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+        socket
+            .write_all(b"GET /v1/transport/health HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        held.push(socket);
+    }
+    let started = Instant::now();
+    let r = reqwest::Client::new()
+        .get(format!("http://{addr}/v1/transport/health"))
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    // Each held connection is closed by the server within the header timeout
+    // (counted from its start; allow scheduling).
+    let deadline = Instant::now() + Duration::from_secs(4);
+    let mut closed = 0;
+    for socket in &mut held {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let mut buf = [0u8; 512];
+        if let Ok(Ok(_)) = tokio::time::timeout(left, socket.read(&mut buf)).await {
+            closed += 1; // EOF, or the server's 408 before it
+        }
+    }
+    assert_eq!(closed, held.len(), "connections the server kept open");
+}
+
+#[tokio::test]
+async fn request_bodies_over_the_limit_are_refused() {
+    let addr = serve("server:\n  limits: {max_request_body_bytes: 100}\n").await;
+    let client = reqwest::Client::new();
+    let url = format!("http://{addr}/v1/transport/echo");
+    let small = json!({"a": "b"});
+    let r = client.post(&url).json(&small).send().await.unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap(), small);
+    let big = json!({"a": "b".repeat(1000)});
+    let r = client.post(&url).json(&big).send().await.unwrap();
+    assert_eq!(r.status(), 413);
+}
