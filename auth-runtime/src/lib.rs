@@ -36,6 +36,7 @@ mod caller;
 pub mod cli;
 mod client_addr;
 pub mod config;
+mod cors;
 mod digest;
 mod error;
 pub mod extract;

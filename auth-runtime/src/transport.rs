@@ -33,6 +33,8 @@ pub struct Transport {
     tls: Option<Arc<rustls::ServerConfig>>,
     /// Whether clients must present a certificate (mutual TLS).
     client_certificates: bool,
+    /// `server.cors`, outside the security pipeline.
+    cors: Option<tower_http::cors::CorsLayer>,
     pub(crate) limits: Limits,
 }
 
@@ -66,6 +68,7 @@ impl std::fmt::Debug for Transport {
         f.debug_struct("Transport")
             .field("tls", &self.tls.is_some())
             .field("client_certificates", &self.client_certificates)
+            .field("cors", &self.cors.is_some())
             .field("limits", &self.limits)
             .finish()
     }
@@ -84,12 +87,20 @@ impl Transport {
                 None
             }
         };
+        let cors = match crate::cors::layer(server.cors.as_ref()) {
+            Ok(cors) => cors,
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        };
         if !errors.is_empty() {
             return Err(errors);
         }
         Ok(Transport {
             client_certificates: server.tls_cafile.is_some(),
             tls: tls.map(Arc::new),
+            cors,
             limits,
         })
     }
@@ -120,6 +131,11 @@ impl Transport {
             router.layer(axum::extract::DefaultBodyLimit::max(
                 self.limits.max_request_body_bytes,
             ))
+        };
+        // Outermost, so a preflight is answered before any security step.
+        let router = match &self.cors {
+            Some(cors) => router.layer(cors.clone()),
+            None => router,
         };
         let slots = Arc::new(tokio::sync::Semaphore::new(self.limits.max_connections));
         let mut http = hyper::server::conn::http1::Builder::new();

@@ -325,3 +325,157 @@ async fn request_bodies_over_the_limit_are_refused() {
     let r = client.post(&url).json(&big).send().await.unwrap();
     assert_eq!(r.status(), 413);
 }
+
+/// An OPTIONS preflight (or a GET) with `Origin`; status and CORS headers.
+async fn cors_request(
+    addr: std::net::SocketAddr,
+    method: reqwest::Method,
+    path: &str,
+    origin: &str,
+    preflight: bool,
+) -> (u16, reqwest::header::HeaderMap) {
+    let mut request = reqwest::Client::new()
+        .request(method, format!("http://{addr}{path}"))
+        .header("origin", origin);
+    if preflight {
+        request = request
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization");
+    }
+    let r = request.send().await.unwrap();
+    (r.status().as_u16(), r.headers().clone())
+}
+
+#[tokio::test]
+async fn cors_preflights_are_answered_outside_the_pipeline() {
+    let yaml = format!(
+        "server:\n  cors:\n    allow_origins: ['https://app.example']\n    allow_methods: [GET, POST]\n    allow_headers: [Authorization]\n    expose_headers: [RateLimit-Remaining]\n    max_age: 60\n  auth:\n{KEYS}"
+    );
+    let addr = serve(&yaml).await;
+    let whoami = "/v1/transport/whoami";
+    // A preflight from an allowed origin, without credentials: answered, no handler.
+    let (status, headers) = cors_request(
+        addr,
+        reqwest::Method::OPTIONS,
+        whoami,
+        "https://app.example",
+        true,
+    )
+    .await;
+    assert!((200..300).contains(&status), "{status}");
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "https://app.example"
+    );
+    assert!(
+        headers["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("GET")
+    );
+    assert_eq!(headers["access-control-max-age"], "60");
+    // The actual request is authenticated; its 401 carries the CORS headers.
+    let (status, headers) = cors_request(
+        addr,
+        reqwest::Method::GET,
+        whoami,
+        "https://app.example",
+        false,
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert_eq!(
+        headers["access-control-allow-origin"],
+        "https://app.example"
+    );
+    assert!(headers.contains_key("access-control-expose-headers"));
+    // Another origin gets no Access-Control-Allow-Origin.
+    for preflight in [true, false] {
+        let method = if preflight {
+            reqwest::Method::OPTIONS
+        } else {
+            reqwest::Method::GET
+        };
+        let (_, headers) =
+            cors_request(addr, method, whoami, "https://evil.example", preflight).await;
+        assert!(
+            !headers.contains_key("access-control-allow-origin"),
+            "{headers:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn cors_true_is_llama_stacks_development_default() {
+    let addr = serve(&format!("server:\n  cors: true\n  auth:\n{KEYS}")).await;
+    let path = "/v1/transport/whoami";
+    for origin in ["http://localhost:3000", "https://localhost:8443"] {
+        let (status, headers) =
+            cors_request(addr, reqwest::Method::OPTIONS, path, origin, true).await;
+        assert!((200..300).contains(&status), "{origin}: {status}");
+        assert_eq!(headers["access-control-allow-origin"], origin);
+    }
+    for origin in [
+        "http://localhost.evil.example:3000",
+        "http://example.com",
+        "http://localhost:3000.evil",
+    ] {
+        let (_, headers) = cors_request(addr, reqwest::Method::OPTIONS, path, origin, true).await;
+        assert!(
+            !headers.contains_key("access-control-allow-origin"),
+            "{origin}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn without_cors_no_header_and_options_stays_401() {
+    let addr = serve(&format!("server:\n  auth:\n{KEYS}")).await;
+    let (status, headers) = cors_request(
+        addr,
+        reqwest::Method::OPTIONS,
+        "/v1/transport/whoami",
+        "http://localhost:3000",
+        true,
+    )
+    .await;
+    assert_eq!(status, 401);
+    assert!(
+        !headers
+            .keys()
+            .any(|k| k.as_str().starts_with("access-control-")),
+        "{headers:?}"
+    );
+}
+
+#[test]
+fn cors_mistakes_stop_the_start() {
+    for (cors, field) in [
+        (
+            "{allow_origins: ['*'], allow_credentials: true}",
+            "server.cors.allow_origins",
+        ),
+        (
+            "{allow_origin_regex: '('}",
+            "server.cors.allow_origin_regex",
+        ),
+        ("{allow_methods: ['GE T']}", "server.cors.allow_methods[0]"),
+        ("{allow_origins: [x], allow_originz: [y]}", "server.cors"),
+    ] {
+        let config =
+            Config::parse(&format!("server:\n  cors: {cors}\n"), "test", &|_| None).unwrap();
+        let error = match Settings::from_config(&config) {
+            Ok(_) => panic!("accepted: {cors}"),
+            Err(e) => e.to_string(),
+        };
+        assert!(error.contains(field), "{cors}: {error}");
+    }
+    // Credentials with listed origins and wildcard headers: fine (mirrored).
+    let config = Config::parse(
+        "server:\n  cors: {allow_origins: ['https://a.example'], allow_headers: ['*'], allow_credentials: true}\n",
+        "test",
+        &|_| None,
+    )
+    .unwrap();
+    assert!(Settings::from_config(&config).is_ok());
+}

@@ -81,7 +81,6 @@ impl Config {
         let mut out = Vec::new();
         let ignored = [
             ("disable_ipv6", s.disable_ipv6.is_some()),
-            ("cors", s.cors.is_some()),
             ("workers", s.workers.is_some()),
             (
                 "registry_refresh_interval_seconds",
@@ -167,7 +166,7 @@ server:
         assert_eq!(custom.endpoint, "http://127.0.0.1:9/auth");
         assert_eq!(custom.timeout, 10.0);
         let warnings = config.warnings().join("\n");
-        for key in ["server.cors", "server.workers", "server.some_future_key"] {
+        for key in ["server.workers", "server.some_future_key"] {
             assert!(warnings.contains(key), "{warnings}");
         }
     }
