@@ -560,16 +560,29 @@ async fn a_hanging_jwks_answers_every_waiter_503_within_its_timeout() {
     .await;
     let key = signing_key(Algorithm::RS256, "k0");
 
+    // Signed first: the clock measures the server, not the signing.
+    let tokens: Vec<String> = (0..20)
+        .map(|i| {
+            let mut key = signing_key_cached(&key);
+            key.kid = format!("new-kid-{i}");
+            token(&key, claims(json!({})))
+        })
+        .collect();
+    // One client, built before the clock starts (building one loads the
+    // system's root certificates).
+    let client = reqwest::Client::new();
     let started = std::time::Instant::now();
     let mut tasks = Vec::new();
-    for i in 0..20 {
-        let mut key = signing_key_cached(&key);
-        key.kid = format!("new-kid-{i}");
-        let t = token(&key, claims(json!({})));
-        let base = base.clone();
+    for t in tokens {
+        let request = client
+            .get(format!("{base}/v1/jwt/whoami"))
+            .bearer_auth(t)
+            .send();
         tasks.push(tokio::spawn(async move {
-            let answer = whoami(&base, &t).await;
-            (answer, started.elapsed())
+            let r = request.await.unwrap();
+            let status = r.status().as_u16();
+            let body: Value = r.json().await.unwrap_or(Value::Null);
+            ((status, body), started.elapsed())
         }));
     }
     for task in tasks {
@@ -612,27 +625,23 @@ async fn known_keys_keep_verifying_while_the_jwks_hangs() {
     // Past the refresh period, an unknown kid asks again and finds the
     // endpoint hanging: 503 within the timeout, not 401.
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let rotated = signing_key(Algorithm::RS256, "rotated");
+    let rotated = token(&signing_key(Algorithm::RS256, "rotated"), claims(json!({})));
+    let known = token(&known, claims(json!({})));
     let started = std::time::Instant::now();
-    assert_eq!(
-        whoami(&base, &token(&rotated, claims(json!({})))).await.0,
-        503
-    );
+    assert_eq!(whoami(&base, &rotated).await.0, 503);
     assert!(
         started.elapsed() < Duration::from_millis(2500),
         "{:?}",
         started.elapsed()
     );
     // The key it has keeps verifying, without waiting for a refresh (which
-    // runs behind the requests), past the cooldown too.
+    // runs behind the requests and takes its 2 s timeout), past the
+    // cooldown too.
     for _ in 0..4 {
         let started = std::time::Instant::now();
-        assert_eq!(
-            whoami(&base, &token(&known, claims(json!({})))).await.0,
-            200
-        );
+        assert_eq!(whoami(&base, &known).await.0, 200);
         assert!(
-            started.elapsed() < Duration::from_millis(500),
+            started.elapsed() < Duration::from_millis(1500),
             "{:?}",
             started.elapsed()
         );
@@ -732,10 +741,10 @@ async fn a_cached_jwt_is_not_served_past_exp_plus_leeway() {
     let jwks = Jwks::default();
     *jwks.keys.lock().unwrap() = vec![key.jwk.clone()];
     let base = serve(&jwt_config(&start_jwks(jwks).await, "", true)).await;
-    // Expired 29 s ago: inside the 30 s leeway for one more second.
-    let t = token(&key, claims(json!({"exp": now() - 29})));
+    // Expired 26 s ago: inside the 30 s leeway for four more seconds.
+    let t = token(&key, claims(json!({"exp": now() - 26})));
     assert_eq!(whoami(&base, &t).await.0, 200);
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    tokio::time::sleep(Duration::from_millis(5100)).await;
     let (status, _) = whoami(&base, &t).await;
     assert_eq!(status, 401, "the cache kept it past exp + leeway");
 }

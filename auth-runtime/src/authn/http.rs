@@ -58,7 +58,7 @@ pub fn client(
 /// built is a failure of ours.
 pub fn transport_error(context: &str, e: reqwest::Error) -> AuthError {
     let e = e.without_url();
-    tracing::debug!(target: "webmethod::auth", error = %e, "{context}");
+    tracing::debug!(target: "webmethod::auth", error = ?e.to_string(), "{context}");
     if e.is_builder() {
         AuthError::Failed(format!("{context}: {e}"))
     } else {
@@ -163,7 +163,7 @@ impl LeanClient {
             .map_err(|e| AuthError::Failed(format!("{context}: {e}")))?;
         let exchange = async {
             let response = self.client.request(request).await.map_err(|e| {
-                tracing::debug!(target: "webmethod::auth", error = %e, "{context}");
+                tracing::debug!(target: "webmethod::auth", error = ?e.to_string(), "{context}");
                 unavailable()
             })?;
             let status = response.status();

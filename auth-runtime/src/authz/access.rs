@@ -93,10 +93,10 @@ impl Access {
         let decision = self.decide(action, resource);
         let principal = self.user.as_deref().map_or("", |u| u.principal.as_str());
         if decision.allowed {
-            tracing::debug!(target: "webmethod::authz", principal, action = action.as_str(), resource_type = resource.resource_type(), rule = decision.rule, reason = %decision, outcome = "allowed");
+            tracing::debug!(target: "webmethod::authz", principal, action = action.as_str(), resource_type = resource.resource_type(), rule = decision.rule, reason = ?decision.to_string(), outcome = "allowed");
             return Ok(());
         }
-        tracing::info!(target: "webmethod::authz", principal, action = action.as_str(), resource_type = resource.resource_type(), rule = decision.rule, reason = %decision, outcome = "denied");
+        tracing::info!(target: "webmethod::authz", principal, action = action.as_str(), resource_type = resource.resource_type(), rule = decision.rule, reason = ?decision.to_string(), outcome = "denied");
         Err(ApiError::forbidden(denied_message(
             action,
             resource,

@@ -221,7 +221,7 @@ impl RoutePolicy {
                 route = crate::authn::route_name(target),
                 outcome = "route allowed",
                 rule = decision.rule,
-                reason = %decision,
+                reason = ?decision.to_string(),
             );
             return Ok(());
         }
@@ -231,7 +231,7 @@ impl RoutePolicy {
             route = crate::authn::route_name(target),
             outcome = "forbidden",
             rule = decision.rule,
-            reason = %decision,
+            reason = ?decision.to_string(),
         );
         Err(forbidden(normalise(&path)))
     }

@@ -110,7 +110,7 @@ fn exceeded(limit: u64, window: Window) -> Response {
 }
 
 fn store_failed(e: &StoreError) -> Response {
-    tracing::error!(target: "webmethod::quota", error = %e, "quota store failed");
+    tracing::error!(target: "webmethod::quota", error = ?e.to_string(), "quota store failed");
     service_error().into_response()
 }
 

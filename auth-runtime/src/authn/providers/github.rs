@@ -71,7 +71,7 @@ impl GithubProvider {
                 match self.org_page(token, page).await {
                     Ok(items) => break items,
                     Err(reason) if attempt < ORG_PAGE_ATTEMPTS => {
-                        tracing::debug!(target: "webmethod::auth", login, page, %reason, "GitHub organisations: asking again");
+                        tracing::debug!(target: "webmethod::auth", login, page, ?reason, "GitHub organisations: asking again");
                         attempt += 1;
                     }
                     Err(reason) => {
@@ -79,7 +79,7 @@ impl GithubProvider {
                             target: "webmethod::auth",
                             login,
                             page,
-                            %reason,
+                            ?reason,
                             "GitHub organisations could not be read; the request is refused (503)"
                         );
                         return Err(unavailable());

@@ -151,7 +151,7 @@ fn principal(fields: &Value) -> Option<(&'static str, &str)> {
 /// range, `exp` in the future and `nbf` not.
 fn expiry(fields: &Value) -> Result<Option<SystemTime>, AuthError> {
     let invalid = |reason: String| {
-        tracing::debug!(target: "webmethod::auth", %reason, "introspection answer refused");
+        tracing::debug!(target: "webmethod::auth", ?reason, "introspection answer refused");
         AuthError::Rejected("Invalid token".into())
     };
     claims::numeric_date(fields, "iat").map_err(invalid)?;

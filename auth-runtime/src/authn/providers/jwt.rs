@@ -59,7 +59,7 @@ impl JwtProvider {
     }
 
     fn invalid(reason: impl std::fmt::Display) -> AuthError {
-        tracing::debug!(target: "webmethod::auth", %reason, "JWT rejected");
+        tracing::debug!(target: "webmethod::auth", reason = ?reason.to_string(), "JWT rejected");
         AuthError::Rejected("Invalid JWT token".into())
     }
 }
