@@ -192,4 +192,36 @@ mod tests {
         let none = ApiKeyProvider::new(&ApiKeysConfig { keys: vec![] }).unwrap();
         assert!(none.find("anything").is_none());
     }
+
+    #[test]
+    fn answers_without_waiting_with_its_hint_and_name() {
+        use axum::http::{HeaderMap, Method, Uri};
+        let provider = ApiKeyProvider::new(&ApiKeysConfig {
+            keys: vec![key(Some("k"), None, "a")],
+        })
+        .unwrap();
+        let (method, uri, headers) = (Method::GET, Uri::from_static("/"), HeaderMap::new());
+        let head = RequestHead {
+            method: &method,
+            uri: &uri,
+            headers: &headers,
+        };
+        // A local lookup: the pipeline serves it without boxing a future.
+        let now = provider.authenticate_now(Some("k"), head);
+        assert_eq!(
+            now.and_then(Result::ok).map(|u| u.principal.clone()),
+            Some("a".into())
+        );
+        assert_eq!(
+            provider
+                .authenticate_now(Some("nope"), head)
+                .and_then(Result::err),
+            Some(AuthError::Rejected("Invalid API key".into()))
+        );
+        assert_eq!(
+            provider.missing_credentials_message(),
+            "Authentication required. Please provide your API key as a Bearer token in the Authorization header"
+        );
+        assert_eq!(provider.name(), "api_keys");
+    }
 }
