@@ -290,4 +290,95 @@ mod tests {
             );
         }
     }
+
+    /// A slow provider that counts its calls and has a hint and name of its own.
+    struct Slow(std::sync::atomic::AtomicUsize);
+
+    #[async_trait]
+    impl AuthProvider for Slow {
+        async fn authenticate(
+            &self,
+            _: Option<&str>,
+            _: RequestHead<'_>,
+        ) -> Result<Arc<User>, AuthError> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            Ok(Arc::new(User::new("slow", Default::default())))
+        }
+
+        fn requires_bearer(&self) -> bool {
+            false
+        }
+
+        fn missing_credentials_message(&self) -> String {
+            "send the slow token".into()
+        }
+
+        fn name(&self) -> &'static str {
+            "slow"
+        }
+    }
+
+    #[tokio::test]
+    async fn a_caller_giving_up_does_not_end_the_validation_others_wait_for() {
+        let slow = Arc::new(Slow(Default::default()));
+        let cached = Arc::new(CachedProvider::new(
+            slow.clone(),
+            Duration::from_secs(60),
+            Duration::from_secs(5),
+            100,
+        ));
+        // What the cache forwards from its provider.
+        assert!(!cached.requires_bearer());
+        assert_eq!(cached.missing_credentials_message(), "send the slow token");
+        assert_eq!(cached.name(), "slow");
+
+        let call = |cached: Arc<CachedProvider>| async move {
+            let (method, uri, headers) = (Method::GET, Uri::from_static("/"), HeaderMap::new());
+            let head = RequestHead {
+                method: &method,
+                uri: &uri,
+                headers: &headers,
+            };
+            cached
+                .authenticate(Some("t"), head)
+                .await
+                .map(|u| u.principal.clone())
+        };
+        let patient = tokio::spawn(call(cached.clone()));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        // A second caller gives up while the first still waits.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(20), call(cached.clone()))
+                .await
+                .is_err()
+        );
+        // A third arrives and joins the validation in flight.
+        let late = tokio::spawn(call(cached.clone()));
+        assert_eq!(
+            patient.await.ok().and_then(Result::ok).as_deref(),
+            Some("slow")
+        );
+        assert_eq!(
+            late.await.ok().and_then(Result::ok).as_deref(),
+            Some("slow")
+        );
+        assert_eq!(
+            slow.0.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "one validation for every caller"
+        );
+        // Once validated, a hit is answered without waiting.
+        let (method, uri, headers) = (Method::GET, Uri::from_static("/"), HeaderMap::new());
+        let head = RequestHead {
+            method: &method,
+            uri: &uri,
+            headers: &headers,
+        };
+        assert!(
+            cached
+                .authenticate_now(Some("t"), head)
+                .is_some_and(|r| r.is_ok())
+        );
+    }
 }
