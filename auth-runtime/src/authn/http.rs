@@ -62,7 +62,7 @@ pub fn transport_error(context: &str, e: reqwest::Error) -> AuthError {
     if e.is_builder() {
         AuthError::Failed(format!("{context}: {e}"))
     } else {
-        AuthError::Unavailable("Authentication service unavailable".into())
+        unavailable()
     }
 }
 
@@ -189,6 +189,7 @@ impl LeanClient {
 
 const USER_AGENT: &str = concat!("webmethod/", env!("CARGO_PKG_VERSION"));
 
-fn unavailable() -> AuthError {
+/// An outage of the identity provider: 503, never cached.
+pub(crate) fn unavailable() -> AuthError {
     AuthError::Unavailable("Authentication service unavailable".into())
 }

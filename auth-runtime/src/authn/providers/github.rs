@@ -82,7 +82,7 @@ impl GithubProvider {
                             ?reason,
                             "GitHub organisations could not be read; the request is refused (503)"
                         );
-                        return Err(unavailable());
+                        return Err(http::unavailable());
                     }
                 }
             };
@@ -104,7 +104,7 @@ impl GithubProvider {
             login,
             "GitHub organisations: more than {MAX_ORG_PAGES} pages; the request is refused (503)"
         );
-        Err(unavailable())
+        Err(http::unavailable())
     }
 
     /// One page of `/user/orgs`; the error is a reason for the log.
@@ -137,10 +137,6 @@ impl GithubProvider {
     }
 }
 
-fn unavailable() -> AuthError {
-    AuthError::Unavailable("Authentication service unavailable".into())
-}
-
 #[async_trait]
 impl AuthProvider for GithubProvider {
     async fn authenticate(
@@ -158,7 +154,7 @@ impl AuthProvider for GithubProvider {
         if status.is_server_error() {
             // An outage, not a verdict on the token: 503, never cached.
             tracing::warn!(target: "webmethod::auth", status = status.as_u16(), "GitHub user API failed");
-            return Err(unavailable());
+            return Err(http::unavailable());
         }
         if !status.is_success() {
             tracing::warn!(target: "webmethod::auth", status = status.as_u16(), "GitHub token validation failed");

@@ -98,9 +98,7 @@ impl AuthProvider for IntrospectionProvider {
         if status.is_server_error() {
             // An outage, not a verdict on the token: 503, never cached.
             tracing::warn!(target: "webmethod::auth", status = status.as_u16(), "token introspection endpoint failed");
-            return Err(AuthError::Unavailable(
-                "Authentication service unavailable".into(),
-            ));
+            return Err(http::unavailable());
         }
         if status != reqwest::StatusCode::OK {
             return Err(AuthError::Rejected(format!(

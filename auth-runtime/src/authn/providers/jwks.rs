@@ -130,7 +130,7 @@ impl KeyStore {
         };
         match find(&refreshed.set, kid) {
             Some(key) => Ok(key),
-            None if refreshed.failing => Err(unavailable()),
+            None if refreshed.failing => Err(http::unavailable()),
             None => Err(AuthError::Rejected("Invalid JWT token".into())),
         }
     }
@@ -207,7 +207,7 @@ impl KeyStore {
             }
         };
         if failing && set.fetched_at.is_none() {
-            return Err(unavailable());
+            return Err(http::unavailable());
         }
         Ok(Refreshed { set, failing })
     }
@@ -257,10 +257,6 @@ impl KeyStore {
         }
         Ok(set)
     }
-}
-
-fn unavailable() -> AuthError {
-    AuthError::Unavailable("Authentication service unavailable".into())
 }
 
 fn find(set: &KeySet, kid: Option<&str>) -> Option<Arc<Key>> {

@@ -69,9 +69,7 @@ impl AuthProvider for KubernetesProvider {
                 status = status.as_u16(),
                 "Kubernetes API server failed"
             );
-            return Err(AuthError::Unavailable(
-                "Authentication service unavailable".into(),
-            ));
+            return Err(http::unavailable());
         }
         if status != StatusCode::CREATED {
             tracing::warn!(
