@@ -76,6 +76,17 @@ async fn auth_endpoint(
                 .into_response()
         }
         "no-attributes" => Json(json!({"principal": "bob"})).into_response(),
+        // 40 KB and 80 KB answers, either side of the 64 KiB the provider reads.
+        "large-answer" => Json(json!({
+            "principal": "carol",
+            "attributes": {"scopes": ["models.read"], "notes": ["x".repeat(40_000)]}
+        }))
+        .into_response(),
+        "huge-answer" => Json(json!({
+            "principal": "mallory",
+            "attributes": {"scopes": ["models.read"], "notes": ["x".repeat(80_000)]}
+        }))
+        .into_response(),
         "forged-principal" => {
             Json(json!({"principal": "eve\nFORGED-LINE principal=admin \u{1b}[2Jred"}))
                 .into_response()
@@ -277,6 +288,8 @@ async fn provider_outcomes_map_to_statuses() {
         ("server-error-message", 401, "Authentication failed: 503"),
         ("malformed", 401, "Invalid authentication response format"),
         ("slow", 503, "Authentication service unavailable"),
+        // Past the 64 KiB read from the endpoint: a provider fault, not a user.
+        ("huge-answer", 401, "Authentication service error"),
     ];
     for (token, expected_status, expected_message) in cases {
         let (status, body, headers) =
@@ -291,6 +304,12 @@ async fn provider_outcomes_map_to_statuses() {
             assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
         }
     }
+    let (status, body, _) = get(&base, "/v1/models", Some("Bearer large-answer")).await;
+    assert_eq!(
+        (status, &body["principal"]),
+        (200, &json!("carol")),
+        "{body}"
+    );
 }
 
 #[tokio::test]

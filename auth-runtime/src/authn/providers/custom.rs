@@ -57,16 +57,16 @@ struct AuthResponse {
 impl CustomProvider {
     pub fn new(config: &CustomConfig) -> Result<Self, String> {
         let url = reqwest::Url::parse(&config.endpoint).map_err(|e| format!("endpoint: {e}"))?;
+        // An http(s) URL, hence a host for the hint below.
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err("endpoint: must be an http or https URL".into());
+        }
         let endpoint = url.as_str().parse().map_err(|e| format!("endpoint: {e}"))?;
         Ok(CustomProvider {
             endpoint,
             host: http::host_of(&url),
             client: http::LeanClient::new(config.timeout)?,
         })
-    }
-
-    fn host(&self) -> String {
-        self.host.clone()
     }
 }
 
@@ -121,13 +121,10 @@ impl AuthProvider for CustomProvider {
     }
 
     fn missing_credentials_message(&self) -> String {
-        match self.host() {
-            host if host.is_empty() => {
-                "Authentication required. Please provide your API key as a Bearer token in the Authorization header"
-                    .into()
-            }
-            host => format!("Authentication required. Please provide your API key as a Bearer token (validated by {host})"),
-        }
+        format!(
+            "Authentication required. Please provide your API key as a Bearer token (validated by {})",
+            self.host
+        )
     }
 
     fn name(&self) -> &'static str {
@@ -168,5 +165,34 @@ fn context<'a>(request: RequestHead<'a>) -> AuthRequestContext<'a> {
         path,
         headers,
         params,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(endpoint: &str) -> CustomConfig {
+        serde_json::from_value(serde_json::json!({"endpoint": endpoint})).unwrap()
+    }
+
+    #[test]
+    fn names_its_endpoint_in_the_hint_and_itself_in_logs() {
+        let provider = CustomProvider::new(&config("http://auth.internal:8080/validate")).unwrap();
+        assert_eq!(
+            provider.missing_credentials_message(),
+            "Authentication required. Please provide your API key as a Bearer token (validated by auth.internal:8080)"
+        );
+        assert_eq!(provider.name(), "custom");
+    }
+
+    #[test]
+    fn only_http_endpoints() {
+        for endpoint in ["file:///validate", "unix:/run/auth.sock", "not a url"] {
+            assert!(
+                CustomProvider::new(&config(endpoint)).is_err(),
+                "{endpoint}"
+            );
+        }
     }
 }
