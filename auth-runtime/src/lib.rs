@@ -40,6 +40,9 @@ mod cors;
 mod digest;
 mod error;
 pub mod extract;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod guard;
 mod pipeline;
 mod principal;
