@@ -62,10 +62,11 @@ fn jwt(c: &mut Criterion) {
         "server:\n  auth:\n    provider_config:\n      type: oauth2_token\n      jwks: {{uri: '{uri}'}}\n      claims_mapping: {{sub: roles, scope: scopes}}\n"
     );
     let settings = Settings::parse(&yaml, "bench", &|_| None).expect("config");
-    let Some(ProviderConfig::OAuth2Token(oauth2)) = settings.provider else {
+    let Some(ProviderConfig::OAuth2Token(oauth2)) = settings.providers.first().map(|p| &p.config)
+    else {
         panic!("oauth2_token expected")
     };
-    let plain: Arc<dyn AuthProvider> = Arc::new(JwtProvider::new(&oauth2).expect("provider"));
+    let plain: Arc<dyn AuthProvider> = Arc::new(JwtProvider::new(oauth2).expect("provider"));
     let cached: Arc<dyn AuthProvider> = Arc::new(CachedProvider::new(
         plain.clone(),
         Duration::from_secs(300),

@@ -65,7 +65,7 @@ pub use async_trait::async_trait;
 pub use caller::Caller;
 pub use error::ApiError;
 pub use guard::{Guard, Target};
-pub use principal::{Attributes, AuthenticatedUser, User};
+pub use principal::{Attributes, AuthenticatedUser, ClaimsError, User};
 pub use registry::{Method, RouteEntry};
 pub use route_table::{Lookup, RouteTable, TableError};
 pub use router::{BuildError, BuildErrors, BuiltRouter, RouterBuilder};

@@ -9,10 +9,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::authn::cache::CachedProvider;
-use crate::authn::{AuthProvider, Authenticator, providers};
+use crate::authn::provider_set::{Member, Named, ProviderSet};
+use crate::authn::providers::{self, ApiKeyProvider};
+use crate::authn::{AuthProvider, Authenticator};
 use crate::authz::{AccessPolicy, RoutePolicy};
 use crate::caller::default_policy;
-use crate::config::{CacheConfig, Config, ConfigErrors, ProviderConfig};
+use crate::config::{
+    CacheConfig, Config, ConfigError, ConfigErrors, ConfiguredProvider, ProviderConfig,
+};
 use crate::quota::Quota;
 use crate::settings::Settings;
 
@@ -59,20 +63,27 @@ impl Security {
         own: Option<Arc<dyn AuthProvider>>,
     ) -> Result<Security, ConfigErrors> {
         let mut errors = Vec::new();
-        let configured = settings.provider.as_ref().filter(|_| own.is_none());
-        let authn = configured.and_then(|config| {
-            let built = providers::from_config(config, "server.auth.provider_config")
-                .map_err(|e| errors.push(e))
-                .ok()?;
-            let cache = &settings.cache;
-            Some(Authenticator::new(match config {
-                // Local providers gain nothing from a cache.
-                ProviderConfig::ApiKeys(_) | ProviderConfig::UpstreamHeader(_) => built,
-                // A custom endpoint may decide per request path: off unless asked.
-                ProviderConfig::Custom(_) => cached(built, cache, false),
-                _ => cached(built, cache, true),
-            }))
-        });
+        let configured = if own.is_some() {
+            &[][..]
+        } else {
+            &settings.providers[..]
+        };
+        let mut members = Vec::with_capacity(configured.len());
+        for provider in configured {
+            match build_one(provider) {
+                Ok(built) => members.push(Member {
+                    provider: built,
+                    takes: provider.config.takes(),
+                }),
+                Err(e) => errors.push(e),
+            }
+        }
+        let authn = match members.len() {
+            0 => None,
+            // One provider takes every token, as llama-stack's.
+            1 => members.pop().map(|m| Authenticator::new(m.provider)),
+            _ => Some(Authenticator::new(Arc::new(ProviderSet::new(members)))),
+        };
         let quota = settings
             .quota
             .as_ref()
@@ -102,6 +113,35 @@ impl Security {
     pub fn authentication(&self) -> bool {
         self.authn.is_some()
     }
+}
+
+/// One configured provider: named, behind its validation cache when it is
+/// remote.
+fn build_one(provider: &ConfiguredProvider) -> Result<Arc<dyn AuthProvider>, ConfigError> {
+    let name: Arc<str> = provider.name.as_str().into();
+    let (config, path, cache) = (&provider.config, provider.path.as_str(), &provider.cache);
+    Ok(match config {
+        // Local providers gain nothing from a cache; their users are named once.
+        ProviderConfig::ApiKeys(c) => Arc::new(
+            ApiKeyProvider::new(c)
+                .map_err(|e| e.under(path))?
+                .named(&name),
+        ),
+        ProviderConfig::UpstreamHeader(_) => {
+            Arc::new(Named::new(providers::from_config(config, path)?, name))
+        }
+        // A custom endpoint may decide per request path: off unless asked.
+        ProviderConfig::Custom(_) => cached(
+            Arc::new(Named::new(providers::from_config(config, path)?, name)),
+            cache,
+            false,
+        ),
+        _ => cached(
+            Arc::new(Named::new(providers::from_config(config, path)?, name)),
+            cache,
+            true,
+        ),
+    })
 }
 
 /// The provider behind the validation cache, when the config (or the

@@ -7,10 +7,9 @@
 use std::sync::Arc;
 
 use crate::authz::{self, AccessPolicy, PolicyError, Produced, RoutePolicy};
-use crate::config::{CacheConfig, Config, ConfigError, ConfigErrors, ProviderConfig};
+use crate::config::{self, CacheConfig, Config, ConfigError, ConfigErrors, ConfiguredProvider};
 use crate::quota::QuotaSettings;
 
-const PROVIDER: &str = "server.auth.provider_config";
 const ACCESS_POLICY: &str = "server.auth.access_policy";
 const ROUTE_POLICY: &str = "server.auth.route_policy";
 
@@ -18,8 +17,9 @@ const ROUTE_POLICY: &str = "server.auth.route_policy";
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct Settings {
-    /// `server.auth.provider_config`, typed and checked; `None`: authentication off.
-    pub provider: Option<ProviderConfig>,
+    /// `server.auth.provider_config` or `server.auth.providers`, typed and
+    /// checked; none: authentication off.
+    pub providers: Vec<ConfiguredProvider>,
     /// `server.auth.cache`.
     pub cache: CacheConfig,
     /// `server.auth.access_policy` (llama-stack's default policy when empty).
@@ -50,13 +50,13 @@ impl Settings {
     pub fn new(config: &Config, provider_in_code: bool) -> Result<Settings, ConfigErrors> {
         let mut errors = Vec::new();
         let auth = config.server.auth.as_ref();
-        let provider = auth
-            .and_then(|a| a.provider_config.as_ref())
-            .and_then(|value| {
-                ProviderConfig::from_value(value.clone(), PROVIDER)
-                    .map_err(|e| errors.push(e))
-                    .ok()
-            });
+        let providers = auth.map_or(Ok(Vec::new()), |a| {
+            config::providers(a.provider_config.as_ref(), a.providers.as_ref(), &a.cache)
+        });
+        let providers = providers.unwrap_or_else(|e| {
+            errors.extend(e);
+            Vec::new()
+        });
         let access_rules = auth.map_or(&[][..], |a| a.access_policy.as_slice());
         let route_rules = auth.map_or(&[][..], |a| a.route_policy.as_slice());
         let access = AccessPolicy::compile(access_rules)
@@ -80,13 +80,11 @@ impl Settings {
         let produced = if provider_in_code {
             Produced::Any
         } else {
-            provider
-                .as_ref()
-                .map_or(Produced::NoProvider, Produced::of_provider)
+            Produced::of_providers(providers.iter().map(|p| &p.config))
         };
         let lint = authz::lint_compiled(access_rules, &access, route_rules, &routes, &produced);
         Ok(Settings {
-            provider,
+            providers,
             cache: auth.map(|a| a.cache.clone()).unwrap_or_default(),
             access: Arc::new(access),
             routes,
@@ -109,7 +107,7 @@ impl Settings {
 
     /// Whether requests are authenticated (a provider is configured).
     pub fn authentication(&self) -> bool {
-        self.provider.is_some()
+        !self.providers.is_empty()
     }
 }
 
@@ -326,16 +324,20 @@ mod tests {
     #[test]
     fn token_provider_defaults_are_llama_stacks() {
         let config = parse("server:\n  auth:\n    provider_config: {type: oauth2_token, verify_tls: '${env.NOPE:=false}', jwks: {uri: 'https://idp/jwks'}}\n").unwrap();
-        let Some(ProviderConfig::OAuth2Token(c)) = config.provider else {
+        let Some(crate::config::ProviderConfig::OAuth2Token(c)) =
+            config.providers.first().map(|p| &p.config)
+        else {
             panic!()
         };
-        assert_eq!(c.audience, "llama-stack");
+        assert_eq!(c.audience.single(), Some("llama-stack"));
         assert!(!c.verify_tls);
         assert_eq!(c.jwks.as_ref().unwrap().key_recheck_period, 3600);
         assert_eq!(c.claims_mapping["sub"], "roles");
         assert_eq!(c.claims_mapping["namespace"], "namespaces");
         let config = parse("server:\n  auth:\n    provider_config: {type: kubernetes}\n").unwrap();
-        let Some(ProviderConfig::Kubernetes(k)) = config.provider else {
+        let Some(crate::config::ProviderConfig::Kubernetes(k)) =
+            config.providers.first().map(|p| &p.config)
+        else {
             panic!()
         };
         assert_eq!(k.api_server_url, "https://kubernetes.default.svc");

@@ -6,6 +6,7 @@
 mod authn;
 mod bypass_properties;
 mod demo_server;
+mod identity;
 mod llama_stack_policies;
 mod oauth2;
 mod pipeline;

@@ -170,7 +170,8 @@ impl Authenticator {
             method = %request.method(),
             route = route_name(target),
             outcome = "authenticated",
-            provider = self.provider.name(),
+            // The configured provider's name (which of several accepted).
+            provider = user.provider.as_deref().unwrap_or(self.provider.name()),
         );
     }
 

@@ -7,6 +7,7 @@ pub(crate) mod bearer;
 pub mod cache;
 pub(crate) mod claims;
 pub(crate) mod http;
+pub(crate) mod provider_set;
 pub mod providers;
 
 pub(crate) use authenticator::{Authenticator, route_name};

@@ -10,6 +10,7 @@ mod env;
 mod error;
 mod model;
 mod provider;
+mod provider_list;
 mod typos;
 
 pub use error::ConfigError;
@@ -17,9 +18,11 @@ pub use error::ConfigErrors;
 pub use model::{
     ApiKeyConfig, ApiKeysConfig, AuthConfig, CacheConfig, Config, CustomConfig, GithubConfig,
     IntrospectionConfig, JwksConfig, KubernetesConfig, KvStoreConfig, LimitsConfig, OAuth2Config,
-    PROVIDER_TYPES, ProviderConfig, QuotaConfig, QuotaPeriod, ServerConfig, UpstreamHeaderConfig,
-    default_github_claims, default_kubernetes_claims, default_oauth2_claims,
+    OneOrMany, PROVIDER_TYPES, ProviderConfig, QuotaConfig, QuotaPeriod, ServerConfig,
+    UpstreamHeaderConfig, default_github_claims, default_kubernetes_claims, default_oauth2_claims,
 };
+pub use provider_list::ConfiguredProvider;
+pub(crate) use provider_list::{Takes, providers};
 
 use std::path::Path;
 

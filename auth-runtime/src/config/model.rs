@@ -74,8 +74,12 @@ pub struct LimitsConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthConfig {
-    /// Parsed by type in [`ProviderConfig::from_value`], for exact error paths.
+    /// One provider. Parsed by type in [`ProviderConfig::from_value`], for
+    /// exact error paths.
     pub provider_config: Option<Value>,
+    /// Several providers (webmethod's own; exclusive with `provider_config`):
+    /// a list of provider configs, each with an optional `name` and `cache`.
+    pub providers: Option<Value>,
     #[serde(default)]
     pub route_policy: Vec<Value>,
     #[serde(default)]
@@ -140,9 +144,11 @@ fn default_max_entries() -> u64 {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OAuth2Config {
+    /// The audiences a token may be for: one string or a list (any match).
     #[serde(default = "default_audience")]
-    pub audience: String,
-    pub issuer: Option<String>,
+    pub audience: OneOrMany,
+    /// The issuers a token may come from: one string or a list (any match).
+    pub issuer: Option<OneOrMany>,
     /// JWTs only: the `typ` header every token must carry, for example
     /// `at+jwt` (RFC 9068 access tokens). Default: not checked (many
     /// providers send `JWT`).
@@ -152,14 +158,88 @@ pub struct OAuth2Config {
     pub tls_cafile: Option<PathBuf>,
     #[serde(default = "default_oauth2_claims")]
     pub claims_mapping: BTreeMap<String, String>,
+    /// JWTs verified with the issuer's keys. Without `jwks` and
+    /// `introspection`, JWTs with the keys the issuer's discovery names.
     pub jwks: Option<JwksConfig>,
+    /// Any token, asked of the issuer (RFC 7662).
     pub introspection: Option<IntrospectionConfig>,
     #[serde(default = "default_timeout", deserialize_with = "lenient")]
     pub timeout: f64,
 }
 
-fn default_audience() -> String {
-    "llama-stack".into()
+impl OAuth2Config {
+    /// Whether tokens are verified locally as JWTs (`jwks`, or neither
+    /// `jwks` nor `introspection`), rather than introspected.
+    pub fn verifies_jwts(&self) -> bool {
+        self.jwks.is_some() || self.introspection.is_none()
+    }
+
+    /// The issuer to discover endpoints from, when the config leaves one out.
+    pub fn discovers(&self) -> bool {
+        match (&self.jwks, &self.introspection) {
+            (Some(j), _) => j.uri.is_none(),
+            (None, Some(i)) => i.url.is_none(),
+            (None, None) => true,
+        }
+    }
+}
+
+fn default_audience() -> OneOrMany {
+    OneOrMany(vec!["llama-stack".into()])
+}
+
+/// One string or a list of them: `audience: api` or `audience: [api, api-v2]`.
+/// Never empty (an empty list is a config error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OneOrMany(pub Vec<String>);
+
+impl OneOrMany {
+    /// Whether `value` is one of them.
+    pub fn contains(&self, value: &str) -> bool {
+        self.0.iter().any(|v| v == value)
+    }
+
+    /// The only one, when there is exactly one.
+    pub fn single(&self) -> Option<&str> {
+        match self.0.as_slice() {
+            [one] => Some(one),
+            _ => None,
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+}
+
+impl fmt::Display for OneOrMany {
+    /// `a`, or `a or b`, for messages.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join(" or "))
+    }
+}
+
+impl<'de> Deserialize<'de> for OneOrMany {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Shape {
+            One(String),
+            Many(Vec<String>),
+        }
+        let values = match Shape::deserialize(deserializer)
+            .map_err(|_| de::Error::custom("expected a string or a list of strings"))?
+        {
+            Shape::One(one) => vec![one],
+            Shape::Many(many) => many,
+        };
+        if values.is_empty() || values.iter().any(String::is_empty) {
+            return Err(de::Error::custom(
+                "must name at least one, none of them empty",
+            ));
+        }
+        Ok(OneOrMany(values))
+    }
 }
 
 fn yes() -> bool {
@@ -169,7 +249,9 @@ fn yes() -> bool {
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JwksConfig {
-    pub uri: String,
+    /// Where the keys are. Default: the `jwks_uri` of the issuer's OIDC
+    /// discovery document.
+    pub uri: Option<String>,
     /// Bearer token for the JWKS fetch (a Kubernetes API server wants one).
     pub token: Option<String>,
     /// Seconds between key refreshes.
@@ -187,14 +269,22 @@ impl fmt::Debug for JwksConfig {
     }
 }
 
+impl JwksConfig {
+    /// Seconds between key refreshes by default (also the discovery
+    /// document's, without `jwks`).
+    pub const DEFAULT_KEY_RECHECK_PERIOD: u64 = 3600;
+}
+
 fn default_recheck() -> u64 {
-    3600
+    JwksConfig::DEFAULT_KEY_RECHECK_PERIOD
 }
 
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IntrospectionConfig {
-    pub url: String,
+    /// The RFC 7662 endpoint. Default: the `introspection_endpoint` of the
+    /// issuer's OIDC discovery document.
+    pub url: Option<String>,
     pub client_id: String,
     pub client_secret: String,
     #[serde(default, deserialize_with = "lenient")]

@@ -54,29 +54,41 @@ impl ProviderConfig {
             ProviderConfig::OAuth2Token(c) => {
                 check_timeout(c.timeout, path)?;
                 check_mapping(&c.claims_mapping, path)?;
-                match (&c.jwks, &c.introspection) {
-                    (None, None) => {
+                if let (Some(_), Some(_)) = (&c.jwks, &c.introspection) {
+                    return Err(ConfigError::field(
+                        path,
+                        "configure `jwks` or `introspection`, not both",
+                    ));
+                }
+                if let Some(jwks) = &c.jwks {
+                    if let Some(uri) = &jwks.uri {
+                        check_url(uri, &format!("{path}.jwks.uri"))?;
+                    }
+                    if jwks.key_recheck_period == 0 {
                         return Err(ConfigError::field(
-                            path,
-                            "one of `jwks` or `introspection` must be configured",
+                            format!("{path}.jwks.key_recheck_period"),
+                            "must be at least 1 second",
                         ));
                     }
-                    (Some(_), Some(_)) => {
-                        return Err(ConfigError::field(
+                }
+                if let Some(url) = c.introspection.as_ref().and_then(|i| i.url.as_ref()) {
+                    check_url(url, &format!("{path}.introspection.url"))?;
+                }
+                if c.discovers() {
+                    // The endpoints come from `{issuer}/.well-known/openid-configuration`.
+                    let issuer = c.issuer.as_ref().ok_or_else(|| {
+                        ConfigError::field(
                             path,
-                            "configure `jwks` or `introspection`, not both",
-                        ));
-                    }
-                    (Some(jwks), None) => {
-                        check_url(&jwks.uri, &format!("{path}.jwks.uri"))?;
-                        if jwks.key_recheck_period == 0 {
-                            return Err(ConfigError::field(
-                                format!("{path}.jwks.key_recheck_period"),
-                                "must be at least 1 second",
-                            ));
-                        }
-                    }
-                    (None, Some(i)) => check_url(&i.url, &format!("{path}.introspection.url"))?,
+                            "needs `jwks.uri` or `introspection.url`, or an `issuer` to discover them from",
+                        )
+                    })?;
+                    let single = issuer.single().ok_or_else(|| {
+                        ConfigError::field(
+                            format!("{path}.issuer"),
+                            "OIDC discovery needs exactly one issuer; with several, set `jwks.uri` or `introspection.url`",
+                        )
+                    })?;
+                    check_url(single, &format!("{path}.issuer"))?;
                 }
             }
             ProviderConfig::GithubToken(c) => {

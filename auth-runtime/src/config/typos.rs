@@ -26,8 +26,13 @@ pub(crate) const SERVER_KEYS: &[&str] = &[
 ];
 
 /// The keys of `server.auth`.
-pub(crate) const AUTH_KEYS: &[&str] =
-    &["provider_config", "route_policy", "access_policy", "cache"];
+pub(crate) const AUTH_KEYS: &[&str] = &[
+    "provider_config",
+    "providers",
+    "route_policy",
+    "access_policy",
+    "cache",
+];
 
 /// Checks a parsed document (after substitution) for those mistakes.
 pub(super) fn check(document: &Value) -> Result<(), ConfigError> {

@@ -93,6 +93,14 @@ impl ApiKeyProvider {
         })
     }
 
+    /// The same keys, their users carrying `name` ([`User::provider`]).
+    pub(crate) fn named(mut self, name: &Arc<str>) -> Self {
+        for (_, user) in self.by_tag.values_mut().chain(self.by_digest.values_mut()) {
+            Arc::make_mut(user).provider = Some(name.clone());
+        }
+        self
+    }
+
     /// The user of the key `token` is, and its index.
     fn find(&self, token: &str) -> Option<&Holder> {
         let token = token.as_bytes();

@@ -2,26 +2,36 @@
 //! client credentials in HTTP Basic auth or in the form body.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use serde_json::Value;
 
+use super::discovery::Discovery;
 use crate::authn::claims::{self, ClaimsMapping};
 use crate::authn::http;
 use crate::authn::{AuthError, AuthProvider, RequestHead};
-use crate::config::OAuth2Config;
+use crate::config::{JwksConfig, OAuth2Config, OneOrMany};
 use crate::principal::User;
+
+/// The introspection endpoint: configured, or from the issuer's discovery.
+enum Endpoint {
+    Url(reqwest::Url),
+    Discovered(Arc<Discovery>),
+}
 
 /// Asks an introspection endpoint about each token.
 pub struct IntrospectionProvider {
-    url: reqwest::Url,
+    endpoint: Endpoint,
+    /// `host[:port]` of the endpoint (or of the issuer it is discovered
+    /// from), for the hint without credentials.
+    host: String,
     client_id: String,
     client_secret: String,
     secret_in_body: bool,
     client: reqwest::Client,
-    audience: String,
-    issuer: Option<String>,
+    audience: OneOrMany,
+    issuer: Option<OneOrMany>,
     mapping: ClaimsMapping,
 }
 
@@ -31,16 +41,41 @@ impl IntrospectionProvider {
             .introspection
             .as_ref()
             .ok_or("introspection is not configured")?;
+        let client = http::client(
+            config.verify_tls,
+            config.tls_cafile.as_deref(),
+            config.timeout,
+        )?;
+        let (endpoint, host) = match &i.url {
+            Some(url) => {
+                let url =
+                    reqwest::Url::parse(url).map_err(|e| format!("introspection.url: {e}"))?;
+                let host = http::host_of(&url);
+                (Endpoint::Url(url), host)
+            }
+            None => {
+                let issuer = config.issuer.as_ref().and_then(|i| i.single()).ok_or(
+                    "introspection.url is not configured, nor one issuer to discover it from",
+                )?;
+                let host = reqwest::Url::parse(issuer)
+                    .map(|u| http::host_of(&u))
+                    .map_err(|e| format!("issuer: {e}"))?;
+                let discovery = Discovery::new(
+                    issuer,
+                    client.clone(),
+                    Duration::from_secs(JwksConfig::DEFAULT_KEY_RECHECK_PERIOD),
+                    Duration::from_secs_f64(config.timeout),
+                )?;
+                (Endpoint::Discovered(Arc::new(discovery)), host)
+            }
+        };
         Ok(IntrospectionProvider {
-            url: reqwest::Url::parse(&i.url).map_err(|e| format!("introspection.url: {e}"))?,
+            endpoint,
+            host,
             client_id: i.client_id.clone(),
             client_secret: i.client_secret.clone(),
             secret_in_body: i.send_secret_in_body,
-            client: http::client(
-                config.verify_tls,
-                config.tls_cafile.as_deref(),
-                config.timeout,
-            )?,
+            client,
             audience: config.audience.clone(),
             issuer: config.issuer.clone(),
             mapping: ClaimsMapping::new(&config.claims_mapping),
@@ -53,23 +88,21 @@ impl IntrospectionProvider {
     fn check(&self, fields: &Value) -> Result<(), AuthError> {
         let audience_fits = match fields.get("aud") {
             None | Some(Value::Null) => true,
-            Some(Value::String(aud)) => *aud == self.audience,
-            Some(Value::Array(auds)) => auds.iter().any(|a| a.as_str() == Some(&self.audience)),
+            Some(Value::String(aud)) => self.audience.contains(aud),
+            Some(Value::Array(auds)) => auds
+                .iter()
+                .any(|a| a.as_str().is_some_and(|a| self.audience.contains(a))),
             Some(_) => false,
         };
         if !audience_fits {
             return Err(AuthError::Rejected("Invalid token audience".into()));
         }
         if let (Some(issuer), Some(iss)) = (&self.issuer, fields.get("iss"))
-            && iss.as_str() != Some(issuer.as_str())
+            && !iss.as_str().is_some_and(|iss| issuer.contains(iss))
         {
             return Err(AuthError::Rejected("Invalid token issuer".into()));
         }
         Ok(())
-    }
-
-    fn host(&self) -> String {
-        crate::authn::http::host_of(&self.url)
     }
 }
 
@@ -82,7 +115,19 @@ impl AuthProvider for IntrospectionProvider {
     ) -> Result<Arc<User>, AuthError> {
         let token = crate::authn::require_token(token)?;
         let mut form = vec![("token", token)];
-        let mut request = self.client.post(self.url.clone());
+        let url = match &self.endpoint {
+            Endpoint::Url(url) => url.clone(),
+            Endpoint::Discovered(discovery) => discovery
+                .document()
+                .await?
+                .introspection_endpoint
+                .clone()
+                .ok_or_else(|| {
+                    tracing::warn!(target: "webmethod::auth", "the OIDC discovery document names no introspection_endpoint");
+                    http::unavailable()
+                })?,
+        };
+        let mut request = self.client.post(url);
         if self.secret_in_body {
             form.push(("client_id", &self.client_id));
             form.push(("client_secret", &self.client_secret));
@@ -116,15 +161,16 @@ impl AuthProvider for IntrospectionProvider {
         let (claim, principal) = principal(&fields)
             .ok_or_else(|| AuthError::Rejected("Token introspection error".into()))?;
         tracing::debug!(target: "webmethod::auth", claim, "introspection: principal taken from this claim");
-        let mut user = User::new(principal, self.mapping.attributes(&fields));
-        user.expires_at = expiry(&fields)?;
+        let expires_at = expiry(&fields)?;
+        let mut user = User::new(principal, self.mapping.attributes(&fields)).with_claims(fields);
+        user.expires_at = expires_at;
         Ok(Arc::new(user))
     }
 
     fn missing_credentials_message(&self) -> String {
         format!(
             "Authentication required. Please provide a valid OAuth2 Bearer token validated by {}",
-            self.host()
+            self.host
         )
     }
 

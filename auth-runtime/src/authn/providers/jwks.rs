@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
 
+use super::discovery::Discovery;
 use crate::authn::AuthError;
 use crate::authn::http;
 
@@ -31,16 +32,47 @@ pub struct Key {
 }
 
 #[derive(Default)]
-struct KeySet {
+pub(crate) struct KeySet {
     by_kid: HashMap<String, Arc<Key>>,
     /// Keys without a `kid`, for tokens without one.
     anonymous: Vec<Arc<Key>>,
     fetched_at: Option<Instant>,
 }
 
+/// Where the keys are: a configured `jwks.uri`, or the `jwks_uri` of the
+/// issuer's discovery document.
+pub enum KeySource {
+    Uri(reqwest::Url),
+    Discovered(Arc<Discovery>),
+}
+
+impl std::fmt::Display for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeySource::Uri(uri) => uri.fmt(f),
+            KeySource::Discovered(_) => f.write_str("(from OIDC discovery)"),
+        }
+    }
+}
+
+impl KeySource {
+    async fn uri(&self) -> Result<reqwest::Url, String> {
+        match self {
+            KeySource::Uri(uri) => Ok(uri.clone()),
+            KeySource::Discovered(discovery) => discovery
+                .document()
+                .await
+                .map_err(|_| "OIDC discovery failed".to_owned())?
+                .jwks_uri
+                .clone()
+                .ok_or_else(|| "the discovery document has no jwks_uri".to_owned()),
+        }
+    }
+}
+
 /// A JWKS endpoint and the keys last read from it.
 pub struct KeyStore {
-    uri: reqwest::Url,
+    source: KeySource,
     token: Option<String>,
     client: reqwest::Client,
     recheck: Duration,
@@ -80,14 +112,14 @@ struct Refreshed {
 
 impl KeyStore {
     pub fn new(
-        uri: reqwest::Url,
+        source: KeySource,
         token: Option<String>,
         client: reqwest::Client,
         recheck: Duration,
         timeout: Duration,
     ) -> Self {
         KeyStore {
-            uri,
+            source,
             token,
             client,
             recheck,
@@ -197,7 +229,7 @@ impl KeyStore {
                     // Keep serving with the keys we have.
                     tracing::warn!(
                         target: "webmethod::auth",
-                        uri = %self.uri,
+                        uri = %self.source,
                         reason = ?reason,
                         have_keys = set.fetched_at.is_some(),
                         "JWKS fetch failed; the next one in {UNKNOWN_KID_REFRESH:?} at the earliest"
@@ -214,7 +246,7 @@ impl KeyStore {
 
     /// One fetch; the error says why, for the log.
     async fn fetch(&self) -> Result<KeySet, String> {
-        let mut request = self.client.get(self.uri.clone());
+        let mut request = self.client.get(self.source.uri().await?);
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
@@ -230,6 +262,14 @@ impl KeyStore {
             .map_err(|e| format!("{e:?}"))?;
         let jwks: JwkSet =
             serde_json::from_slice(&body).map_err(|e| format!("not a JWK set: {e}"))?;
+        Ok(KeySet::from_jwks(&jwks))
+    }
+}
+
+impl KeySet {
+    /// The usable keys of a JWK set, as fetched now: signing keys of an
+    /// asymmetric type this verifier supports; others are skipped.
+    pub(crate) fn from_jwks(jwks: &JwkSet) -> KeySet {
         let mut set = KeySet {
             fetched_at: Some(Instant::now()),
             ..KeySet::default()
@@ -255,11 +295,11 @@ impl KeyStore {
                 None => set.anonymous.push(key),
             }
         }
-        Ok(set)
+        set
     }
 }
 
-fn find(set: &KeySet, kid: Option<&str>) -> Option<Arc<Key>> {
+pub(crate) fn find(set: &KeySet, kid: Option<&str>) -> Option<Arc<Key>> {
     match kid {
         Some(kid) => set.by_kid.get(kid).cloned(),
         // No kid: only unambiguous when the set has exactly one key.

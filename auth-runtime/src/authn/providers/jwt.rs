@@ -6,14 +6,15 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use jsonwebtoken::{Validation, decode, decode_header};
+use jsonwebtoken::{Header, Validation, decode, decode_header};
 use serde_json::Value;
 
-use super::jwks::KeyStore;
+use super::discovery::Discovery;
+use super::jwks::{Key, KeySource, KeyStore};
 use crate::authn::claims::{self, ClaimsMapping};
 use crate::authn::http;
 use crate::authn::{AuthError, AuthProvider, RequestHead};
-use crate::config::OAuth2Config;
+use crate::config::{JwksConfig, OAuth2Config, OneOrMany};
 use crate::principal::User;
 
 /// Clock skew allowed on `exp` and `nbf`.
@@ -22,8 +23,8 @@ pub const LEEWAY_SECONDS: u64 = 30;
 /// Verifies JWTs with a JWKS.
 pub struct JwtProvider {
     keys: Arc<KeyStore>,
-    audience: String,
-    issuer: Option<String>,
+    audience: OneOrMany,
+    issuer: Option<OneOrMany>,
     /// The `typ` header a token must carry (RFC 9068's `at+jwt`), if any.
     typ: Option<String>,
     mapping: ClaimsMapping,
@@ -31,20 +32,45 @@ pub struct JwtProvider {
 
 impl JwtProvider {
     pub fn new(config: &OAuth2Config) -> Result<Self, String> {
-        let jwks = config.jwks.as_ref().ok_or("jwks is not configured")?;
-        let uri = reqwest::Url::parse(&jwks.uri).map_err(|e| format!("jwks.uri: {e}"))?;
         let client = http::client(
             config.verify_tls,
             config.tls_cafile.as_deref(),
             config.timeout,
         )?;
+        let timeout = Duration::from_secs_f64(config.timeout);
+        let recheck = Duration::from_secs(
+            config
+                .jwks
+                .as_ref()
+                .map_or(JwksConfig::DEFAULT_KEY_RECHECK_PERIOD, |j| {
+                    j.key_recheck_period
+                }),
+        );
+        let source = match config.jwks.as_ref().and_then(|j| j.uri.as_deref()) {
+            Some(uri) => {
+                KeySource::Uri(reqwest::Url::parse(uri).map_err(|e| format!("jwks.uri: {e}"))?)
+            }
+            None => {
+                let issuer = config
+                    .issuer
+                    .as_ref()
+                    .and_then(|i| i.single())
+                    .ok_or("jwks.uri is not configured, nor one issuer to discover it from")?;
+                KeySource::Discovered(Arc::new(Discovery::new(
+                    issuer,
+                    client.clone(),
+                    recheck,
+                    timeout,
+                )?))
+            }
+        };
         Ok(JwtProvider {
             keys: Arc::new(KeyStore::new(
-                uri,
-                jwks.token.clone(),
+                source,
+                config.jwks.as_ref().and_then(|j| j.token.clone()),
                 client,
-                Duration::from_secs(jwks.key_recheck_period),
-                Duration::from_secs_f64(config.timeout),
+                recheck,
+                timeout,
             )),
             audience: config.audience.clone(),
             issuer: config.issuer.clone(),
@@ -62,16 +88,9 @@ impl JwtProvider {
         tracing::debug!(target: "webmethod::auth", reason = ?reason.to_string(), "JWT rejected");
         AuthError::Rejected("Invalid JWT token".into())
     }
-}
 
-#[async_trait]
-impl AuthProvider for JwtProvider {
-    async fn authenticate(
-        &self,
-        token: Option<&str>,
-        _request: RequestHead<'_>,
-    ) -> Result<Arc<User>, AuthError> {
-        let token = crate::authn::require_token(token)?;
+    /// The token's header, if this verifier can act on it.
+    pub(crate) fn header(&self, token: &str) -> Result<Header, AuthError> {
         // An unknown or absent algorithm (`none` included) fails here.
         let header = decode_header(token).map_err(Self::invalid)?;
         // RFC 7515 §4.1.11: `crit` lists extensions the verifier must
@@ -87,7 +106,17 @@ impl AuthProvider for JwtProvider {
         {
             return Err(Self::invalid(format!("`typ` is not {expected}")));
         }
-        let key = self.keys.key(header.kid.as_deref()).await?;
+        Ok(header)
+    }
+
+    /// Verifies the token with the key its header names: signature,
+    /// audience, issuer and times; the user its claims give.
+    pub(crate) fn verify(
+        &self,
+        token: &str,
+        header: &Header,
+        key: &Key,
+    ) -> Result<User, AuthError> {
         if !key.algorithms.contains(&header.alg) {
             return Err(Self::invalid(format!(
                 "algorithm {:?} does not fit the key",
@@ -97,11 +126,11 @@ impl AuthProvider for JwtProvider {
         let mut validation = Validation::new(header.alg);
         validation.leeway = LEEWAY_SECONDS;
         validation.validate_nbf = true;
-        validation.set_audience(&[&self.audience]);
+        validation.set_audience(&self.audience.0);
         let mut required = vec!["exp", "aud", "sub"];
         if let Some(issuer) = &self.issuer {
             // PyJWT, which llama-stack uses, also refuses a token without `iss`.
-            validation.set_issuer(&[issuer]);
+            validation.set_issuer(&issuer.0);
             required.push("iss");
         }
         validation.set_required_spec_claims(&required);
@@ -117,9 +146,23 @@ impl AuthProvider for JwtProvider {
         if expires_at <= SystemTime::now() {
             return Err(Self::invalid("expired"));
         }
-        let mut user = User::new(principal, self.mapping.attributes(&claims));
+        let mut user = User::new(principal, self.mapping.attributes(&claims)).with_claims(claims);
         user.expires_at = Some(expires_at);
-        Ok(Arc::new(user))
+        Ok(user)
+    }
+}
+
+#[async_trait]
+impl AuthProvider for JwtProvider {
+    async fn authenticate(
+        &self,
+        token: Option<&str>,
+        _request: RequestHead<'_>,
+    ) -> Result<Arc<User>, AuthError> {
+        let token = crate::authn::require_token(token)?;
+        let header = self.header(token)?;
+        let key = self.keys.key(header.kid.as_deref()).await?;
+        self.verify(token, &header, &key).map(Arc::new)
     }
 
     fn missing_credentials_message(&self) -> String {

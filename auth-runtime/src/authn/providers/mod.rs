@@ -2,19 +2,21 @@
 
 mod api_key;
 mod custom;
+mod discovery;
 mod endpoint;
 mod github;
 mod introspection;
-mod jwks;
+pub(crate) mod jwks;
 mod jwt;
 mod kubernetes;
 mod upstream_header;
 
 pub use api_key::ApiKeyProvider;
 pub use custom::CustomProvider;
+pub use discovery::{Discovery, Document};
 pub use github::GithubProvider;
 pub use introspection::IntrospectionProvider;
-pub use jwks::{KeyStore, UNKNOWN_KID_REFRESH};
+pub use jwks::{KeySource, KeyStore, UNKNOWN_KID_REFRESH};
 pub use jwt::JwtProvider;
 pub use kubernetes::KubernetesProvider;
 pub use upstream_header::UpstreamHeaderProvider;
@@ -35,7 +37,7 @@ pub fn from_config(
         }
         ProviderConfig::UpstreamHeader(c) => Arc::new(UpstreamHeaderProvider::new(c)),
         ProviderConfig::ApiKeys(c) => Arc::new(ApiKeyProvider::new(c).map_err(|e| e.under(path))?),
-        ProviderConfig::OAuth2Token(c) if c.jwks.is_some() => {
+        ProviderConfig::OAuth2Token(c) if c.verifies_jwts() => {
             Arc::new(JwtProvider::new(c).map_err(|e| ConfigError::field(path, e))?)
         }
         ProviderConfig::OAuth2Token(c) => {

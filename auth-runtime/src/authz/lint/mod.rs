@@ -107,21 +107,49 @@ pub enum Produced {
 }
 
 impl Produced {
-    /// What the config's `server.auth.provider_config` produces.
+    /// What the config's providers produce.
     pub fn of(config: &Config) -> Produced {
         let Some(auth) = &config.server.auth else {
             return Produced::NoProvider;
         };
-        match &auth.provider_config {
-            None => Produced::NoProvider,
-            Some(value) => {
-                match ProviderConfig::from_value(value.clone(), "server.auth.provider_config") {
-                    Ok(provider) => Produced::of_provider(&provider),
-                    // A config that does not load is reported as an error elsewhere.
-                    Err(_) => Produced::Any,
-                }
-            }
+        match crate::config::providers(
+            auth.provider_config.as_ref(),
+            auth.providers.as_ref(),
+            &auth.cache,
+        ) {
+            Ok(providers) => Produced::of_providers(providers.iter().map(|p| &p.config)),
+            // A config that does not load is reported as an error elsewhere.
+            Err(_) => Produced::Any,
         }
+    }
+
+    /// What several providers produce together: any attribute one of them
+    /// produces.
+    pub fn of_providers<'p>(providers: impl IntoIterator<Item = &'p ProviderConfig>) -> Produced {
+        providers
+            .into_iter()
+            .map(Produced::of_provider)
+            .reduce(|a, b| match (a, b) {
+                (Produced::Any, _) | (_, Produced::Any) => Produced::Any,
+                (
+                    Produced::Known {
+                        source: s1,
+                        attributes: mut a1,
+                    },
+                    Produced::Known {
+                        source: s2,
+                        attributes: a2,
+                    },
+                ) => {
+                    a1.extend(a2);
+                    Produced::Known {
+                        source: format!("{s1}, or {s2}"),
+                        attributes: a1,
+                    }
+                }
+                (known, _) => known,
+            })
+            .unwrap_or(Produced::NoProvider)
     }
 
     /// What one provider produces.

@@ -1,0 +1,282 @@
+//! Several providers on one server (`server.auth.providers`), and the name
+//! each gives the users it authenticates.
+//!
+//! A token goes to at most one remote provider, chosen from the token itself,
+//! never by trying them in turn: local providers (`api_keys`) first; then a
+//! JWT to the provider whose `issuer` lists its (unverified) `iss`, else to
+//! the one provider that takes JWTs of any issuer; any other token to the one
+//! provider that takes opaque tokens. The config checks made that choice
+//! unambiguous; a token no provider could have issued is 401 without asking
+//! anyone.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::Value;
+
+use super::{AuthError, AuthProvider, RequestHead};
+use crate::config::Takes;
+use crate::principal::User;
+
+/// A provider and what it may be sent.
+pub(crate) struct Member<'c> {
+    pub provider: Arc<dyn AuthProvider>,
+    pub takes: Takes<'c>,
+}
+
+/// The configured providers, routed by token.
+pub(crate) struct ProviderSet {
+    /// Checked in turn, in config order, before any remote provider.
+    locals: Vec<Arc<dyn AuthProvider>>,
+    remotes: Vec<Arc<dyn AuthProvider>>,
+    /// A JWT's `iss` -> its provider in `remotes`.
+    by_issuer: HashMap<String, usize>,
+    /// The provider for JWTs of an issuer nobody lists.
+    any_jwt: Option<usize>,
+    /// The provider for tokens that are not JWTs.
+    opaque: Option<usize>,
+    /// The 401 hint without credentials: every provider's.
+    hint: String,
+}
+
+/// Where a token goes.
+enum Choice<'s> {
+    /// Answered already: a local provider knew it, or nobody may be asked.
+    Answered(Result<Arc<User>, AuthError>),
+    Remote(&'s Arc<dyn AuthProvider>),
+}
+
+impl ProviderSet {
+    pub(crate) fn new(members: Vec<Member<'_>>) -> Self {
+        let hint = hint(
+            members
+                .iter()
+                .map(|m| m.provider.missing_credentials_message()),
+        );
+        let mut set = ProviderSet {
+            locals: Vec::new(),
+            remotes: Vec::new(),
+            by_issuer: HashMap::new(),
+            any_jwt: None,
+            opaque: None,
+            hint,
+        };
+        for member in members {
+            if member.takes.local {
+                set.locals.push(member.provider);
+                continue;
+            }
+            let index = set.remotes.len();
+            set.remotes.push(member.provider);
+            for issuer in member.takes.issuers.into_iter().flat_map(|i| i.iter()) {
+                set.by_issuer.entry(issuer.to_owned()).or_insert(index);
+            }
+            if member.takes.any_jwt {
+                set.any_jwt.get_or_insert(index);
+            }
+            if member.takes.opaque {
+                set.opaque.get_or_insert(index);
+            }
+        }
+        set
+    }
+
+    fn choose(&self, token: &str, request: RequestHead<'_>) -> Choice<'_> {
+        let mut rejected = None;
+        for local in &self.locals {
+            match local.authenticate_now(Some(token), request) {
+                Some(Err(AuthError::Rejected(reason))) => rejected = Some(reason),
+                // A local provider answers at once; one that accepted, or
+                // failed otherwise, decides.
+                Some(answer) => return Choice::Answered(answer),
+                // Never for `api_keys`, the only local provider.
+                None => {}
+            }
+        }
+        let remote = match jwt_issuer(token) {
+            Some(Some(iss)) => self.by_issuer.get(iss.as_str()).copied().or(self.any_jwt),
+            Some(None) => self.any_jwt,
+            None => self.opaque,
+        };
+        match remote {
+            Some(index) => Choice::Remote(&self.remotes[index]),
+            None => Choice::Answered(Err(AuthError::Rejected(
+                rejected.unwrap_or_else(|| "Invalid token".to_owned()),
+            ))),
+        }
+    }
+}
+
+#[async_trait]
+impl AuthProvider for ProviderSet {
+    async fn authenticate(
+        &self,
+        token: Option<&str>,
+        request: RequestHead<'_>,
+    ) -> Result<Arc<User>, AuthError> {
+        let token = super::require_token(token)?;
+        match self.choose(token, request) {
+            Choice::Answered(answer) => answer,
+            Choice::Remote(provider) => provider.authenticate(Some(token), request).await,
+        }
+    }
+
+    fn authenticate_now(
+        &self,
+        token: Option<&str>,
+        request: RequestHead<'_>,
+    ) -> Option<Result<Arc<User>, AuthError>> {
+        let token = match super::require_token(token) {
+            Ok(token) => token,
+            Err(e) => return Some(Err(e)),
+        };
+        match self.choose(token, request) {
+            Choice::Answered(answer) => Some(answer),
+            Choice::Remote(provider) => provider.authenticate_now(Some(token), request),
+        }
+    }
+
+    fn missing_credentials_message(&self) -> String {
+        self.hint.clone()
+    }
+
+    fn name(&self) -> &'static str {
+        "providers"
+    }
+}
+
+/// One hint from every provider's: "Authentication required. Please provide
+/// A, or B, or C".
+fn hint(messages: impl Iterator<Item = String>) -> String {
+    const LEAD: &str = "Authentication required. Please provide ";
+    let parts: Vec<String> = messages
+        .map(|m| m.strip_prefix(LEAD).map_or(m.clone(), str::to_owned))
+        .collect();
+    format!("{LEAD}{}", parts.join(", or "))
+}
+
+/// `Some(iss)` when the token has a JWT's shape (three base64url parts, the
+/// first a JSON object with `alg`): its unverified `iss`, if it has one as a
+/// string. `None` for any other token. Only routes the token; the chosen
+/// provider verifies everything.
+fn jwt_issuer(token: &str) -> Option<Option<String>> {
+    let mut parts = token.split('.');
+    let (header, payload) = (parts.next()?, parts.next()?);
+    if parts.next().is_none() || parts.next().is_some() {
+        return None;
+    }
+    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
+    header.get("alg")?;
+    let iss = URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()
+        .and_then(|payload| serde_json::from_slice::<Value>(&payload).ok())
+        .and_then(|claims| match claims.get("iss") {
+            Some(Value::String(iss)) => Some(iss.clone()),
+            _ => None,
+        });
+    Some(iss)
+}
+
+/// A provider whose users carry its configured name
+/// ([`User::provider`]).
+pub(crate) struct Named {
+    inner: Arc<dyn AuthProvider>,
+    name: Arc<str>,
+}
+
+impl Named {
+    pub(crate) fn new(inner: Arc<dyn AuthProvider>, name: Arc<str>) -> Self {
+        Named { inner, name }
+    }
+
+    fn name_it(&self, mut user: Arc<User>) -> Arc<User> {
+        if user.provider.as_deref() != Some(&*self.name) {
+            // A fresh user (the provider's own, not shared): no copy.
+            Arc::make_mut(&mut user).provider = Some(self.name.clone());
+        }
+        user
+    }
+}
+
+#[async_trait]
+impl AuthProvider for Named {
+    async fn authenticate(
+        &self,
+        token: Option<&str>,
+        request: RequestHead<'_>,
+    ) -> Result<Arc<User>, AuthError> {
+        let user = self.inner.authenticate(token, request).await?;
+        Ok(self.name_it(user))
+    }
+
+    fn authenticate_now(
+        &self,
+        token: Option<&str>,
+        request: RequestHead<'_>,
+    ) -> Option<Result<Arc<User>, AuthError>> {
+        let answer = self.inner.authenticate_now(token, request)?;
+        Some(answer.map(|user| self.name_it(user)))
+    }
+
+    fn requires_bearer(&self) -> bool {
+        self.inner.requires_bearer()
+    }
+
+    fn missing_credentials_message(&self) -> String {
+        self.inner.missing_credentials_message()
+    }
+
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(json: &str) -> String {
+        URL_SAFE_NO_PAD.encode(json)
+    }
+
+    #[test]
+    fn a_jwt_is_known_by_its_shape_and_routed_by_its_iss() {
+        let header = b64(r#"{"alg":"RS256","kid":"k"}"#);
+        let with_iss = format!("{header}.{}.sig", b64(r#"{"iss":"https://a","sub":"x"}"#));
+        assert_eq!(jwt_issuer(&with_iss), Some(Some("https://a".to_owned())));
+        let no_iss = format!("{header}.{}.sig", b64(r#"{"sub":"x"}"#));
+        assert_eq!(jwt_issuer(&no_iss), Some(None));
+        let odd_iss = format!("{header}.{}.sig", b64(r#"{"iss":["https://a"]}"#));
+        assert_eq!(jwt_issuer(&odd_iss), Some(None));
+        let bad_payload = format!("{header}.!!!.sig");
+        assert_eq!(jwt_issuer(&bad_payload), Some(None));
+        for opaque in [
+            "ghp_abcdef",
+            "a.b.c",
+            "a.b",
+            &format!("{header}.x.y.z"),
+            &format!("{header}.x.y.z.w"),
+            &format!("{}.x.y", b64(r#"{"typ":"JWT"}"#)),
+            &format!("{}.x.y", b64("[1]")),
+        ] {
+            assert_eq!(jwt_issuer(opaque), None, "{opaque}");
+        }
+    }
+
+    #[test]
+    fn the_hint_names_every_provider() {
+        let messages = [
+            "Authentication required. Please provide your API key as a Bearer token in the Authorization header",
+            "Authentication required. Please provide a valid OAuth2 Bearer token from https://a",
+            "Send a GitHub token",
+        ];
+        assert_eq!(
+            hint(messages.iter().map(|m| (*m).to_owned())),
+            "Authentication required. Please provide your API key as a Bearer token in the Authorization header, or a valid OAuth2 Bearer token from https://a, or Send a GitHub token"
+        );
+    }
+}

@@ -1,0 +1,167 @@
+//! OIDC discovery (OpenID Connect Discovery 1.0, RFC 8414): an
+//! `oauth2_token` provider configured with its `issuer` alone reads
+//! `{issuer}/.well-known/openid-configuration` for its `jwks_uri` and
+//! `introspection_endpoint`.
+//!
+//! The document must name the configured issuer exactly, or it is refused.
+//! It is read again on the JWKS schedule (`key_recheck_period`). One fetch at
+//! a time; after a failure none starts for the cooldown, and while there is no
+//! good document protected requests answer 503. A document read before keeps
+//! serving while the issuer is down.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use super::jwks::UNKNOWN_KID_REFRESH;
+use crate::authn::{AuthError, http};
+
+/// What webmethod reads of a discovery document.
+#[derive(Debug)]
+pub struct Document {
+    pub jwks_uri: Option<reqwest::Url>,
+    pub introspection_endpoint: Option<reqwest::Url>,
+    fetched_at: Instant,
+}
+
+/// An issuer's discovery document, fetched when needed.
+pub struct Discovery {
+    issuer: String,
+    url: reqwest::Url,
+    client: reqwest::Client,
+    recheck: Duration,
+    timeout: Duration,
+    current: RwLock<Option<Arc<Document>>>,
+    /// One fetch at a time; when the last one ended and whether it failed.
+    fetches: tokio::sync::Mutex<Option<(Instant, bool)>>,
+    /// Whether the failure now going on was logged (one line per outage).
+    reported: AtomicBool,
+}
+
+impl Discovery {
+    /// The document of `issuer` (an http(s) URL).
+    pub fn new(
+        issuer: &str,
+        client: reqwest::Client,
+        recheck: Duration,
+        timeout: Duration,
+    ) -> Result<Self, String> {
+        let url = reqwest::Url::parse(&format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        ))
+        .map_err(|e| format!("issuer: {e}"))?;
+        Ok(Discovery {
+            issuer: issuer.to_owned(),
+            url,
+            client,
+            recheck,
+            timeout,
+            current: RwLock::new(None),
+            fetches: tokio::sync::Mutex::new(None),
+            reported: AtomicBool::new(false),
+        })
+    }
+
+    fn current(&self) -> Option<Arc<Document>> {
+        self.current
+            .read()
+            .map_or_else(|p| p.into_inner().clone(), |d| d.clone())
+    }
+
+    /// The document: the one read within `key_recheck_period`, else a fresh
+    /// one. While the issuer fails, the last good one, or 503 without one.
+    pub async fn document(&self) -> Result<Arc<Document>, AuthError> {
+        let fresh = |d: &Arc<Document>| d.fetched_at.elapsed() < self.recheck;
+        if let Some(document) = self.current().filter(fresh) {
+            return Ok(document);
+        }
+        let mut last = self.fetches.lock().await;
+        // A fetch that succeeded while we waited answers us too.
+        let known = self.current();
+        if let Some(document) = known.clone().filter(fresh) {
+            return Ok(document);
+        }
+        let cooling = last.is_some_and(|(at, failed)| failed && at.elapsed() < UNKNOWN_KID_REFRESH);
+        if !cooling {
+            let outcome = match tokio::time::timeout(self.timeout, self.fetch()).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(format!("no answer within {:?}", self.timeout)),
+            };
+            *last = Some((Instant::now(), outcome.is_err()));
+            match outcome {
+                Ok(document) => {
+                    let document = Arc::new(document);
+                    match self.current.write() {
+                        Ok(mut current) => *current = Some(document.clone()),
+                        Err(poisoned) => *poisoned.into_inner() = Some(document.clone()),
+                    }
+                    if self.reported.swap(false, Ordering::AcqRel) {
+                        tracing::info!(target: "webmethod::auth", issuer = self.issuer.as_str(), "OIDC discovery succeeded again");
+                    }
+                    return Ok(document);
+                }
+                Err(reason) => {
+                    if !self.reported.swap(true, Ordering::AcqRel) {
+                        tracing::warn!(
+                            target: "webmethod::auth",
+                            issuer = self.issuer.as_str(),
+                            reason = reason.as_str(),
+                            have_document = known.is_some(),
+                            "OIDC discovery failed; without a document, protected requests answer 503 until it succeeds"
+                        );
+                    }
+                }
+            }
+        }
+        known.ok_or_else(http::unavailable)
+    }
+
+    /// One fetch; the error says why, for the log.
+    async fn fetch(&self) -> Result<Document, String> {
+        let response = self
+            .client
+            .get(self.url.clone())
+            .send()
+            .await
+            .map_err(|e| e.without_url().to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("status {}", response.status().as_u16()));
+        }
+        let body = http::read_limited("OIDC discovery", response)
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+        #[derive(Deserialize)]
+        struct Raw {
+            issuer: String,
+            jwks_uri: Option<String>,
+            introspection_endpoint: Option<String>,
+        }
+        let raw: Raw =
+            serde_json::from_slice(&body).map_err(|e| format!("not a discovery document: {e}"))?;
+        // OpenID Connect Discovery §4.3: exactly the issuer asked about.
+        if raw.issuer != self.issuer {
+            return Err(format!(
+                "the document names issuer {:?}, not the configured one",
+                raw.issuer
+            ));
+        }
+        let url = |field: &str, value: Option<String>| {
+            value
+                .map(|v| {
+                    reqwest::Url::parse(&v)
+                        .ok()
+                        .filter(|u| matches!(u.scheme(), "http" | "https"))
+                        .ok_or_else(|| format!("`{field}` is not an http(s) URL"))
+                })
+                .transpose()
+        };
+        Ok(Document {
+            jwks_uri: url("jwks_uri", raw.jwks_uri)?,
+            introspection_endpoint: url("introspection_endpoint", raw.introspection_endpoint)?,
+            fetched_at: Instant::now(),
+        })
+    }
+}
