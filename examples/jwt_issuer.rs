@@ -3,6 +3,8 @@
 //! ```text
 //! cargo run --example jwt_issuer                  # JWKS on 127.0.0.1:8322, prints two tokens
 //! cargo run --example server -- --config examples/configs/oauth2_jwks.yaml
+//! # or, keys found by OIDC discovery, beside API keys:
+//! cargo run --example server -- --config examples/configs/providers.yaml
 //! curl -H "Authorization: Bearer <token>" localhost:8321/v1/whoami
 //! curl "localhost:8322/token?sub=bob&scope=models.read"   # mint another
 //! ```
@@ -51,6 +53,17 @@ async fn jwks(State(issuer): State<Arc<Issuer>>) -> Json<JwkSet> {
     })
 }
 
+/// The OIDC discovery document (what `oauth2_token` with `issuer` alone reads).
+async fn discovery() -> Json<serde_json::Value> {
+    Json(json!({
+        "issuer": ISSUER,
+        "jwks_uri": format!("{ISSUER}/jwks"),
+        "response_types_supported": ["code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+    }))
+}
+
 async fn token(
     State(issuer): State<Arc<Issuer>>,
     Query(q): Query<HashMap<String, String>>,
@@ -79,6 +92,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let app = Router::new()
+        .route("/.well-known/openid-configuration", get(discovery))
         .route("/jwks", get(jwks))
         .route("/token", get(token))
         .with_state(issuer);
