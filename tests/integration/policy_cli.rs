@@ -483,3 +483,94 @@ fn eval_decides_ten_thousand_cases_in_under_a_second() {
         "10,000 cases took {elapsed:?}"
     );
 }
+
+/// `policy test`: expectations checked, each mismatch named, a summary, the
+/// rules no case reached; exit 0 / 1 / 2.
+#[test]
+fn test_checks_expectations_and_reports_coverage() {
+    let dir = TempDir::new("test");
+    let config = dir.write("config.yaml", CONFIG);
+    let admin = r#"{"principal": "admin", "attributes": {"roles": ["admin"]}}"#;
+    let alice = r#"{"principal": "alice", "attributes": {"roles": ["user"], "teams": ["ml"]}}"#;
+    let holding = dir.write(
+        "holding.jsonl",
+        &[
+            format!(r#"{{"id": "admin-deletes", "user": {admin}, "action": "delete", "resource": {{"type": "model", "identifier": "m"}}, "expect": {{"allowed": true, "rule": 0}}}}"#),
+            format!(r#"{{"id": "alice-reads", "user": {alice}, "action": "read", "resource": {{"type": "model", "identifier": "m"}}, "expect": {{"allowed": true}}}}"#),
+            String::new(),
+            format!(r#"{{"id": "alice-admin-page", "user": {alice}, "path": "/v1/admin/x", "expect": {{"allowed": false, "rule": 1}}}}"#),
+        ]
+        .join("\n"),
+    );
+    let out = server(&["policy", "test", "--config", &config, "--cases", &holding]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "3 cases: 3 passed, 0 failed",
+            "not reached: server.auth.access_policy[1] (only owners delete models)",
+            "not reached: server.auth.access_policy[3]",
+            "not reached: server.auth.route_policy[0]",
+            "not reached: server.auth.route_policy[2]",
+        ]
+    );
+
+    // Two files; one expectation fails, named by its case.
+    let failing = dir.write(
+        "failing.jsonl",
+        &[
+            format!(r#"{{"id": "alice-deletes", "user": {alice}, "action": "delete", "resource": {{"type": "model", "identifier": "m"}}, "expect": {{"allowed": true, "rule": 3}}}}"#),
+            r#"{"id": 7, "user": null, "path": "/v1/health", "expect": {"allowed": false}}"#.to_owned(),
+        ]
+        .join("\n"),
+    );
+    let out = server(&[
+        "policy", "test", "--config", &config, "--cases", &holding, "--cases", &failing,
+    ]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("case alice-deletes: expected allow by rule 3, got deny by rule 1\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("case 7: expected deny, got allow by rule 0\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("5 cases: 3 passed, 2 failed\n"), "{stdout}");
+
+    // A bad file: a line without `expect`, a malformed line, a missing file, a bad config.
+    let no_expect = dir.write(
+        "no-expect.jsonl",
+        r#"{"id": "x", "user": null, "path": "/v1/health"}"#,
+    );
+    let malformed = dir.write("malformed.jsonl", "{\"id\": \n");
+    for cases in [
+        no_expect.as_str(),
+        malformed.as_str(),
+        "/does/not/exist.jsonl",
+    ] {
+        let out = server(&["policy", "test", "--config", &config, "--cases", cases]);
+        assert_eq!(out.status.code(), Some(2), "{cases}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).starts_with("error: "),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    let bad_config = dir.write(
+        "bad.yaml",
+        "server:\n  auth:\n    access_policy: [{permit: {actions: [fly]}}]\n",
+    );
+    let out = server(&[
+        "policy",
+        "test",
+        "--config",
+        &bad_config,
+        "--cases",
+        &holding,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}

@@ -1,5 +1,5 @@
 //! The command line every app gets: `serve` (the default), `routes` and
-//! `policy check | eval | explain`.
+//! `policy check | eval | explain | test`.
 
 pub mod policy;
 mod routes;
@@ -8,11 +8,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-pub use policy::{CheckArgs, EvalArgs, ExplainArgs, PolicyCommand};
+pub use policy::{CheckArgs, EvalArgs, ExplainArgs, PolicyCommand, TestArgs};
 pub use routes::{render_json, render_table};
 
 /// `APP [serve] [--config FILE] [--host H] [--port N]`, `APP routes [--format table|json]`
-/// or `APP policy check|eval|explain --config FILE ...`.
+/// or `APP policy check|eval|explain|test --config FILE ...`.
 #[derive(Debug, Parser)]
 #[command(
     args_conflicts_with_subcommands = true,
@@ -32,11 +32,12 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print the route table: method, path, handler, auth, scope, deprecation, source.
     Routes(RoutesArgs),
-    /// Check, evaluate and explain the config's access and route policies.
+    /// Check, evaluate, explain and test the config's access and route policies.
     ///
     /// `policy check --config FILE`: validate and lint the policies.
     /// `policy eval --config FILE --cases FILE.jsonl`: decide a file of cases.
     /// `policy explain --config FILE ...`: decide and explain one case.
+    /// `policy test --config FILE --cases FILE.jsonl`: check cases against their expectations.
     #[command(subcommand)]
     Policy(PolicyCommand),
 }

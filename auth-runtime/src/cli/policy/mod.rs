@@ -1,9 +1,10 @@
-//! `policy check | eval | explain`: the config's access and route policies
+//! `policy check | eval | explain | test`: the config's access and route policies
 //! from the command line, compiled once, decided as the server decides.
 
 mod case;
 mod eval;
 mod explain;
+mod test;
 #[cfg(test)]
 mod tests;
 
@@ -20,6 +21,7 @@ use crate::settings::Settings;
 use eval::eval;
 pub use eval::eval_cases;
 use explain::explain;
+pub use test::{BadFile, Outcome, test_cases};
 
 /// The policy commands.
 #[derive(Debug, Subcommand)]
@@ -54,6 +56,16 @@ pub enum PolicyCommand {
     /// values); without `--principal`, no user. Exit 0 when decided (allowed
     /// or not), 1 on bad input.
     Explain(ExplainArgs),
+    /// Test the policies: the cases of `eval`, each with what it expects.
+    ///
+    /// Each line is a case of `eval` with `"expect": {"allowed": true|false,
+    /// "rule": N}` (`rule`, the index of the deciding rule, may be left
+    /// out). Prints each mismatch (`case c1: expected deny by rule 2, got
+    /// allow by rule 5`), a summary line, and every rule that decided no
+    /// case (`not reached: server.auth.access_policy[3]`). Exit 0 when every
+    /// expectation holds, 1 when one does not, 2 on a bad file (unreadable,
+    /// a malformed line, a config that does not load).
+    Test(TestArgs),
 }
 
 impl PolicyCommand {
@@ -63,6 +75,7 @@ impl PolicyCommand {
             PolicyCommand::Check(a) => a.config.as_ref(),
             PolicyCommand::Eval(a) => a.config.as_ref(),
             PolicyCommand::Explain(a) => a.config.as_ref(),
+            PolicyCommand::Test(a) => a.config.as_ref(),
         }
     }
 }
@@ -82,6 +95,17 @@ pub struct EvalArgs {
     /// The cases, one JSON object per line; `-` reads stdin.
     #[arg(long, value_name = "FILE.jsonl")]
     pub cases: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TestArgs {
+    /// Server config (llama-stack `run.yaml` shape) [default: the app's own].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Cases with expectations, one JSON object per line; repeat for
+    /// several files; `-` reads stdin.
+    #[arg(long, value_name = "FILE.jsonl", required = true)]
+    pub cases: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -121,12 +145,15 @@ pub fn run(
 ) -> ExitCode {
     let settings = match settings {
         Ok(settings) => settings,
+        // For `test`, a config that does not load is a bad file too.
+        Err(e) if matches!(command, PolicyCommand::Test(_)) => return test::bad(&e.to_string()),
         Err(e) => return fail(&e),
     };
     match command {
         PolicyCommand::Check(_) => check(&settings, source),
         PolicyCommand::Eval(args) => eval(&settings, &args.cases),
         PolicyCommand::Explain(args) => explain(&settings, args),
+        PolicyCommand::Test(args) => test::test(&settings, &args.cases),
     }
 }
 
