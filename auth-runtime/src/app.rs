@@ -153,6 +153,21 @@ impl App {
             _ => None,
         };
         let authenticated = self.provider.is_some() || settings.authentication();
+        // Before the router is built: its routes are counted only when on.
+        let metrics = match &settings.metrics {
+            Some(address) => {
+                crate::metrics::enable();
+                match TcpListener::bind(address.as_str()).await {
+                    Ok(listener) => Some(listener),
+                    Err(e) => {
+                        return fail(&format!(
+                            "cannot listen on {address} (server.metrics.address): {e}"
+                        ));
+                    }
+                }
+            }
+            None => None,
+        };
         let built = match self.build_with(&settings) {
             Ok(built) => built,
             Err(e) => return fail(&e),
@@ -185,6 +200,12 @@ impl App {
         let scheme = if transport.is_tls() { "https" } else { "http" };
         // On stdout, so scripts and tests started with `--port 0` learn the port.
         println!("listening on {scheme}://{addr}");
+        if let Some(listener) = metrics {
+            match crate::metrics::serve(listener, addr) {
+                Ok(metrics_addr) => println!("metrics on http://{metrics_addr}/metrics"),
+                Err(e) => return fail(&e),
+            }
+        }
         tracing::info!(
             routes = built.table.len(),
             %addr,

@@ -44,6 +44,7 @@ pub mod extract;
 #[doc(hidden)]
 pub mod fuzzing;
 mod guard;
+pub mod metrics;
 mod pipeline;
 mod principal;
 pub mod quota;

@@ -11,6 +11,7 @@ use axum::routing::{MethodRouter, any};
 
 use crate::error;
 use crate::guard::{Guard, Target};
+use crate::metrics::HttpMetricsLayer;
 use crate::pipeline::Pipeline;
 use crate::registry::RouteEntry;
 use crate::route_table::{RouteTable, TableError};
@@ -193,14 +194,24 @@ impl RouterBuilder {
                     Err(missing) => errors.push(BuildError::MissingState { entry, missing }),
                 }
             }
+            if crate::metrics::enabled().is_some() {
+                merged = merged.layer(HttpMetricsLayer { route: group.path });
+            }
             router = router.route(group.path, merged);
         }
         if !errors.is_empty() {
             return Err(BuildErrors(errors));
         }
-        let router = match unmatched {
-            Some(layer) => router.fallback(error::not_found.layer(layer)),
-            None => router.fallback(error::not_found),
+        let unmatched_metrics = crate::metrics::enabled().map(|_| HttpMetricsLayer {
+            route: crate::authn::route_name(Target::Unmatched),
+        });
+        let router = match (unmatched, unmatched_metrics) {
+            (Some(layer), Some(metrics)) => {
+                router.fallback(error::not_found.layer(layer).layer(metrics))
+            }
+            (Some(layer), None) => router.fallback(error::not_found.layer(layer)),
+            (None, Some(metrics)) => router.fallback(error::not_found.layer(metrics)),
+            (None, None) => router.fallback(error::not_found),
         };
         Ok(BuiltRouter {
             router,

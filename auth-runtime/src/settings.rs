@@ -32,6 +32,8 @@ pub struct Settings {
     pub transport: crate::transport::Transport,
     /// What the provider gives users (for the lint and `policy check`).
     pub produced: Produced,
+    /// `server.metrics.address`, checked: `host:port`.
+    pub metrics: Option<String>,
     /// Keys accepted but not acted on.
     pub warnings: Vec<String>,
     /// The policies' lint, against what the provider produces.
@@ -73,6 +75,11 @@ impl Settings {
         let transport = crate::transport::Transport::from_config(&config.server)
             .map_err(|e| errors.extend(e))
             .ok();
+        let metrics = config.server.metrics.as_ref().and_then(|m| {
+            check_address(&m.address)
+                .map_err(|e| errors.push(ConfigError::field("server.metrics.address", e)))
+                .ok()
+        });
         let (Some(access), Some(routes), Some(transport)) = (access, routes, transport) else {
             return Err(ConfigErrors(errors));
         };
@@ -90,6 +97,7 @@ impl Settings {
             routes,
             quota,
             transport,
+            metrics,
             produced,
             warnings: config.warnings(),
             lint,
@@ -108,6 +116,17 @@ impl Settings {
     /// Whether requests are authenticated (a provider is configured).
     pub fn authentication(&self) -> bool {
         !self.providers.is_empty()
+    }
+}
+
+/// `host:port` (port 0: any free port; the server prints the one it got).
+fn check_address(address: &str) -> Result<String, String> {
+    let shape = "must be host:port, as 127.0.0.1:9464";
+    let (host, port) = address.rsplit_once(':').ok_or(shape)?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match port.parse::<u16>() {
+        Ok(_) if !host.is_empty() => Ok(address.to_owned()),
+        _ => Err(shape.to_owned()),
     }
 }
 

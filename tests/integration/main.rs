@@ -8,6 +8,7 @@ mod bypass_properties;
 mod demo_server;
 mod identity;
 mod llama_stack_policies;
+mod metrics;
 mod oauth2;
 mod pipeline;
 mod policy_cli;

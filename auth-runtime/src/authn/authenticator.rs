@@ -118,6 +118,7 @@ impl Authenticator {
         match self.token(request) {
             Token::Sent(token) => Ok(token),
             Token::Missing => {
+                self.count(None, "denied");
                 log_denied(target, method, "missing credentials");
                 Err(unauthorized(
                     self.provider.missing_credentials_message(),
@@ -125,6 +126,7 @@ impl Authenticator {
                 ))
             }
             Token::Malformed => {
+                self.count(None, "denied");
                 log_denied(target, method, "invalid Authorization header format");
                 Err(unauthorized(
                     "Invalid Authorization header format".to_owned(),
@@ -134,12 +136,23 @@ impl Authenticator {
         }
     }
 
+    /// Counts the decision, by the provider that took it.
+    fn count(&self, user: Option<&User>, outcome: &'static str) {
+        if let Some(metrics) = crate::metrics::enabled() {
+            let provider = user
+                .and_then(|u| u.provider.as_deref())
+                .unwrap_or(self.provider.name());
+            metrics.auth(provider, outcome);
+        }
+    }
+
     fn optional_outcome(
         &self,
         target: Target,
         request: &Request,
         outcome: Result<Arc<User>, AuthError>,
     ) -> Option<Arc<User>> {
+        self.count(outcome.as_ref().ok().map(|u| &**u), outcome_word(&outcome));
         match outcome {
             Ok(user) => {
                 self.log_authenticated(target, request, &user);
@@ -197,6 +210,7 @@ impl Authenticator {
         } else {
             Challenge::Missing
         };
+        self.count(outcome.as_ref().ok().map(|u| &**u), outcome_word(&outcome));
         match outcome {
             Ok(user) => {
                 self.log_authenticated(target, request, &user);
@@ -235,6 +249,16 @@ impl Authenticator {
                 ))
             }
         }
+    }
+}
+
+/// A provider's verdict as the metrics name it.
+fn outcome_word(outcome: &Result<Arc<User>, AuthError>) -> &'static str {
+    match outcome {
+        Ok(_) => "authenticated",
+        Err(AuthError::Rejected(_) | AuthError::Declined(_)) => "denied",
+        Err(AuthError::Unavailable(_)) => "unavailable",
+        Err(_) => "error",
     }
 }
 

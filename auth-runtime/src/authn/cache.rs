@@ -83,7 +83,11 @@ impl CachedProvider {
 
     /// The cached answer for a token tag, if any.
     fn cached(&self, key: &u128) -> Option<Result<Arc<User>, AuthError>> {
-        Some(self.answer(key, self.cache.get(key)?))
+        let cached = self.cache.get(key)?;
+        if let Some(metrics) = crate::metrics::enabled() {
+            crate::metrics::Metrics::count(&metrics.cache, "hit");
+        }
+        Some(self.answer(key, cached))
     }
 
     fn answer(&self, key: &u128, cached: Cached) -> Result<Arc<User>, AuthError> {
@@ -115,9 +119,11 @@ impl CachedProvider {
             key,
             validation,
         };
+        let mut asked = false;
         let outcome = waiting
             .validation
             .get_or_init(|| async {
+                asked = true;
                 match self.inner.authenticate(Some(token), request).await {
                     Ok(user) => Ok(Cached::Valid(user)),
                     Err(AuthError::Rejected(reason)) => Ok(Cached::Rejected(reason.into())),
@@ -126,6 +132,13 @@ impl CachedProvider {
             })
             .await
             .clone();
+        if let Some(metrics) = crate::metrics::enabled() {
+            // The caller that asked the provider, or one that took its answer.
+            crate::metrics::Metrics::count(
+                &metrics.cache,
+                if asked { "miss" } else { "coalesced" },
+            );
+        }
         match outcome {
             Ok(cached) => {
                 // In the cache before the validation retires (when `waiting`

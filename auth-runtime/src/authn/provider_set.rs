@@ -209,8 +209,12 @@ impl AuthProvider for Named {
         token: Option<&str>,
         request: RequestHead<'_>,
     ) -> Result<Arc<User>, AuthError> {
-        let user = self.inner.authenticate(token, request).await?;
-        Ok(self.name_it(user))
+        let started = std::time::Instant::now();
+        let outcome = self.inner.authenticate(token, request).await;
+        if let Some(metrics) = crate::metrics::enabled() {
+            metrics.provider_latency(&self.name, started.elapsed());
+        }
+        Ok(self.name_it(outcome?))
     }
 
     fn authenticate_now(

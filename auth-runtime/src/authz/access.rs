@@ -77,11 +77,15 @@ impl Access {
         action: Action,
         resource: &R,
     ) -> Decision<'_> {
-        match (&self.user, self.authentication) {
+        let decision = match (&self.user, self.authentication) {
             // An anonymous caller while authentication is on: fail closed.
             (None, true) => Decision::by(false, Basis::Anonymous),
             (user, _) => self.policy.decide(action, resource, user.as_deref()),
+        };
+        if let Some(metrics) = crate::metrics::enabled() {
+            metrics.policy("access", decision.allowed);
         }
+        decision
     }
 
     /// `Ok` if allowed, else a 403 in llama-stack's words.

@@ -214,6 +214,9 @@ impl RoutePolicy {
             Cow::Borrowed(raw)
         };
         let decision = self.decide(&path, user);
+        if let Some(metrics) = crate::metrics::enabled() {
+            metrics.policy("route", decision.allowed);
+        }
         if decision.allowed {
             tracing::debug!(
                 target: "webmethod::auth",

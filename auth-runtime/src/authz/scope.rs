@@ -16,7 +16,11 @@ pub(crate) fn check(
     method: &Method,
     target: Target,
 ) -> Result<(), ApiError> {
-    if user.is_some_and(|u| u.has_scope(scope)) {
+    let allowed = user.is_some_and(|u| u.has_scope(scope));
+    if let Some(metrics) = crate::metrics::enabled() {
+        metrics.policy("scope", allowed);
+    }
+    if allowed {
         return Ok(());
     }
     tracing::info!(

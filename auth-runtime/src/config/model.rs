@@ -45,6 +45,8 @@ pub struct ServerConfig {
     pub cors: Option<Value>,
     /// webmethod's own: connection limits and timeouts.
     pub limits: Option<LimitsConfig>,
+    /// webmethod's own: Prometheus metrics on a listener of their own.
+    pub metrics: Option<MetricsConfig>,
     pub workers: Option<Value>,
     /// llama-stack's; accepted and ignored (webmethod listens where `host` says).
     pub disable_ipv6: Option<Value>,
@@ -68,6 +70,15 @@ pub struct LimitsConfig {
     /// The largest request body an extractor reads, in bytes (default 2 MiB).
     #[serde(default, deserialize_with = "lenient_opt")]
     pub max_request_body_bytes: Option<usize>,
+}
+
+/// `server.metrics` (webmethod's own).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// `host:port` of the metrics listener (never the API's); `/metrics`
+    /// answers there.
+    pub address: String,
 }
 
 /// `server.auth`.

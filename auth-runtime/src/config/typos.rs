@@ -9,7 +9,9 @@ use serde_json::Value;
 
 use super::error::ConfigError;
 
-/// The keys of `server` (llama-stack's and webmethod's own).
+/// The keys of `server` (llama-stack's and webmethod's own) a near miss of
+/// which stops the start. Not `metrics`: a misspelled one switches nothing
+/// off, and run.yaml files already hold keys that begin with it.
 pub(crate) const SERVER_KEYS: &[&str] = &[
     "port",
     "host",

@@ -82,15 +82,26 @@ impl Quota {
 
     async fn charge(&self, subject: &Subject<'_>, window: Window) -> Result<Charge, Response> {
         let limit = self.limit(subject);
-        match self.store.hit(&Quota::key(subject), window).await {
-            Ok(count) if count <= limit => Ok(Charge {
-                limit,
-                count,
-                window,
-            }),
-            Ok(_) => Err(exceeded(limit, window)),
-            Err(e) => Err(store_failed(&e)),
+        let (outcome, answer) = match self.store.hit(&Quota::key(subject), window).await {
+            Ok(count) if count <= limit => (
+                "admitted",
+                Ok(Charge {
+                    limit,
+                    count,
+                    window,
+                }),
+            ),
+            Ok(_) => ("rejected", Err(exceeded(limit, window))),
+            Err(e) => ("error", Err(store_failed(&e))),
+        };
+        if let Some(metrics) = crate::metrics::enabled() {
+            let kind = match subject {
+                Subject::Address(_) => "address",
+                Subject::Principal(_) => "principal",
+            };
+            metrics.quota(kind, outcome);
         }
+        answer
     }
 }
 

@@ -210,6 +210,10 @@ impl KeyStore {
             let now = Instant::now();
             last.ended_at = Some(now);
             last.failed = outcome.is_err();
+            if let Some(metrics) = crate::metrics::enabled() {
+                let result = if last.failed { "error" } else { "ok" };
+                crate::metrics::Metrics::count(&metrics.jwks_fetches, result);
+            }
             if last.failed || reason == Reason::UnknownKid {
                 last.cooldown_from = Some(now);
             }

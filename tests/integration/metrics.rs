@@ -1,0 +1,229 @@
+//! `server.metrics`: the demo server with its metrics on a listener of their
+//! own; the exposition parsed as a scraper parses it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use crate::demo_server::server_binary;
+
+/// The demo server with `config`; the API's and the metrics' base URLs.
+struct Running {
+    child: Child,
+    api: String,
+    metrics: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(config: &str) -> Running {
+    let path = std::env::temp_dir().join(format!("webmethod-metrics-{}.yaml", std::process::id()));
+    std::fs::write(&path, config).unwrap();
+    let mut child = Command::new(server_binary())
+        .args(["--config", path.to_str().unwrap(), "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = |prefix: &str| {
+        let line = lines.next().unwrap().unwrap();
+        line.strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("expected {prefix:?}, got {line:?}"))
+            .to_owned()
+    };
+    let api = next("listening on ");
+    let metrics = next("metrics on ");
+    Running {
+        child,
+        api,
+        metrics,
+    }
+}
+
+const CONFIG: &str = "server:
+  metrics: {address: '127.0.0.1:0'}
+  quota: {anonymous_max_requests: 1000, authenticated_max_requests: 1000}
+  auth:
+    provider_config:
+      type: api_keys
+      keys:
+        - {key: reader-key, principal: alice, attributes: {scopes: [models.read]}}
+    route_policy:
+      - forbid: {paths: '/v1/files*'}
+      - permit: {paths: '*'}
+";
+
+/// One sample's value, by family and labels (all of them, exactly); 0 when
+/// the family has no such sample.
+fn value(
+    scrape: &openmetrics_parser::MetricsExposition<
+        openmetrics_parser::OpenMetricsType,
+        openmetrics_parser::OpenMetricsValue,
+    >,
+    family: &str,
+    labels: &[(&str, &str)],
+) -> f64 {
+    let Some(family) = scrape.families.get(family) else {
+        return 0.0;
+    };
+    family
+        .iter_samples()
+        .find(|s| {
+            let set = s.get_labelset().unwrap();
+            set.iter_names().count() == labels.len()
+                && labels
+                    .iter()
+                    .all(|(k, v)| set.get_label_value(k) == Some(*v))
+        })
+        .map_or(0.0, |s| match &s.value {
+            openmetrics_parser::OpenMetricsValue::Counter(c) => number(c.value),
+            openmetrics_parser::OpenMetricsValue::Gauge(n)
+            | openmetrics_parser::OpenMetricsValue::Unknown(n) => number(*n),
+            _ => f64::NAN,
+        })
+}
+
+fn number(n: openmetrics_parser::MetricNumber) -> f64 {
+    match n {
+        openmetrics_parser::MetricNumber::Float(f) => f,
+        openmetrics_parser::MetricNumber::Int(i) => i as f64,
+    }
+}
+
+#[tokio::test]
+async fn metrics_count_requests_decisions_and_quota_with_bounded_labels() {
+    let server = start(CONFIG);
+    let client = reqwest::Client::new();
+    let get = |path: &str, key: Option<&str>| {
+        let mut request = client.get(format!("{}{path}", server.api));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(get("/v1/health", None).await, 200);
+    assert_eq!(get("/v1/models", None).await, 401);
+    assert_eq!(get("/v1/models", Some("wrong-key")).await, 401);
+    assert_eq!(get("/v1/models", Some("reader-key")).await, 200);
+    assert_eq!(
+        get("/v1/models/m-secret-name", Some("reader-key")).await,
+        404
+    );
+    assert_eq!(get("/v1/no/such/path", Some("reader-key")).await, 404);
+    assert_eq!(get("/v1/files/a/b", Some("reader-key")).await, 403);
+    // The API port does not serve the metrics.
+    assert_eq!(get("/metrics", Some("reader-key")).await, 404);
+
+    let response = client.get(&server.metrics).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text"),
+    );
+    let text = response.text().await.unwrap();
+    let scrape = openmetrics_parser::openmetrics::parse_openmetrics(&text)
+        .unwrap_or_else(|e| panic!("{e:?}: {text}"));
+
+    let requests = "webmethod_http_requests";
+    for (route, status, count) in [
+        ("/v1/health", "200", 1.0),
+        ("/v1/models", "401", 2.0),
+        ("/v1/models", "200", 1.0),
+        // The template, never the raw path.
+        ("/v1/models/{model_id}", "404", 1.0),
+        // /v1/no/such/path and the API port's /metrics.
+        ("<unmatched>", "404", 2.0),
+        ("/v1/files/{*path}", "403", 1.0),
+    ] {
+        assert_eq!(
+            value(
+                &scrape,
+                requests,
+                &[("route", route), ("method", "GET"), ("status", status)]
+            ),
+            count,
+            "{route} {status}\n{text}"
+        );
+    }
+    let decisions = "webmethod_auth_decisions";
+    assert_eq!(
+        value(
+            &scrape,
+            decisions,
+            &[("provider", "api_keys"), ("outcome", "authenticated")]
+        ),
+        5.0,
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            &scrape,
+            decisions,
+            &[("provider", "api_keys"), ("outcome", "denied")]
+        ),
+        2.0,
+        "{text}"
+    );
+    assert_eq!(
+        value(
+            &scrape,
+            "webmethod_policy_decisions",
+            &[("policy", "route"), ("outcome", "denied")]
+        ),
+        1.0,
+        "{text}"
+    );
+    assert!(
+        value(
+            &scrape,
+            "webmethod_quota",
+            &[("subject_kind", "address"), ("outcome", "admitted")]
+        ) >= 7.0,
+        "{text}"
+    );
+    assert!(
+        value(
+            &scrape,
+            "webmethod_quota",
+            &[("subject_kind", "principal"), ("outcome", "admitted")]
+        ) >= 4.0,
+        "{text}"
+    );
+    assert!(
+        scrape
+            .families
+            .contains_key("webmethod_http_request_duration_seconds"),
+        "{text}"
+    );
+    // Bounded labels: no key, no principal, no raw path.
+    for secret in [
+        "reader-key",
+        "wrong-key",
+        "alice",
+        "m-secret-name",
+        "/v1/no/such/path",
+    ] {
+        assert!(!text.contains(secret), "{secret} in\n{text}");
+    }
+}
+
+#[test]
+fn a_bad_metrics_address_stops_the_start() {
+    let path =
+        std::env::temp_dir().join(format!("webmethod-metrics-bad-{}.yaml", std::process::id()));
+    std::fs::write(&path, "server:\n  metrics: {address: nowhere}\n").unwrap();
+    let out = Command::new(server_binary())
+        .args(["--config", path.to_str().unwrap(), "--port", "0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("server.metrics.address"), "{stderr}");
+}
