@@ -290,6 +290,33 @@ async fn key_rotation_and_unknown_kid_floods() {
     );
 }
 
+/// Past `key_recheck_period`, a token whose key is known is verified at once
+/// and the keys are refreshed behind it.
+#[tokio::test]
+async fn stale_keys_are_refreshed_behind_the_request() {
+    let key = signing_key(Algorithm::ES256, "k1");
+    let jwks = Jwks::default();
+    *jwks.keys.lock().unwrap() = vec![key.jwk.clone()];
+    let uri = start_jwks(jwks.clone()).await;
+    let base = serve(&format!(
+        "server:\n  auth:\n    cache: {{enabled: false}}\n    provider_config:\n      type: oauth2_token\n      jwks: {{uri: '{uri}', key_recheck_period: 1}}\n"
+    ))
+    .await;
+    let jwt = token(&key, claims(json!({"iss": null})));
+    assert_eq!(whoami(&base, &jwt).await.0, 200);
+    assert_eq!(jwks.fetches.load(Ordering::SeqCst), 1);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(whoami(&base, &jwt).await.0, 200);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while jwks.fetches.load(Ordering::SeqCst) < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no refresh behind the request"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// The same key material under another kid.
 fn signing_key_cached(key: &SigningKey) -> SigningKey {
     SigningKey {

@@ -238,6 +238,14 @@ mod tests {
     }
 
     #[test]
+    fn nbf_may_be_ahead_by_the_leeway_and_no_more() {
+        let now = claims::now_secs();
+        let leeway = super::super::jwt::LEEWAY_SECONDS;
+        assert!(expiry(&json!({"nbf": now + leeway})).is_ok());
+        assert!(expiry(&json!({"nbf": now + leeway + 2})).is_err());
+    }
+
+    #[test]
     fn times_are_checked_never_overflow() {
         let now = claims::now_secs();
         assert!(matches!(expiry(&json!({})), Ok(None)));
