@@ -16,6 +16,7 @@ use crate::router::{BuiltRouter, RouterBuilder};
 use crate::security::Security;
 use crate::settings::Settings;
 use crate::state::StateMap;
+use crate::transport::{Routers, Transport};
 
 /// An app built from the `#[webmethod]` registry, with its command line.
 ///
@@ -126,13 +127,12 @@ impl App {
     }
 
     fn build_with(self, settings: &Settings) -> Result<BuiltRouter, Box<dyn std::error::Error>> {
-        let security = Security::build(settings, self.provider)?;
-        let built = RouterBuilder::new()
-            .states(self.states)
-            .security(security)
-            .guards(self.guards)
-            .build()?;
-        Ok(built)
+        Parts {
+            states: self.states,
+            guards: self.guards,
+            provider: self.provider,
+        }
+        .build(settings)
     }
 
     /// `serve`: builds the router and serves it until Ctrl-C or SIGTERM.
@@ -153,6 +153,11 @@ impl App {
             _ => None,
         };
         let authenticated = self.provider.is_some() || settings.authentication();
+        let parts = Parts {
+            states: self.states.clone(),
+            guards: self.guards.clone(),
+            provider: self.provider.clone(),
+        };
         // Before the router is built: its routes are counted only when on.
         let metrics = match &settings.metrics {
             Some(address) => {
@@ -213,11 +218,102 @@ impl App {
             client_certificates = transport.requires_client_certificates(),
             "serving"
         );
+        let routers = Routers::new(transport.wrap(built.router));
+        if let Some(path) = args.config.clone() {
+            reload_on_sighup(path, parts, transport.clone(), routers.clone());
+        }
         transport
-            .serve(listener, built.router, shutdown_signal())
+            .serve_routers(listener, routers, shutdown_signal())
             .await;
         ExitCode::SUCCESS
     }
+}
+
+/// What the router is built from besides the config, kept for reloads.
+struct Parts {
+    states: StateMap,
+    guards: Vec<Arc<dyn Guard>>,
+    provider: Option<Arc<dyn AuthProvider>>,
+}
+
+impl Parts {
+    fn build(self, settings: &Settings) -> Result<BuiltRouter, Box<dyn std::error::Error>> {
+        let security = Security::build(settings, self.provider)?;
+        let built = RouterBuilder::new()
+            .states(self.states)
+            .security(security)
+            .guards(self.guards)
+            .build()?;
+        Ok(built)
+    }
+
+    fn clone(&self) -> Parts {
+        Parts {
+            states: self.states.clone(),
+            guards: self.guards.clone(),
+            provider: self.provider.clone(),
+        }
+    }
+}
+
+/// On SIGHUP, reads `path` again and swaps the whole security configuration
+/// (keys, providers, policies, quota, cache) in one step: requests already
+/// in flight finish under the one they started with. A config that does not
+/// load or build keeps the running one; every error is logged. The
+/// transport (address, TLS, limits, CORS, metrics) stays as started.
+fn reload_on_sighup(
+    path: std::path::PathBuf,
+    parts: Parts,
+    transport: Transport,
+    routers: Routers,
+) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP: the config will not be reloaded");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            let file = path.display().to_string();
+            let outcome = Config::load(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|config| {
+                    Settings::new(&config, parts.provider.is_some()).map_err(|e| e.to_string())
+                })
+                .and_then(|settings| {
+                    for warning in &settings.warnings {
+                        tracing::warn!("{warning}");
+                    }
+                    for warning in &settings.lint {
+                        tracing::warn!("policy: {warning}");
+                    }
+                    parts.clone().build(&settings).map_err(|e| e.to_string())
+                });
+            let result = match outcome {
+                Ok(built) => {
+                    routers.swap(transport.wrap(built.router));
+                    tracing::info!(config = file.as_str(), "config reloaded");
+                    "ok"
+                }
+                Err(e) => {
+                    for line in e.lines() {
+                        tracing::error!(
+                            config = file.as_str(),
+                            error = line,
+                            "config reload refused; the running config stays"
+                        );
+                    }
+                    "error"
+                }
+            };
+            if let Some(metrics) = crate::metrics::enabled() {
+                crate::metrics::Metrics::count(&metrics.reloads, result);
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = (path, parts, transport, routers);
 }
 
 /// `routes`: prints the table, or every conflict and exits non-zero.

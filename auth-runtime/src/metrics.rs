@@ -83,6 +83,7 @@ pub struct Metrics {
     pub(crate) jwks_fetches: Family<ResultLabels, Counter>,
     pub(crate) quota: Family<QuotaLabels, Counter>,
     pub(crate) policy_decisions: Family<PolicyLabels, Counter>,
+    pub(crate) reloads: Family<ResultLabels, Counter>,
 }
 
 impl Metrics {
@@ -96,6 +97,7 @@ impl Metrics {
             jwks_fetches: Family::default(),
             quota: Family::default(),
             policy_decisions: Family::default(),
+            reloads: Family::default(),
             registry: Registry::default(),
         };
         let mut registry = std::mem::take(&mut metrics.registry);
@@ -139,6 +141,11 @@ impl Metrics {
             "webmethod_policy_decisions",
             "Policy decisions by policy (scope, route, access) and outcome (allowed, denied)",
             metrics.policy_decisions.clone(),
+        );
+        registry.register(
+            "webmethod_config_reloads",
+            "Config reloads (SIGHUP) by result (ok, error: the running config stays)",
+            metrics.reloads.clone(),
         );
         metrics.registry = registry;
         metrics

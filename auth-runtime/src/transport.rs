@@ -123,6 +123,12 @@ impl Transport {
         router: Router,
         shutdown: impl Future<Output = ()>,
     ) {
+        let routers = Routers::new(self.wrap(router));
+        self.serve_routers(listener, routers, shutdown).await;
+    }
+
+    /// The transport's own layers around `router`: the body limit and CORS.
+    pub fn wrap(&self, router: Router) -> Router {
         // axum's extractors already stop at the default; another limit
         // costs a layer around every route, so only when configured.
         let router = if self.limits.max_request_body_bytes == DEFAULT_MAX_REQUEST_BODY_BYTES {
@@ -133,10 +139,20 @@ impl Transport {
             ))
         };
         // Outermost, so a preflight is answered before any security step.
-        let router = match &self.cors {
+        match &self.cors {
             Some(cors) => router.layer(cors.clone()),
             None => router,
-        };
+        }
+    }
+
+    /// Serves whichever router `routers` holds when each request arrives
+    /// (already [`wrap`](Self::wrap)ped), until `shutdown` completes.
+    pub async fn serve_routers(
+        &self,
+        listener: TcpListener,
+        routers: Routers,
+        shutdown: impl Future<Output = ()>,
+    ) {
         let slots = Arc::new(tokio::sync::Semaphore::new(self.limits.max_connections));
         let mut http = hyper::server::conn::http1::Builder::new();
         http.header_read_timeout(self.limits.header_read_timeout);
@@ -166,10 +182,10 @@ impl Transport {
                 () = &mut shutdown => break,
             };
             let _ = stream.set_nodelay(true);
-            let service = TowerToHyperService::new(router.clone().map_request(
+            let service = TowerToHyperService::new(routers.clone().map_request(
                 move |mut request: axum::extract::Request<hyper::body::Incoming>| {
                     request.extensions_mut().insert(ConnectInfo(peer));
-                    request
+                    request.map(axum::body::Body::new)
                 },
             ));
             let watcher = graceful.watcher();
@@ -209,6 +225,41 @@ impl Transport {
         drop(listener);
         // Requests in flight get a moment; idle connections close at once.
         let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+    }
+}
+
+/// The router requests are served by, swapped whole on reload: each request
+/// takes the router current when it arrives and finishes with it.
+#[derive(Clone)]
+pub struct Routers(Arc<arc_swap::ArcSwap<Router>>);
+
+impl Routers {
+    pub fn new(router: Router) -> Routers {
+        Routers(Arc::new(arc_swap::ArcSwap::from_pointee(router)))
+    }
+
+    /// Serves `router` from the next request on.
+    pub fn swap(&self, router: Router) {
+        self.0.store(Arc::new(router));
+    }
+}
+
+impl tower::Service<axum::extract::Request> for Routers {
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = <Router as tower::Service<axum::extract::Request>>::Future;
+
+    fn poll_ready(
+        &mut self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        // A Router is always ready.
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: axum::extract::Request) -> Self::Future {
+        let mut router = Router::clone(&self.0.load());
+        tower::Service::call(&mut router, request)
     }
 }
 

@@ -15,6 +15,7 @@ mod policy_cli;
 mod policy_properties;
 mod providers_github_k8s;
 mod quota;
+mod reload;
 mod router;
 mod support;
 mod transport;

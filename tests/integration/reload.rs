@@ -1,0 +1,184 @@
+//! SIGHUP reloads the config: the demo server under continuous load swaps a
+//! key and a policy with no failed request; a config that does not load
+//! keeps the running one.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::demo_server::server_binary;
+
+struct Running {
+    child: Child,
+    api: String,
+    metrics: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Running {
+    fn hangup(&self) {
+        let status = Command::new("kill")
+            .args(["-HUP", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+fn config(key: &str, files: &str) -> String {
+    format!(
+        "server:
+  metrics: {{address: '127.0.0.1:0'}}
+  auth:
+    provider_config:
+      type: api_keys
+      keys:
+        - {{key: {key}, principal: admin, attributes: {{roles: [admin], scopes: [models.read]}}}}
+    route_policy:
+      - {files}: {{paths: '/v1/files*'}}
+      - permit: {{paths: '*'}}
+"
+    )
+}
+
+fn start(path: &std::path::Path) -> Running {
+    let mut child = Command::new(server_binary())
+        .args(["--config", path.to_str().unwrap(), "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next = |prefix: &str| {
+        let line = lines.next().unwrap().unwrap();
+        line.strip_prefix(prefix)
+            .unwrap_or_else(|| panic!("expected {prefix:?}, got {line:?}"))
+            .to_owned()
+    };
+    let api = next("listening on ");
+    let metrics = next("metrics on ");
+    Running {
+        child,
+        api,
+        metrics,
+    }
+}
+
+async fn status(client: &reqwest::Client, url: String, key: &str) -> Result<u16, String> {
+    client
+        .get(url)
+        .bearer_auth(key)
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .map_err(|e| e.to_string())
+}
+
+#[tokio::test]
+async fn sighup_swaps_keys_and_policies_under_load_without_a_failed_request() {
+    let dir = std::env::temp_dir().join(format!("webmethod-reload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("run.yaml");
+    std::fs::write(&path, config("old-key", "permit")).unwrap();
+    let server = start(&path);
+    let client = reqwest::Client::new();
+    // Files allowed: the handler answers (there is no such file).
+    assert_eq!(
+        status(&client, format!("{}/v1/files/a", server.api), "old-key").await,
+        Ok(404)
+    );
+
+    // Continuous load on kept-alive connections, with both keys.
+    let stop = Arc::new(AtomicBool::new(false));
+    let failed = Arc::new(AtomicUsize::new(0));
+    let answered = Arc::new(AtomicUsize::new(0));
+    let mut load = Vec::new();
+    for task in 0..4 {
+        let (stop, failed, answered) = (stop.clone(), failed.clone(), answered.clone());
+        let (client, url) = (client.clone(), format!("{}/v1/models", server.api));
+        load.push(tokio::spawn(async move {
+            let key = if task % 2 == 0 { "old-key" } else { "new-key" };
+            while !stop.load(Ordering::Relaxed) {
+                match status(&client, url.clone(), key).await {
+                    // Each key is accepted or refused by the config it met.
+                    Ok(200 | 401) => answered.fetch_add(1, Ordering::Relaxed),
+                    _ => failed.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // The new config: another key, and files forbidden.
+    std::fs::write(&path, config("new-key", "forbid")).unwrap();
+    server.hangup();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while status(&client, format!("{}/v1/models", server.api), "new-key").await != Ok(200) {
+        assert!(Instant::now() < deadline, "the reload never happened");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, Ordering::Relaxed);
+    for task in load {
+        task.await.unwrap();
+    }
+    assert_eq!(
+        failed.load(Ordering::Relaxed),
+        0,
+        "failed requests across the reload"
+    );
+    assert!(answered.load(Ordering::Relaxed) > 20);
+    assert_eq!(
+        status(&client, format!("{}/v1/models", server.api), "old-key").await,
+        Ok(401)
+    );
+    // Files forbidden by the new route policy.
+    assert_eq!(
+        status(&client, format!("{}/v1/files/a", server.api), "new-key").await,
+        Ok(403)
+    );
+
+    // A config that does not load: the running one stays.
+    std::fs::write(
+        &path,
+        "server:\n  auth:\n    provider_config: {type: ldap}\n",
+    )
+    .unwrap();
+    server.hangup();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = client
+            .get(&server.metrics)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text.contains(r#"webmethod_config_reloads_total{result="error"} 1"#) {
+            assert!(
+                text.contains(r#"webmethod_config_reloads_total{result="ok"} 1"#),
+                "{text}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the failed reload was not counted:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        status(&client, format!("{}/v1/models", server.api), "new-key").await,
+        Ok(200)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
