@@ -338,6 +338,35 @@ async fn jwks_down_is_503() {
     );
 }
 
+/// A JWKS that hangs while the server starts, then answers: requests get
+/// 503 until a fetch after the cooldown succeeds, then are served.
+#[tokio::test]
+async fn a_jwks_down_at_startup_recovers_after_the_cooldown() {
+    let key = signing_key(Algorithm::ES256, "k1");
+    let jwks = FlakyJwks::default();
+    *jwks.keys.lock().unwrap() = vec![key.jwk.clone()];
+    jwks.hang.store(true, Ordering::SeqCst);
+    let uri = start_flaky_jwks(jwks.clone()).await;
+    let base = serve(&hanging_jwks_config(&uri, 3600)).await;
+    let jwt = token(&key, claims(json!({})));
+    assert_eq!(whoami(&base, &jwt).await.0, 503);
+    jwks.hang.store(false, Ordering::SeqCst);
+    let started = std::time::Instant::now();
+    loop {
+        match whoami(&base, &jwt).await.0 {
+            200 => break,
+            503 => {}
+            other => panic!("{other}"),
+        }
+        assert!(
+            started.elapsed()
+                < auth_runtime::authn::providers::UNKNOWN_KID_REFRESH + Duration::from_secs(5),
+            "no fetch after the cooldown"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// One introspection call: its `Authorization` header and its form.
 type Seen = (Option<String>, Vec<(String, String)>);
 
