@@ -49,6 +49,7 @@ mod pipeline;
 mod principal;
 pub mod quota;
 pub mod registry;
+pub mod request_id;
 mod route_table;
 mod router;
 mod security;

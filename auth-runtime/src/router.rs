@@ -14,6 +14,7 @@ use crate::guard::{Guard, Target};
 use crate::metrics::HttpMetricsLayer;
 use crate::pipeline::Pipeline;
 use crate::registry::RouteEntry;
+use crate::request_id::RequestIdLayer;
 use crate::route_table::{RouteTable, TableError};
 use crate::security::Security;
 use crate::state::{MissingState, StateMap};
@@ -168,6 +169,8 @@ impl RouterBuilder {
         let Some(security) = self.security else {
             return Err(BuildErrors(vec![BuildError::NoSecurity]));
         };
+        // A proxy's x-request-id is believed from the quota's trusted proxies only.
+        let trusted = security.quota.as_ref().map(|q| q.trusted_proxies.clone());
         let pipeline = Pipeline::new(security, self.guards);
 
         // Unmatched requests (404, and each path's 405) are authenticated like
@@ -214,7 +217,8 @@ impl RouterBuilder {
             (None, None) => router.fallback(error::not_found),
         };
         Ok(BuiltRouter {
-            router,
+            // Around every route and the fallback: one span and id per request.
+            router: router.layer(RequestIdLayer::new(trusted)),
             table: Arc::new(table),
         })
     }

@@ -16,6 +16,7 @@ mod policy_properties;
 mod providers_github_k8s;
 mod quota;
 mod reload;
+mod request_id;
 mod router;
 mod support;
 mod transport;

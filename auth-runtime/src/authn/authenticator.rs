@@ -175,6 +175,7 @@ impl Authenticator {
     }
 
     fn log_authenticated(&self, target: Target, request: &Request, user: &User) {
+        crate::request_id::record_principal(&user.principal);
         tracing::debug!(
             target: "webmethod::auth",
             // As a str field: quoted and escaped, so a provider's newline
