@@ -158,6 +158,11 @@ impl App {
             guards: self.guards.clone(),
             provider: self.provider.clone(),
         };
+        if let Some(path) = &settings.decision_log
+            && let Err(e) = crate::decision_log::open(path)
+        {
+            return fail(&e);
+        }
         // Before the router is built: its routes are counted only when on.
         let metrics = match &settings.metrics {
             Some(address) => {

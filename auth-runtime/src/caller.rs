@@ -19,6 +19,8 @@ pub struct Caller {
     user: Option<Arc<User>>,
     authentication: bool,
     access: Arc<AccessPolicy>,
+    /// For the decision log, when it is on.
+    context: Option<Arc<crate::decision_log::Context>>,
 }
 
 impl Caller {
@@ -31,7 +33,13 @@ impl Caller {
             user,
             authentication,
             access,
+            context: None,
         }
+    }
+
+    pub(crate) fn with_context(mut self, context: crate::decision_log::Context) -> Self {
+        self.context = Some(Arc::new(context));
+        self
     }
 
     /// The caller of a request, when the pipeline ran for its route (an app's
@@ -52,11 +60,12 @@ impl Caller {
 
     /// The access policy, with this caller.
     pub fn access(&self) -> Access {
-        if self.authentication {
+        let access = if self.authentication {
             Access::new(self.access.clone(), self.user.clone())
         } else {
             Access::authentication_off(self.access.clone())
-        }
+        };
+        access.with_context(self.context.clone())
     }
 }
 

@@ -37,6 +37,7 @@ pub mod cli;
 mod client_addr;
 pub mod config;
 mod cors;
+pub mod decision_log;
 mod digest;
 mod error;
 pub mod extract;

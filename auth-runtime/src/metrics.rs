@@ -84,6 +84,7 @@ pub struct Metrics {
     pub(crate) quota: Family<QuotaLabels, Counter>,
     pub(crate) policy_decisions: Family<PolicyLabels, Counter>,
     pub(crate) reloads: Family<ResultLabels, Counter>,
+    pub(crate) decision_log_dropped: Counter,
 }
 
 impl Metrics {
@@ -98,6 +99,7 @@ impl Metrics {
             quota: Family::default(),
             policy_decisions: Family::default(),
             reloads: Family::default(),
+            decision_log_dropped: Counter::default(),
             registry: Registry::default(),
         };
         let mut registry = std::mem::take(&mut metrics.registry);
@@ -146,6 +148,11 @@ impl Metrics {
             "webmethod_config_reloads",
             "Config reloads (SIGHUP) by result (ok, error: the running config stays)",
             metrics.reloads.clone(),
+        );
+        registry.register(
+            "webmethod_decision_log_dropped",
+            "Decision log lines dropped because the writer fell behind (a request never waits for it)",
+            metrics.decision_log_dropped.clone(),
         );
         metrics.registry = registry;
         metrics

@@ -23,6 +23,7 @@ use tower::{Layer, Service, ServiceExt};
 
 use crate::authz;
 use crate::caller::Caller;
+use crate::decision_log;
 use crate::guard::{Guard, Target};
 use crate::principal::User;
 use crate::quota::{Charge, Window};
@@ -223,8 +224,22 @@ impl Pipeline {
     ) -> Result<(), Response> {
         let security = &self.security;
         if let Some(scope) = plan.scope {
-            authz::scope::check(scope, user.as_deref(), request.method(), plan.target)
-                .map_err(IntoResponse::into_response)?;
+            let checked =
+                authz::scope::check(scope, user.as_deref(), request.method(), plan.target);
+            if decision_log::enabled() {
+                let reason = format!("required scope {scope}");
+                decision_log::record(&decision_log::Entry {
+                    outcome: if checked.is_ok() { "allowed" } else { "denied" },
+                    reason: &reason,
+                    ..decision_log::Entry::about(
+                        "scope",
+                        plan.target,
+                        request,
+                        user.as_deref().map(|u| u.principal.as_str()),
+                    )
+                });
+            }
+            checked.map_err(IntoResponse::into_response)?;
         }
         if plan.route_policy
             && let Some(policy) = &security.routes
@@ -234,11 +249,19 @@ impl Pipeline {
                 .map_err(IntoResponse::into_response)?;
         }
         if plan.caller {
-            request.extensions_mut().insert(Caller::new(
-                user,
-                security.authn.is_some(),
-                security.access.clone(),
-            ));
+            let mut caller = Caller::new(user, security.authn.is_some(), security.access.clone());
+            if decision_log::enabled() {
+                // The handler's `Access` decisions are logged with the request's id.
+                caller = caller.with_context(decision_log::Context {
+                    request_id: request
+                        .extensions()
+                        .get::<crate::request_id::RequestId>()
+                        .map(|id| id.0.clone()),
+                    route: crate::authn::route_name(plan.target),
+                    method: request.method().clone(),
+                });
+            }
+            request.extensions_mut().insert(caller);
         }
         Ok(())
     }

@@ -32,6 +32,8 @@ pub struct Settings {
     pub transport: crate::transport::Transport,
     /// What the provider gives users (for the lint and `policy check`).
     pub produced: Produced,
+    /// `server.auth.decision_log.path`: a file, or `stderr`.
+    pub decision_log: Option<String>,
     /// `server.metrics.address`, checked: `host:port`.
     pub metrics: Option<String>,
     /// Keys accepted but not acted on.
@@ -97,6 +99,9 @@ impl Settings {
             routes,
             quota,
             transport,
+            decision_log: auth
+                .and_then(|a| a.decision_log.as_ref())
+                .map(|d| d.path.clone()),
             metrics,
             produced,
             warnings: config.warnings(),

@@ -5,6 +5,7 @@
 
 mod authn;
 mod bypass_properties;
+mod decision_log;
 mod demo_server;
 mod identity;
 mod llama_stack_policies;

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::bearer::{self, Challenge, Credentials};
 use super::{AuthError, AuthProvider, RequestHead};
+use crate::decision_log::{self, Entry};
 use crate::error::ApiError;
 use crate::guard::Target;
 use crate::principal::User;
@@ -119,6 +120,7 @@ impl Authenticator {
             Token::Sent(token) => Ok(token),
             Token::Missing => {
                 self.count(None, "denied");
+                Self::audit(target, request, None, "denied", "missing credentials");
                 log_denied(target, method, "missing credentials");
                 Err(unauthorized(
                     self.provider.missing_credentials_message(),
@@ -127,12 +129,36 @@ impl Authenticator {
             }
             Token::Malformed => {
                 self.count(None, "denied");
+                Self::audit(
+                    target,
+                    request,
+                    None,
+                    "denied",
+                    "invalid Authorization header format",
+                );
                 log_denied(target, method, "invalid Authorization header format");
                 Err(unauthorized(
                     "Invalid Authorization header format".to_owned(),
                     Challenge::InvalidRequest,
                 ))
             }
+        }
+    }
+
+    /// Logs the decision (`server.auth.decision_log`).
+    fn audit(
+        target: Target,
+        request: &Request,
+        principal: Option<&str>,
+        outcome: &str,
+        reason: &str,
+    ) {
+        if decision_log::enabled() {
+            decision_log::record(&Entry {
+                outcome,
+                reason,
+                ..Entry::about("authentication", target, request, principal)
+            });
         }
     }
 
@@ -212,6 +238,20 @@ impl Authenticator {
             Challenge::Missing
         };
         self.count(outcome.as_ref().ok().map(|u| &**u), outcome_word(&outcome));
+        if decision_log::enabled() {
+            let (principal, reason) = match &outcome {
+                Ok(user) => (Some(user.principal.as_str()), "authenticated"),
+                Err(
+                    AuthError::Rejected(r)
+                    | AuthError::Declined(r)
+                    | AuthError::Unavailable(r)
+                    | AuthError::Failed(r),
+                ) => (None, r.as_str()),
+            };
+            // What a provider says may echo the token: redacted like the answer.
+            let reason = redact(reason.to_owned());
+            Self::audit(target, request, principal, outcome_word(&outcome), &reason);
+        }
         match outcome {
             Ok(user) => {
                 self.log_authenticated(target, request, &user);

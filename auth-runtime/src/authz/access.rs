@@ -39,6 +39,8 @@ pub struct Access {
     policy: Arc<AccessPolicy>,
     user: Option<Arc<User>>,
     authentication: bool,
+    /// The request's, for the decision log.
+    context: Option<Arc<crate::decision_log::Context>>,
 }
 
 impl Access {
@@ -49,6 +51,7 @@ impl Access {
             policy,
             user,
             authentication: true,
+            context: None,
         }
     }
 
@@ -58,6 +61,7 @@ impl Access {
             policy,
             user: None,
             authentication: false,
+            context: None,
         }
     }
 
@@ -65,6 +69,14 @@ impl Access {
     /// and the caller sent no accepted credentials).
     pub fn user(&self) -> Option<&Arc<User>> {
         self.user.as_ref()
+    }
+
+    pub(crate) fn with_context(
+        mut self,
+        context: Option<Arc<crate::decision_log::Context>>,
+    ) -> Self {
+        self.context = context;
+        self
     }
 
     pub fn policy(&self) -> &AccessPolicy {
@@ -84,6 +96,30 @@ impl Access {
         };
         if let Some(metrics) = crate::metrics::enabled() {
             metrics.policy("access", decision.allowed);
+        }
+        if let Some(context) = &self.context {
+            let reason = decision.reason();
+            crate::decision_log::record(&crate::decision_log::Entry {
+                decision: "access_policy",
+                request_id: context.request_id(),
+                principal: self.user.as_deref().map(|u| u.principal.as_str()),
+                route: context.route,
+                method: context.method.as_str(),
+                action: Some(action.as_str()),
+                resource: Some(format!(
+                    "{}::{}",
+                    resource.resource_type(),
+                    resource.resource_id()
+                )),
+                rule: decision.rule,
+                description: decision.description,
+                outcome: if decision.allowed {
+                    "allowed"
+                } else {
+                    "denied"
+                },
+                reason: &reason,
+            });
         }
         decision
     }

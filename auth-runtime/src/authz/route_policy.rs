@@ -217,6 +217,25 @@ impl RoutePolicy {
         if let Some(metrics) = crate::metrics::enabled() {
             metrics.policy("route", decision.allowed);
         }
+        if crate::decision_log::enabled() {
+            let reason = decision.reason();
+            crate::decision_log::record(&crate::decision_log::Entry {
+                rule: decision.rule,
+                description: decision.description,
+                outcome: if decision.allowed {
+                    "allowed"
+                } else {
+                    "denied"
+                },
+                reason: &reason,
+                ..crate::decision_log::Entry::about(
+                    "route_policy",
+                    target,
+                    request,
+                    user.map(|u| u.principal.as_str()),
+                )
+            });
+        }
         if decision.allowed {
             tracing::debug!(
                 target: "webmethod::auth",

@@ -16,11 +16,11 @@ mod typos;
 pub use error::ConfigError;
 pub use error::ConfigErrors;
 pub use model::{
-    ApiKeyConfig, ApiKeysConfig, AuthConfig, CacheConfig, Config, CustomConfig, GithubConfig,
-    IntrospectionConfig, JwksConfig, KubernetesConfig, KvStoreConfig, LimitsConfig, MetricsConfig,
-    OAuth2Config, OneOrMany, PROVIDER_TYPES, ProviderConfig, QuotaConfig, QuotaPeriod,
-    ServerConfig, UpstreamHeaderConfig, default_github_claims, default_kubernetes_claims,
-    default_oauth2_claims,
+    ApiKeyConfig, ApiKeysConfig, AuthConfig, CacheConfig, Config, CustomConfig, DecisionLogConfig,
+    GithubConfig, IntrospectionConfig, JwksConfig, KubernetesConfig, KvStoreConfig, LimitsConfig,
+    MetricsConfig, OAuth2Config, OneOrMany, PROVIDER_TYPES, ProviderConfig, QuotaConfig,
+    QuotaPeriod, ServerConfig, UpstreamHeaderConfig, default_github_claims,
+    default_kubernetes_claims, default_oauth2_claims,
 };
 pub use provider_list::ConfiguredProvider;
 pub(crate) use provider_list::{Takes, providers};

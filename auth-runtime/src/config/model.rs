@@ -97,6 +97,16 @@ pub struct AuthConfig {
     pub access_policy: Vec<Value>,
     #[serde(default)]
     pub cache: CacheConfig,
+    /// webmethod's own: one JSON line per decision, to a file or stderr.
+    pub decision_log: Option<DecisionLogConfig>,
+}
+
+/// `server.auth.decision_log`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionLogConfig {
+    /// A file (appended to), or `stderr`.
+    pub path: String,
 }
 
 /// `server.auth.provider_config`, by its `type`.

@@ -33,6 +33,7 @@ pub(crate) const AUTH_KEYS: &[&str] = &[
     "providers",
     "route_policy",
     "access_policy",
+    "decision_log",
     "cache",
 ];
 
