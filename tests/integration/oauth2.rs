@@ -317,6 +317,30 @@ async fn stale_keys_are_refreshed_behind_the_request() {
     }
 }
 
+/// A token without `kid` is verified when the key set is unambiguous (one
+/// key, with or without a kid), refused when it is not.
+#[tokio::test]
+async fn a_token_without_kid_needs_a_single_key() {
+    let key = signing_key(Algorithm::ES256, "k1");
+    let other = signing_key(Algorithm::ES256, "k2");
+    let no_kid = |key: &SigningKey| {
+        jsonwebtoken::encode(&Header::new(key.alg), &claims(json!({})), &key.encoding).unwrap()
+    };
+    let mut anonymous = key.jwk.clone();
+    anonymous.common.key_id = None;
+    for (keys, expected) in [
+        (vec![key.jwk.clone()], 200),
+        (vec![anonymous], 200),
+        (vec![key.jwk.clone(), other.jwk.clone()], 401),
+    ] {
+        let jwks = Jwks::default();
+        *jwks.keys.lock().unwrap() = keys;
+        let base = serve(&jwt_config(&start_jwks(jwks).await, "", false)).await;
+        let (status, body) = whoami(&base, &no_kid(&key)).await;
+        assert_eq!(status, expected, "{body}");
+    }
+}
+
 /// The same key material under another kid.
 fn signing_key_cached(key: &SigningKey) -> SigningKey {
     SigningKey {
