@@ -67,8 +67,7 @@ async fn the_request_id_is_on_every_log_line_of_the_request() {
     std::fs::create_dir_all(&dir).unwrap();
     let log_path = dir.join("server.log");
     let log = std::fs::File::create(&log_path).unwrap();
-    let server =
-        crate::demo_server::Server::start_logging(&[], &[("RUST_LOG", "webmethod=debug")], log);
+    let server = crate::demo_server::Server::start_logging(&[], &[("RUST_LOG", "info")], log);
     let response = reqwest::Client::new()
         .get(server.url("/v1/models"))
         .bearer_auth("not-a-demo-key")

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use axum::extract::Request;
+use axum::http::StatusCode;
 use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
-use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::bearer::{self, Challenge, Credentials};
@@ -115,13 +115,12 @@ impl Authenticator {
         reason = "the answer is the error: a cold path, moved once"
     )]
     fn sent<'r>(&self, target: Target, request: &'r Request) -> Result<Option<&'r str>, Response> {
-        let method = request.method();
         match self.token(request) {
             Token::Sent(token) => Ok(token),
             Token::Missing => {
                 self.count(None, "denied");
                 Self::audit(target, request, None, "denied", "missing credentials");
-                log_denied(target, method, "missing credentials");
+                log_denied(target, request, "missing credentials");
                 Err(unauthorized(
                     self.provider.missing_credentials_message(),
                     Challenge::Missing,
@@ -136,7 +135,7 @@ impl Authenticator {
                     "denied",
                     "invalid Authorization header format",
                 );
-                log_denied(target, method, "invalid Authorization header format");
+                log_denied(target, request, "invalid Authorization header format");
                 Err(unauthorized(
                     "Invalid Authorization header format".to_owned(),
                     Challenge::InvalidRequest,
@@ -204,6 +203,7 @@ impl Authenticator {
         crate::request_id::record_principal(&user.principal);
         tracing::debug!(
             target: "webmethod::auth",
+            request_id = request_id(request),
             // As a str field: quoted and escaped, so a provider's newline
             // or escape sequence never starts a log line of its own.
             principal = user.principal.as_str(),
@@ -259,13 +259,14 @@ impl Authenticator {
             }
             Err(AuthError::Rejected(reason) | AuthError::Declined(reason)) => {
                 let reason = redact(reason);
-                log_denied(target, request.method(), &reason);
+                log_denied(target, request, &reason);
                 Err(unauthorized(reason, challenge))
             }
             Err(AuthError::Unavailable(reason)) => {
                 let reason = redact(reason);
                 tracing::warn!(
                     target: "webmethod::auth",
+                    request_id = request_id(request),
                     method = %request.method(),
                     route = route_name(target),
                     outcome = "unavailable",
@@ -278,6 +279,7 @@ impl Authenticator {
                 let detail = redact(detail);
                 tracing::error!(
                     target: "webmethod::auth",
+                    request_id = request_id(request),
                     method = %request.method(),
                     route = route_name(target),
                     outcome = "error",
@@ -327,10 +329,21 @@ pub(crate) fn route_name(target: Target) -> &'static str {
     }
 }
 
-fn log_denied(target: Target, method: &Method, reason: &str) {
+/// The request's id, for log lines (also on the request's span, when that
+/// is on).
+pub(crate) fn request_id(request: &Request) -> &str {
+    request
+        .extensions()
+        .get::<crate::request_id::RequestId>()
+        .and_then(|id| id.0.to_str().ok())
+        .unwrap_or("")
+}
+
+fn log_denied(target: Target, request: &Request, reason: &str) {
     tracing::info!(
         target: "webmethod::auth",
-        method = %method,
+        request_id = request_id(request),
+        method = %request.method(),
         route = route_name(target),
         outcome = "denied",
         reason,

@@ -10,7 +10,7 @@ pub(crate) mod http;
 pub(crate) mod provider_set;
 pub mod providers;
 
-pub(crate) use authenticator::{Authenticator, route_name};
+pub(crate) use authenticator::{Authenticator, request_id, route_name};
 
 use std::sync::Arc;
 

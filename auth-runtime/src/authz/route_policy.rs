@@ -249,6 +249,7 @@ impl RoutePolicy {
         }
         tracing::info!(
             target: "webmethod::auth",
+            request_id = crate::authn::request_id(request),
             principal = user.map_or("", |u| u.principal.as_str()),
             route = crate::authn::route_name(target),
             outcome = "forbidden",
