@@ -348,3 +348,50 @@ fn algorithms_for(jwk: &jsonwebtoken::jwk::Jwk) -> Option<Vec<Algorithm>> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::jwk::Jwk;
+
+    fn jwk(params: &str, alg: Option<&str>) -> Jwk {
+        let alg = alg.map_or(String::new(), |a| format!(r#","alg":"{a}""#));
+        serde_json::from_str(&format!("{{{params}{alg}}}")).unwrap()
+    }
+
+    const RSA: &str = r#""kty":"RSA","n":"AQAB","e":"AQAB""#;
+    const P256: &str = r#""kty":"EC","crv":"P-256","x":"AA","y":"AA""#;
+    const P384: &str = r#""kty":"EC","crv":"P-384","x":"AA","y":"AA""#;
+    const ED: &str = r#""kty":"OKP","crv":"Ed25519","x":"AA""#;
+
+    #[test]
+    fn a_declared_alg_is_the_only_one_and_must_fit_the_key() {
+        use Algorithm::*;
+        for (params, alg, expected) in [
+            (RSA, "RS256", RS256),
+            (RSA, "RS384", RS384),
+            (RSA, "RS512", RS512),
+            (RSA, "PS256", PS256),
+            (RSA, "PS384", PS384),
+            (RSA, "PS512", PS512),
+            (P256, "ES256", ES256),
+            (P384, "ES384", ES384),
+            (ED, "EdDSA", EdDSA),
+        ] {
+            assert_eq!(
+                algorithms_for(&jwk(params, Some(alg))),
+                Some(vec![expected]),
+                "{alg}"
+            );
+        }
+        assert_eq!(algorithms_for(&jwk(RSA, Some("ES256"))), None);
+        assert_eq!(algorithms_for(&jwk(P256, Some("ES384"))), None);
+        assert_eq!(
+            algorithms_for(&jwk(RSA, None)),
+            Some(vec![RS256, RS384, RS512, PS256, PS384, PS512])
+        );
+        assert_eq!(algorithms_for(&jwk(P384, None)), Some(vec![ES384]));
+        assert_eq!(algorithms_for(&jwk(ED, None)), Some(vec![EdDSA]));
+        assert_eq!(algorithms_for(&jwk(r#""kty":"oct","k":"AA""#, None)), None);
+    }
+}
