@@ -129,6 +129,18 @@ fn invalid(reason: &str) -> AuthError {
 mod tests {
     use super::*;
 
+    #[test]
+    fn named_in_logs_and_metrics() {
+        let config: KubernetesConfig = serde_json::from_value(json!({
+            "api_server_url": "https://127.0.0.1:6443", "verify_tls": false
+        }))
+        .unwrap();
+        assert_eq!(
+            KubernetesProvider::new(&config).unwrap().name(),
+            "kubernetes"
+        );
+    }
+
     fn reason(review: Value) -> String {
         match user_info(&review) {
             Ok(info) => format!("ok {info}"),

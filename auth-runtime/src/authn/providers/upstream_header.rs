@@ -121,6 +121,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn named_in_logs_and_metrics_and_needs_no_bearer() {
+        let config: UpstreamHeaderConfig =
+            serde_json::from_value(serde_json::json!({"principal_header": "x-auth-user"})).unwrap();
+        let provider = UpstreamHeaderProvider::new(&config);
+        assert_eq!(provider.name(), "upstream_header");
+        assert!(!provider.requires_bearer());
+    }
+
+    #[test]
     fn attributes_are_normalised() {
         let a = parse_attributes(br#"{"roles": ["admin", 1], "team": "ml", "n": 3}"#).unwrap();
         assert_eq!(a["roles"], ["admin", "1"]);
