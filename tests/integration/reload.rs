@@ -25,8 +25,9 @@ impl Drop for Running {
 
 impl Running {
     fn hangup(&self) {
-        let status = Command::new("kill")
-            .args(["-HUP", &self.child.id().to_string()])
+        // The shell's own `kill`: no procps needed on a bare machine.
+        let status = Command::new("sh")
+            .args(["-c", &format!("kill -HUP {}", self.child.id())])
             .status()
             .unwrap();
         assert!(status.success());
