@@ -127,6 +127,10 @@ mod tests {
         let provider = UpstreamHeaderProvider::new(&config);
         assert_eq!(provider.name(), "upstream_header");
         assert!(!provider.requires_bearer());
+        assert_eq!(
+            provider.missing_credentials_message(),
+            "Authentication required. Upstream gateway must set the x-auth-user header"
+        );
     }
 
     #[test]
