@@ -11,6 +11,7 @@ use crate::authn::AuthProvider;
 use crate::cli::{self, Cli, Command, Format, RoutesArgs, ServeArgs};
 use crate::config::{self, Config, ConfigError, ConfigErrors};
 use crate::guard::Guard;
+use crate::quota::{QuotaStore, StoreKind};
 use crate::route_table::RouteTable;
 use crate::router::{BuiltRouter, RouterBuilder};
 use crate::security::Security;
@@ -131,6 +132,7 @@ impl App {
             states: self.states,
             guards: self.guards,
             provider: self.provider,
+            quota: Arc::default(),
         }
         .build(settings)
     }
@@ -157,6 +159,7 @@ impl App {
             states: self.states.clone(),
             guards: self.guards.clone(),
             provider: self.provider.clone(),
+            quota: Arc::default(),
         };
         if let Some(path) = &settings.decision_log
             && let Err(e) = crate::decision_log::open(path)
@@ -178,7 +181,8 @@ impl App {
             }
             None => None,
         };
-        let built = match self.build_with(&settings) {
+        // Through `parts`, so that a reload finds the quota store opened here.
+        let built = match parts.clone().build(&settings) {
             Ok(built) => built,
             Err(e) => return fail(&e),
         };
@@ -239,11 +243,22 @@ struct Parts {
     states: StateMap,
     guards: Vec<Arc<dyn Guard>>,
     provider: Option<Arc<dyn AuthProvider>>,
+    /// The quota store last opened and its kind: a reload that keeps the
+    /// `kvstore` keeps the store, so no counter restarts.
+    quota: Arc<std::sync::Mutex<Option<(StoreKind, Arc<dyn QuotaStore>)>>>,
 }
 
 impl Parts {
     fn build(self, settings: &Settings) -> Result<BuiltRouter, Box<dyn std::error::Error>> {
-        let security = Security::build(settings, self.provider)?;
+        let mut last = self.quota.lock().unwrap_or_else(|p| p.into_inner());
+        let kind = settings.quota.as_ref().map(|q| q.store.clone());
+        let reuse = match (&*last, &kind) {
+            (Some((was, store)), Some(now)) if was == now => Some(store.clone()),
+            _ => None,
+        };
+        let security = Security::build_reusing(settings, self.provider, reuse)?;
+        *last = kind.zip(security.quota.as_ref().map(|q| q.store.clone()));
+        drop(last);
         let built = RouterBuilder::new()
             .states(self.states)
             .security(security)
@@ -257,6 +272,7 @@ impl Parts {
             states: self.states.clone(),
             guards: self.guards.clone(),
             provider: self.provider.clone(),
+            quota: self.quota.clone(),
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::caller::default_policy;
 use crate::config::{
     CacheConfig, Config, ConfigError, ConfigErrors, ConfiguredProvider, ProviderConfig,
 };
-use crate::quota::Quota;
+use crate::quota::{Quota, QuotaStore};
 use crate::settings::Settings;
 
 /// Authentication, quota and policies, ready to serve.
@@ -62,6 +62,16 @@ impl Security {
         settings: &Settings,
         own: Option<Arc<dyn AuthProvider>>,
     ) -> Result<Security, ConfigErrors> {
+        Security::build_reusing(settings, own, None)
+    }
+
+    /// As [`build`](Self::build), over `store` instead of opening the
+    /// quota's own (a reload whose `kvstore` did not change).
+    pub(crate) fn build_reusing(
+        settings: &Settings,
+        own: Option<Arc<dyn AuthProvider>>,
+        store: Option<Arc<dyn QuotaStore>>,
+    ) -> Result<Security, ConfigErrors> {
         let mut errors = Vec::new();
         let configured = if own.is_some() {
             &[][..]
@@ -84,10 +94,10 @@ impl Security {
             1 => members.pop().map(|m| Authenticator::new(m.provider)),
             _ => Some(Authenticator::new(Arc::new(ProviderSet::new(members)))),
         };
-        let quota = settings
-            .quota
-            .as_ref()
-            .and_then(|q| Quota::open(q).map_err(|e| errors.push(e)).ok());
+        let quota = settings.quota.as_ref().and_then(|q| match store {
+            Some(store) => Some(Quota::with_store(q, store)),
+            None => Quota::open(q).map_err(|e| errors.push(e)).ok(),
+        });
         ConfigErrors::check(errors)?;
         let security = Security {
             authn,

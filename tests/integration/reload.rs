@@ -183,3 +183,68 @@ async fn sighup_swaps_keys_and_policies_under_load_without_a_failed_request() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A reload that keeps `kvstore` keeps the counters: new limits apply to
+/// the counts so far, nobody's quota starts over.
+#[tokio::test]
+async fn a_reload_keeps_the_quota_counters() {
+    let dir = std::env::temp_dir().join(format!("webmethod-reload-quota-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("run.yaml");
+    let config = |limit: u32| {
+        format!(
+            "server:
+  metrics: {{address: '127.0.0.1:0'}}
+  quota: {{kvstore: {{type: memory}}, anonymous_max_requests: 100, authenticated_max_requests: {limit}}}
+  auth:
+    provider_config:
+      type: api_keys
+      keys: [{{key: k1, principal: alice, attributes: {{scopes: [models.read]}}}}]
+"
+        )
+    };
+    std::fs::write(&path, config(5)).unwrap();
+    let server = start(&path);
+    let client = reqwest::Client::new();
+    let remaining = || async {
+        let response = client
+            .get(format!("{}/v1/models", server.api))
+            .bearer_auth("k1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.headers()["ratelimit-remaining"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(remaining().await, "4");
+    assert_eq!(remaining().await, "3");
+    assert_eq!(remaining().await, "2");
+    std::fs::write(&path, config(6)).unwrap();
+    server.hangup();
+    // Wait for the reload to land (counted in the metrics), then: the new
+    // limit over the same counter, 6 - 4 = 2 left (started over: 5).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = client
+            .get(&server.metrics)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if text.contains(r#"webmethod_config_reloads_total{result="ok"} 1"#) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the reload never happened:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(remaining().await, "2", "the counter started over");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -200,13 +200,19 @@ impl Quota {
                 ));
             }
         };
-        Ok(Quota {
+        Ok(Quota::with_store(settings, store))
+    }
+
+    /// The limits of `settings` over a store already open (a reload keeps
+    /// the running store, and its counters, when `kvstore` is unchanged).
+    pub fn with_store(settings: &QuotaSettings, store: Arc<dyn QuotaStore>) -> Quota {
+        Quota {
             store,
             anonymous_max_requests: settings.anonymous_max_requests,
             authenticated_max_requests: settings.authenticated_max_requests,
             period: settings.period,
             trusted_proxies: settings.trusted_proxies.clone(),
-        })
+        }
     }
 
     /// The storage key: never a token; principals hashed so any string fits.
