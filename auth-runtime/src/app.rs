@@ -245,8 +245,11 @@ struct Parts {
     provider: Option<Arc<dyn AuthProvider>>,
     /// The quota store last opened and its kind: a reload that keeps the
     /// `kvstore` keeps the store, so no counter restarts.
-    quota: Arc<std::sync::Mutex<Option<(StoreKind, Arc<dyn QuotaStore>)>>>,
+    quota: Arc<std::sync::Mutex<Option<OpenStore>>>,
 }
+
+/// A quota store and the `kvstore` it was opened for.
+type OpenStore = (StoreKind, Arc<dyn QuotaStore>);
 
 impl Parts {
     fn build(self, settings: &Settings) -> Result<BuiltRouter, Box<dyn std::error::Error>> {
