@@ -48,10 +48,7 @@ impl<'a> Entry<'a> {
     ) -> Self {
         Entry {
             decision,
-            request_id: request
-                .extensions()
-                .get::<crate::request_id::RequestId>()
-                .and_then(|id| id.0.to_str().ok()),
+            request_id: Some(crate::authn::request_id(request)).filter(|id| !id.is_empty()),
             principal,
             route: crate::authn::route_name(target),
             method: request.method().as_str(),
