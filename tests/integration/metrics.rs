@@ -6,11 +6,11 @@ use std::process::{Child, Command, Stdio};
 
 use crate::demo_server::server_binary;
 
-/// The demo server with `config`; the API's and the metrics' base URLs.
-struct Running {
+/// The demo server with metrics on; the API's and the metrics' base URLs.
+pub(crate) struct Running {
     child: Child,
-    api: String,
-    metrics: String,
+    pub api: String,
+    pub metrics: String,
 }
 
 impl Drop for Running {
@@ -20,9 +20,43 @@ impl Drop for Running {
     }
 }
 
-fn start(config: &str) -> Running {
-    let path = std::env::temp_dir().join(format!("webmethod-metrics-{}.yaml", std::process::id()));
-    std::fs::write(&path, config).unwrap();
+impl Running {
+    /// Sends SIGHUP, through the shell's own `kill` (no procps needed on a
+    /// bare machine).
+    pub(crate) fn hangup(&self) {
+        let status = Command::new("sh")
+            .args(["-c", &format!("kill -HUP {}", self.child.id())])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Scrapes the metrics until they hold `needle` (10 s at most); the text.
+    pub(crate) async fn wait_for_metric(&self, client: &reqwest::Client, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let text = client
+                .get(&self.metrics)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no {needle} in the metrics:\n{text}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// The demo server with the config file at `path` (it must turn metrics on).
+pub(crate) fn start_at(path: &std::path::Path) -> Running {
     let mut child = Command::new(server_binary())
         .args(["--config", path.to_str().unwrap(), "--port", "0"])
         .stdout(Stdio::piped())
@@ -43,6 +77,13 @@ fn start(config: &str) -> Running {
         api,
         metrics,
     }
+}
+
+/// The demo server with `config`.
+fn start(config: &str) -> Running {
+    let path = std::env::temp_dir().join(format!("webmethod-metrics-{}.yaml", std::process::id()));
+    std::fs::write(&path, config).unwrap();
+    start_at(&path)
 }
 
 const CONFIG: &str = "server:

@@ -2,37 +2,11 @@
 //! key and a policy with no failed request; a config that does not load
 //! keeps the running one.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::demo_server::server_binary;
-
-struct Running {
-    child: Child,
-    api: String,
-    metrics: String,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Running {
-    fn hangup(&self) {
-        // The shell's own `kill`: no procps needed on a bare machine.
-        let status = Command::new("sh")
-            .args(["-c", &format!("kill -HUP {}", self.child.id())])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-}
+use crate::metrics::start_at as start;
 
 fn config(key: &str, files: &str) -> String {
     format!(
@@ -48,29 +22,6 @@ fn config(key: &str, files: &str) -> String {
       - permit: {{paths: '*'}}
 "
     )
-}
-
-fn start(path: &std::path::Path) -> Running {
-    let mut child = Command::new(server_binary())
-        .args(["--config", path.to_str().unwrap(), "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut next = |prefix: &str| {
-        let line = lines.next().unwrap().unwrap();
-        line.strip_prefix(prefix)
-            .unwrap_or_else(|| panic!("expected {prefix:?}, got {line:?}"))
-            .to_owned()
-    };
-    let api = next("listening on ");
-    let metrics = next("metrics on ");
-    Running {
-        child,
-        api,
-        metrics,
-    }
 }
 
 async fn status(client: &reqwest::Client, url: String, key: &str) -> Result<u16, String> {
@@ -154,29 +105,16 @@ async fn sighup_swaps_keys_and_policies_under_load_without_a_failed_request() {
     )
     .unwrap();
     server.hangup();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let text = client
-            .get(&server.metrics)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if text.contains(r#"webmethod_config_reloads_total{result="error"} 1"#) {
-            assert!(
-                text.contains(r#"webmethod_config_reloads_total{result="ok"} 1"#),
-                "{text}"
-            );
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the failed reload was not counted:\n{text}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let text = server
+        .wait_for_metric(
+            &client,
+            r#"webmethod_config_reloads_total{result="error"} 1"#,
+        )
+        .await;
+    assert!(
+        text.contains(r#"webmethod_config_reloads_total{result="ok"} 1"#),
+        "{text}"
+    );
     assert_eq!(
         status(&client, format!("{}/v1/models", server.api), "new-key").await,
         Ok(200)
@@ -226,25 +164,9 @@ async fn a_reload_keeps_the_quota_counters() {
     server.hangup();
     // Wait for the reload to land (counted in the metrics), then: the new
     // limit over the same counter, 6 - 4 = 2 left (started over: 5).
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let text = client
-            .get(&server.metrics)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        if text.contains(r#"webmethod_config_reloads_total{result="ok"} 1"#) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the reload never happened:\n{text}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    server
+        .wait_for_metric(&client, r#"webmethod_config_reloads_total{result="ok"} 1"#)
+        .await;
     assert_eq!(remaining().await, "2", "the counter started over");
     let _ = std::fs::remove_dir_all(&dir);
 }
