@@ -9,7 +9,8 @@ use std::sync::{Arc, RwLock};
 
 use auth_runtime::authz::{Access, Action, ProtectedResource, Resource};
 use auth_runtime::extract::{Json, Path};
-use auth_runtime::{ApiError, App, AuthenticatedUser, User, webmethod};
+use auth_runtime::schemars::{self, JsonSchema};
+use auth_runtime::{ApiError, App, Attributes, AuthenticatedUser, User, webmethod};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -46,15 +47,17 @@ impl AppState {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+/// A registered model.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 struct Model {
     identifier: String,
     provider_id: String,
     model_type: String,
     metadata: Value,
     /// Who registered it (with the attributes they had then); `None` for the
-    /// models the server starts with.
+    /// models the server starts with. Sent as the owner's principal.
     #[serde(serialize_with = "owner_principal")]
+    #[schemars(with = "Option<String>")]
     owner: Option<User>,
 }
 
@@ -87,7 +90,8 @@ impl Model {
     }
 }
 
-#[derive(Deserialize)]
+/// A model to register.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RegisterModel {
     model_id: String,
@@ -99,24 +103,63 @@ struct RegisterModel {
     metadata: Option<Value>,
 }
 
+#[derive(Serialize, JsonSchema)]
+struct Health {
+    status: &'static str,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct Version {
+    version: &'static str,
+}
+
+/// A caller: `principal` is `null` for an anonymous one.
+#[derive(Serialize, JsonSchema)]
+struct Caller {
+    principal: Option<String>,
+    attributes: Attributes,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct ModelList {
+    data: Vec<Model>,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct Catalog {
+    /// The signed-in caller, or `null`.
+    principal: Option<String>,
+    data: Vec<Model>,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct File {
+    path: String,
+    content: &'static str,
+}
+
+/// Liveness: always `{"status": "OK"}`.
 #[webmethod(
     route = "/health",
     method = "GET",
     level = "v1",
     require_authentication = false
 )]
-async fn health() -> Json<Value> {
-    Json(json!({"status": "OK"}))
+async fn health() -> Json<Health> {
+    Json(Health { status: "OK" })
 }
 
+/// The server's version.
 #[webmethod(
     route = "/version",
     method = "GET",
     level = "v1",
     require_authentication = false
 )]
-async fn version() -> Json<Value> {
-    Json(json!({"version": env!("CARGO_PKG_VERSION")}))
+async fn version() -> Json<Version> {
+    Json(Version {
+        version: env!("CARGO_PKG_VERSION"),
+    })
 }
 
 /// The caller as authentication established it (anonymous while auth is off).
@@ -126,10 +169,16 @@ async fn version() -> Json<Value> {
     level = "v1",
     descriptive_name = "Who am I"
 )]
-async fn whoami(user: Option<AuthenticatedUser>) -> Json<Value> {
+async fn whoami(user: Option<AuthenticatedUser>) -> Json<Caller> {
     Json(match user {
-        Some(user) => json!({"principal": user.principal, "attributes": user.attributes}),
-        None => json!({"principal": null, "attributes": {}}),
+        Some(user) => Caller {
+            principal: Some(user.principal.clone()),
+            attributes: user.attributes.clone(),
+        },
+        None => Caller {
+            principal: None,
+            attributes: Attributes::new(),
+        },
     })
 }
 
@@ -141,9 +190,15 @@ async fn whoami(user: Option<AuthenticatedUser>) -> Json<Value> {
     level = "v1",
     deprecated = true
 )]
-async fn list_models(State(state): State<AppState>, access: Access) -> Json<Value> {
+async fn list_models(State(state): State<AppState>, access: Access) -> Json<ModelList> {
     let models = state.models.read().unwrap_or_else(|e| e.into_inner());
-    Json(json!({"data": access.filter(Action::Read, models.values())}))
+    Json(ModelList {
+        data: access
+            .filter(Action::Read, models.values())
+            .into_iter()
+            .cloned()
+            .collect(),
+    })
 }
 
 /// The models anyone may browse: a public route that still knows a signed-in
@@ -160,12 +215,16 @@ async fn catalog(
     State(state): State<AppState>,
     user: Option<AuthenticatedUser>,
     access: Access,
-) -> Json<Value> {
+) -> Json<Catalog> {
     let models = state.models.read().unwrap_or_else(|e| e.into_inner());
-    Json(json!({
-        "principal": user.as_ref().map(|u| u.principal.as_str()),
-        "data": access.filter(Action::Read, models.values()),
-    }))
+    Json(Catalog {
+        principal: user.map(|u| u.principal.clone()),
+        data: access
+            .filter(Action::Read, models.values())
+            .into_iter()
+            .cloned()
+            .collect(),
+    })
 }
 
 /// Registers a model owned by the caller. The policy sees the create before
@@ -211,6 +270,7 @@ async fn register_model(
     Ok(Json(model))
 }
 
+/// One model, if the caller may read it.
 #[webmethod(route = "/models/{model_id}", method = "GET", level = "v1")]
 async fn get_model(
     State(state): State<AppState>,
@@ -225,11 +285,13 @@ async fn get_model(
     Ok(Json(model.clone()))
 }
 
+/// Deletes a model the caller may delete.
 #[webmethod(
     route = "/models/{model_id}",
     method = "DELETE",
     level = "v1",
-    required_scope = "models.write"
+    required_scope = "models.write",
+    status = 204
 )]
 async fn delete_model(
     State(state): State<AppState>,
@@ -245,15 +307,21 @@ async fn delete_model(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A read-only file (admins only, by the route policy).
 #[webmethod(route = "/files/{path:path}", method = "GET", level = "v1")]
 async fn get_file(
     State(state): State<AppState>,
     Path(path): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<File>, ApiError> {
     state
         .files
         .get(path.as_str())
-        .map(|content| Json(json!({"path": path, "content": content})))
+        .map(|&content| {
+            Json(File {
+                path: path.clone(),
+                content,
+            })
+        })
         .ok_or_else(|| ApiError::not_found(format!("file '{path}' not found")))
 }
 
@@ -272,6 +340,8 @@ try:
 #[tokio::main]
 async fn main() -> ExitCode {
     App::new()
+        .title("webmethod demo")
+        .version(env!("CARGO_PKG_VERSION"))
         .state(AppState::demo())
         .default_config(include_str!("server.yaml"), Some(BANNER.to_owned()))
         .run()

@@ -4,7 +4,7 @@
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::parse::{Parse, ParseStream, Parser};
-use syn::{Ident, LitBool, LitStr, Token, Type};
+use syn::{Ident, LitBool, LitInt, LitStr, Token, Type};
 
 use crate::ctxt::Ctxt;
 use crate::keys;
@@ -21,6 +21,9 @@ pub struct Args {
     pub deprecated: Option<LitBool>,
     pub descriptive_name: Option<LitStr>,
     pub state: Option<Type>,
+    pub operation_id: Option<LitStr>,
+    pub status: Option<LitInt>,
+    pub response: Option<Type>,
     /// False when `route` was written with a bad value or the list could not be
     /// read: that error is already reported, so "missing `route`" would be noise.
     pub report_missing_route: bool,
@@ -41,8 +44,12 @@ impl Parse for RawPairs {
         while !input.is_empty() {
             let key: Ident = input.call(syn::ext::IdentExt::parse_any)?;
             let eq: Option<Token![=]> = input.parse()?;
-            // A type may hold commas (`HashMap<K, V>`), so `state` reads a whole type.
-            let value = if key == keys::STATE && eq.is_some() && type_then_end(input) {
+            // A type may hold commas (`HashMap<K, V>`), so `state` and
+            // `response` read a whole type.
+            let value = if (key == keys::STATE || key == keys::RESPONSE)
+                && eq.is_some()
+                && type_then_end(input)
+            {
                 input.parse::<Type>()?.into_token_stream()
             } else {
                 let mut value = TokenStream::new();
@@ -80,6 +87,9 @@ pub fn parse(cx: &mut Ctxt, tokens: TokenStream, span: Span) -> Args {
         deprecated: None,
         descriptive_name: None,
         state: None,
+        operation_id: None,
+        status: None,
+        response: None,
         report_missing_route: true,
     };
     let pairs = match RawPairs::parse.parse2(tokens) {
@@ -130,6 +140,23 @@ pub fn parse(cx: &mut Ctxt, tokens: TokenStream, span: Span) -> Args {
                     "expected a type, as in `state = AppState`".into(),
                 );
                 set(ty, cx, &pair.key, &mut args.state)
+            }
+            keys::OPERATION_ID => set(str_lit(cx, &pair), cx, &pair.key, &mut args.operation_id),
+            keys::STATUS => {
+                let status = one_value(
+                    cx,
+                    &pair,
+                    "`status` expects an integer literal, as in `status = 201`".into(),
+                );
+                set(status, cx, &pair.key, &mut args.status)
+            }
+            keys::RESPONSE => {
+                let ty = one_value(
+                    cx,
+                    &pair,
+                    "expected a type, as in `response = Model`".into(),
+                );
+                set(ty, cx, &pair.key, &mut args.response)
             }
             _ => {
                 let msg = match keys::nearest(&name, keys::ALL) {

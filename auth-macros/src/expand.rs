@@ -6,6 +6,7 @@ use syn::spanned::Spanned;
 use syn::{Attribute, Item, ItemFn, Meta};
 
 use crate::ctxt::Ctxt;
+use crate::describe::{self, Description, Output};
 use crate::validate::ValidatedRoute;
 use crate::{args, runtime_path, signature, validate};
 
@@ -65,10 +66,11 @@ pub fn webmethod(attr: TokenStream, item: TokenStream) -> TokenStream {
         return with_errors(cx, quote!(#func));
     }
     let runtime = runtime_path::runtime();
+    let description = describe::describe(&func);
     let entries = routes
         .iter()
         .enumerate()
-        .map(|(i, route)| entry(&runtime, &func, route, i));
+        .map(|(i, route)| entry(&runtime, &func, route, i, &description));
     quote! {
         #func
         const _: () = {
@@ -126,6 +128,7 @@ fn entry(
     func: &ItemFn,
     route: &ValidatedRoute,
     index: usize,
+    description: &Description,
 ) -> TokenStream {
     let handler = &func.sig.ident;
     let handler_name = handler.to_string();
@@ -145,6 +148,8 @@ fn entry(
     let span = route.span;
     let file = quote_spanned!(span=> ::core::file!());
     let line = quote_spanned!(span=> ::core::line!());
+
+    let doc = operation_doc(&private, route, index, &handler_name, description);
 
     let (state_name, build_body) = match &route.state {
         None => (
@@ -192,6 +197,7 @@ fn entry(
                 state: #state_name,
                 optional_user: #optional_user,
                 access: #access,
+                doc: #doc,
                 build: #build,
             }
         }
@@ -202,5 +208,96 @@ fn option_str(value: &Option<String>) -> TokenStream {
     match value {
         Some(v) => quote!(::core::option::Option::Some(#v)),
         None => quote!(::core::option::Option::None),
+    }
+}
+
+/// The route's `OperationDoc`: names and texts as literals, each type's
+/// schema as a function that asks the runtime's probe (so a type without
+/// `JsonSchema` compiles and gets a permissive schema).
+fn operation_doc(
+    private: &TokenStream,
+    route: &ValidatedRoute,
+    index: usize,
+    handler: &str,
+    d: &Description,
+) -> TokenStream {
+    // Routes stacked on one handler: `name`, `name_2`, `name_3`, ...
+    let operation_id = route.operation_id.clone().unwrap_or_else(|| {
+        if index == 0 {
+            handler.to_owned()
+        } else {
+            format!("{handler}_{}", index + 1)
+        }
+    });
+    let summary = option_str(&d.summary);
+    let description = option_str(&d.description);
+    let schema = |ty: &syn::Type| {
+        quote! {{
+            fn schema(generator: &mut #private::SchemaGenerator) -> ::core::option::Option<#private::Schema> {
+                #[allow(unused_imports)]
+                use #private::{WithSchema as _, WithoutSchema as _};
+                ((&#private::Probe::<#ty>::NEW).schema_fn())(generator)
+            }
+            schema as #private::SchemaFn
+        }}
+    };
+    let option_schema = |ty: &Option<syn::Type>| match ty {
+        Some(ty) => {
+            let f = schema(ty);
+            quote!(::core::option::Option::Some(#f))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let path = option_schema(&d.path);
+    let query = option_schema(&d.query);
+    let error = option_schema(&d.error);
+    let body = match &d.body {
+        Some((media_type, ty)) => {
+            let f = schema(ty);
+            quote!(::core::option::Option::Some(#private::BodyDoc { media_type: #media_type, schema: #f }))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let json = match (&route.response, &d.output) {
+        (Some(ty), _) => Some(ty),
+        (None, Output::Json(ty)) => Some(&**ty),
+        _ => None,
+    };
+    let content = match (json, &d.output) {
+        (Some(ty), _) => {
+            let f = schema(ty);
+            quote!(#private::Content::Json(#f))
+        }
+        (None, Output::Empty) => quote!(#private::Content::Empty),
+        (None, Output::Text) => quote!(#private::Content::Text),
+        (None, Output::Html) => quote!(#private::Content::Html),
+        (None, Output::Json(_) | Output::Unknown) => quote!(#private::Content::Unknown),
+    };
+    let status = match route.status.or(d.status) {
+        Some(code) => quote!(::core::option::Option::Some(#code)),
+        None => quote!(::core::option::Option::None),
+    };
+    let rejections = d.rejecting.iter().map(|ty| {
+        quote! {{
+            fn rejection() -> #private::Rejection {
+                #[allow(unused_imports)]
+                use #private::{JsonRejection as _, TextRejection as _};
+                (&#private::Probe::<#ty>::NEW).rejection()
+            }
+            rejection as fn() -> #private::Rejection
+        }}
+    });
+    quote! {
+        #private::OperationDoc {
+            operation_id: #operation_id,
+            summary: #summary,
+            description: #description,
+            path: #path,
+            query: #query,
+            body: #body,
+            response: #private::ResponseDoc { status: #status, content: #content },
+            error: #error,
+            rejections: &[#(#rejections),*],
+        }
     }
 }

@@ -8,6 +8,9 @@ pub const REQUIRED_SCOPE: &str = "required_scope";
 pub const DEPRECATED: &str = "deprecated";
 pub const DESCRIPTIVE_NAME: &str = "descriptive_name";
 pub const STATE: &str = "state";
+pub const OPERATION_ID: &str = "operation_id";
+pub const STATUS: &str = "status";
+pub const RESPONSE: &str = "response";
 
 pub const ALL: &[&str] = &[
     ROUTE,
@@ -18,6 +21,9 @@ pub const ALL: &[&str] = &[
     DEPRECATED,
     DESCRIPTIVE_NAME,
     STATE,
+    OPERATION_ID,
+    STATUS,
+    RESPONSE,
 ];
 
 /// HTTP methods a route may declare (llama-stack's set).

@@ -7,6 +7,7 @@
 
 mod args;
 mod ctxt;
+mod describe;
 mod expand;
 mod keys;
 mod runtime_path;

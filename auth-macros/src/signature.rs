@@ -98,18 +98,28 @@ fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
     }
 }
 
-fn last_ident_is(ty: &Type, name: &str) -> bool {
+pub(crate) fn last_ident_is(ty: &Type, name: &str) -> bool {
     last_segment(ty).is_some_and(|s| s.ident == name)
 }
 
 /// `T` when `ty` is `…::Name<T>`.
-fn generic_arg_of<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
+pub(crate) fn generic_arg_of<'a>(ty: &'a Type, name: &str) -> Option<&'a Type> {
+    generic_args_of(ty, name).and_then(|args| args.first().copied())
+}
+
+/// The type arguments when `ty` is `…::Name<A, B, ..>`.
+pub(crate) fn generic_args_of<'a>(ty: &'a Type, name: &str) -> Option<Vec<&'a Type>> {
     let segment = last_segment(ty).filter(|s| s.ident == name)?;
     let PathArguments::AngleBracketed(args) = &segment.arguments else {
         return None;
     };
-    args.args.iter().find_map(|arg| match arg {
-        GenericArgument::Type(t) => Some(t),
-        _ => None,
-    })
+    Some(
+        args.args
+            .iter()
+            .filter_map(|arg| match arg {
+                GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })
+            .collect(),
+    )
 }

@@ -31,6 +31,12 @@ pub struct ValidatedRoute {
     pub optional_user: bool,
     /// The handler takes `Access`.
     pub access: bool,
+    /// `operation_id = "..."`.
+    pub operation_id: Option<String>,
+    /// `status = N`: the success status.
+    pub status: Option<u16>,
+    /// `response = T`: the success body's type.
+    pub response: Option<Type>,
 }
 
 /// Validates one attribute against the function; `None` when anything is wrong
@@ -143,6 +149,39 @@ pub fn validate(cx: &mut Ctxt, args: Args, sig: &Signature) -> Option<ValidatedR
         }
     });
 
+    let operation_id = args.operation_id.as_ref().and_then(|lit| {
+        let value = lit.value();
+        let ok = !value.is_empty()
+            && value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if ok {
+            Some(value)
+        } else {
+            fail(
+                cx,
+                lit.span(),
+                "`operation_id` must be a non-empty name of ASCII letters, digits, `_`, `-` and `.`".into(),
+            );
+            None
+        }
+    });
+
+    let status = args
+        .status
+        .as_ref()
+        .and_then(|lit| match lit.base10_parse::<u16>() {
+            Ok(code) if (100..=599).contains(&code) => Some(code),
+            _ => {
+                fail(
+                    cx,
+                    lit.span(),
+                    "`status` must be an HTTP status code, from 100 to 599".into(),
+                );
+                None
+            }
+        });
+
     if failed || errors_before {
         return None;
     }
@@ -161,6 +200,9 @@ pub fn validate(cx: &mut Ctxt, args: Args, sig: &Signature) -> Option<ValidatedR
         state: args.state.or_else(|| sig.state.clone()),
         optional_user: sig.optional_user,
         access: sig.access,
+        operation_id,
+        status,
+        response: args.response,
     })
 }
 

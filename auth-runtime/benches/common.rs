@@ -48,6 +48,7 @@ fn entry(method: Method, path: String, line: u32) -> &'static RouteEntry {
         state: None,
         optional_user: false,
         access: false,
+        doc: auth_runtime::openapi::OperationDoc::new(leak(format!("op{line}"))),
         build,
     }))
 }

@@ -8,9 +8,10 @@ use clap::Parser;
 use tokio::net::TcpListener;
 
 use crate::authn::AuthProvider;
-use crate::cli::{self, Cli, Command, Format, RoutesArgs, ServeArgs};
+use crate::cli::{self, Cli, Command, Format, OpenApiArgs, RoutesArgs, ServeArgs};
 use crate::config::{self, Config, ConfigError, ConfigErrors};
 use crate::guard::Guard;
+use crate::openapi::{Info, OpenApi};
 use crate::quota::{QuotaStore, StoreKind};
 use crate::route_table::RouteTable;
 use crate::router::{BuiltRouter, RouterBuilder};
@@ -35,6 +36,8 @@ pub struct App {
     guards: Vec<Arc<dyn Guard>>,
     provider: Option<Arc<dyn AuthProvider>>,
     default_config: Option<(&'static str, Option<String>)>,
+    title: Option<String>,
+    version: Option<String>,
 }
 
 impl App {
@@ -73,6 +76,31 @@ impl App {
         self
     }
 
+    /// The API's title in its OpenAPI document (default: the executable's
+    /// name). `env!("CARGO_PKG_NAME")` gives the Cargo package's.
+    pub fn title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
+        self
+    }
+
+    /// The API's version in its OpenAPI document (default `0.0.0`).
+    /// `env!("CARGO_PKG_VERSION")` gives the Cargo package's.
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// `info` of the OpenAPI document.
+    pub fn info(&self) -> Info {
+        let title = self.title.clone().unwrap_or_else(|| {
+            std::env::current_exe()
+                .ok()
+                .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| "API".to_owned())
+        });
+        Info::new(title, self.version.as_deref().unwrap_or("0.0.0"))
+    }
+
     /// Parses the process's command line and runs it.
     pub async fn run(self) -> ExitCode {
         self.run_with(Cli::parse()).await
@@ -85,7 +113,38 @@ impl App {
             Some(Command::Serve(args)) => self.serve(args).await,
             Some(Command::Routes(args)) => routes(args),
             Some(Command::Policy(command)) => self.policy(&command),
+            Some(Command::Openapi(args)) => self.openapi(&args),
         }
+    }
+
+    /// The OpenAPI document of the registry under the config (`--config
+    /// FILE`, else the app's default).
+    pub fn openapi_document(&self, config: &Config) -> Result<OpenApi, Box<dyn std::error::Error>> {
+        let settings = Settings::new(config, self.provider.is_some())?;
+        let table = RouteTable::from_registry()?;
+        Ok(OpenApi::generate(
+            table.entries(),
+            &settings,
+            self.provider.is_some(),
+            &self.info(),
+        )?)
+    }
+
+    /// `openapi`: prints, writes or checks the document.
+    fn openapi(&self, args: &OpenApiArgs) -> ExitCode {
+        let serve = ServeArgs {
+            config: args.config.clone(),
+            ..ServeArgs::default()
+        };
+        let api = match self
+            .load_config(&serve)
+            .map_err(Into::into)
+            .and_then(|config| self.openapi_document(&config))
+        {
+            Ok(api) => api,
+            Err(e) => return fail(&e),
+        };
+        cli::OpenApiRun { args, api: &api }.run()
     }
 
     /// `policy check | eval | explain` on `--config FILE` or the app's default config.
@@ -129,6 +188,7 @@ impl App {
 
     fn build_with(self, settings: &Settings) -> Result<BuiltRouter, Box<dyn std::error::Error>> {
         Parts {
+            info: self.info(),
             states: self.states,
             guards: self.guards,
             provider: self.provider,
@@ -156,6 +216,7 @@ impl App {
         };
         let authenticated = self.provider.is_some() || settings.authentication();
         let parts = Parts {
+            info: self.info(),
             states: self.states.clone(),
             guards: self.guards.clone(),
             provider: self.provider.clone(),
@@ -240,6 +301,8 @@ impl App {
 
 /// What the router is built from besides the config, kept for reloads.
 struct Parts {
+    /// `info` of the OpenAPI document, when `server.openapi` serves it.
+    info: Info,
     states: StateMap,
     guards: Vec<Arc<dyn Guard>>,
     provider: Option<Arc<dyn AuthProvider>>,
@@ -259,19 +322,25 @@ impl Parts {
             (Some((was, store)), Some(now)) if was == now => Some(store.clone()),
             _ => None,
         };
+        let provider_in_code = self.provider.is_some();
         let security = Security::build_reusing(settings, self.provider, reuse)?;
         *last = kind.zip(security.quota.as_ref().map(|q| q.store.clone()));
         drop(last);
-        let built = RouterBuilder::new()
+        let mut builder = RouterBuilder::new()
             .states(self.states)
             .security(security)
-            .guards(self.guards)
-            .build()?;
-        Ok(built)
+            .guards(self.guards);
+        if let Some(path) = &settings.openapi {
+            let table = RouteTable::from_registry()?;
+            let api = OpenApi::generate(table.entries(), settings, provider_in_code, &self.info)?;
+            builder = builder.openapi(path.clone(), api.to_json());
+        }
+        Ok(builder.build()?)
     }
 
     fn clone(&self) -> Parts {
         Parts {
+            info: self.info.clone(),
             states: self.states.clone(),
             guards: self.guards.clone(),
             provider: self.provider.clone(),

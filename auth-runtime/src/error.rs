@@ -9,6 +9,8 @@ use axum::Json;
 use axum::http::header::ALLOW;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::Serialize;
 use serde_json::json;
 
 use crate::registry::Method;
@@ -56,6 +58,58 @@ impl ApiError {
             json!({"error": {"message": self.message}})
         }
     }
+}
+
+/// The body, as a response sends it (what [`ApiError::body`] gives).
+impl Serialize for ApiError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.body().serialize(serializer)
+    }
+}
+
+/// The body's schema: `{"error": {"message"}}`, or `{"error": {"detail"}}` for 403.
+impl JsonSchema for ApiError {
+    fn schema_name() -> Cow<'static, str> {
+        "ApiError".into()
+    }
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "An error answer: `detail` for 403, `message` otherwise.",
+            "anyOf": [
+                generator.subschema_for::<ErrorMessage>(),
+                generator.subschema_for::<ErrorDetail>(),
+            ]
+        })
+    }
+}
+
+/// The body of every error answer but 403, for the API description.
+#[derive(Serialize, JsonSchema)]
+#[allow(dead_code)] // only its schema is used
+pub(crate) struct ErrorMessage {
+    error: MessageField,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(inline)]
+#[allow(dead_code)]
+struct MessageField {
+    message: String,
+}
+
+/// The body of a 403 answer, for the API description.
+#[derive(Serialize, JsonSchema)]
+#[allow(dead_code)]
+pub(crate) struct ErrorDetail {
+    error: DetailField,
+}
+
+#[derive(Serialize, JsonSchema)]
+#[schemars(inline)]
+#[allow(dead_code)]
+struct DetailField {
+    detail: String,
 }
 
 impl IntoResponse for ApiError {

@@ -46,6 +46,7 @@ pub mod extract;
 pub mod fuzzing;
 mod guard;
 pub mod metrics;
+pub mod openapi;
 mod pipeline;
 mod principal;
 pub mod quota;
@@ -72,6 +73,9 @@ pub use principal::{Attributes, AuthenticatedUser, ClaimsError, User};
 pub use registry::{Method, RouteEntry};
 pub use route_table::{Lookup, RouteTable, TableError};
 pub use router::{BuildError, BuildErrors, BuiltRouter, RouterBuilder};
+/// For `#[derive(JsonSchema)]` on the types of handlers, which the API
+/// description documents (or depend on `schemars` 1.x yourself).
+pub use schemars;
 pub use security::Security;
 pub use state::{MissingState, StateMap};
 

@@ -1,10 +1,15 @@
 //! What `#[webmethod]`'s generated code names. Not a public API.
 
+pub use crate::openapi::record::{
+    BodyDoc, Content, JsonRejection, OperationDoc, Probe, Rejection, ResponseDoc, SchemaFn,
+    TextRejection, WithSchema, WithoutSchema,
+};
 pub use crate::pipeline::PipelineLayer;
 pub use crate::registry::{Method, RouteEntry};
 pub use crate::state::{MissingState, StateMap};
 pub use axum::routing::MethodRouter;
 pub use inventory;
+pub use schemars::{Schema, SchemaGenerator};
 
 use axum::handler::Handler;
 use axum::routing::{MethodFilter, on};

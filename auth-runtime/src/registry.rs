@@ -110,6 +110,8 @@ pub struct RouteEntry {
     /// The handler takes `Access`: the access policy and the caller are handed
     /// to it, on public routes too.
     pub access: bool,
+    /// What the API description says of it (parameters, body, responses).
+    pub doc: crate::openapi::OperationDoc,
     #[doc(hidden)]
     pub build: BuildFn,
 }

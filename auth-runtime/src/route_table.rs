@@ -274,6 +274,7 @@ mod tests {
             state: None,
             optional_user: false,
             access: false,
+            doc: crate::openapi::OperationDoc::new(handler),
             build,
         }))
     }

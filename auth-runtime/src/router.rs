@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::handler::Handler;
-use axum::routing::{MethodRouter, any};
+use axum::http::{HeaderValue, header::CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, any, get};
+use bytes::Bytes;
 
 use crate::error;
 use crate::guard::{Guard, Target};
@@ -15,7 +18,7 @@ use crate::metrics::HttpMetricsLayer;
 use crate::pipeline::Pipeline;
 use crate::registry::RouteEntry;
 use crate::request_id::RequestIdLayer;
-use crate::route_table::{RouteTable, TableError};
+use crate::route_table::{Lookup, RouteTable, TableError};
 use crate::security::Security;
 use crate::state::{MissingState, StateMap};
 
@@ -44,6 +47,8 @@ pub struct RouterBuilder {
     states: StateMap,
     security: Option<Security>,
     guards: Vec<Arc<dyn Guard>>,
+    /// Path and body of the OpenAPI document, served without authentication.
+    openapi: Option<(String, Bytes)>,
 }
 
 /// The router and the table it was built from.
@@ -65,6 +70,11 @@ pub enum BuildError {
         entry: &'static RouteEntry,
         missing: MissingState,
     },
+    /// The OpenAPI document's path is one a route serves.
+    OpenApiPath {
+        path: String,
+        entry: &'static RouteEntry,
+    },
 }
 
 impl fmt::Display for BuildError {
@@ -81,6 +91,11 @@ impl fmt::Display for BuildError {
                  `.state(..)`",
                 entry.describe(),
                 missing.type_name
+            ),
+            BuildError::OpenApiPath { path, entry } => write!(
+                f,
+                "server.openapi.path: {path} is served by {}; choose another path",
+                entry.describe()
             ),
         }
     }
@@ -158,6 +173,14 @@ impl RouterBuilder {
         self
     }
 
+    /// Serves `document` (an OpenAPI document as JSON, see
+    /// [`OpenApi`](crate::openapi::OpenApi)) at `path`, without
+    /// authentication. The path must be one no route serves.
+    pub fn openapi(mut self, path: impl Into<String>, document: impl Into<Bytes>) -> Self {
+        self.openapi = Some((path.into(), document.into()));
+        self
+    }
+
     /// Checks the table, closes every handler over its state, and puts the
     /// security pipeline in front of every route that needs a step of it.
     pub fn build(self) -> Result<BuiltRouter, BuildErrors> {
@@ -202,6 +225,17 @@ impl RouterBuilder {
             }
             router = router.route(group.path, merged);
         }
+        if let Some((path, document)) = self.openapi {
+            match table.lookup(&axum::http::Method::GET, &path) {
+                Lookup::NotFound => router = router.route(&path, get(openapi_document(document))),
+                Lookup::Found { entry, .. } => errors.push(BuildError::OpenApiPath { path, entry }),
+                Lookup::MethodNotAllowed { routes } => {
+                    if let Some(entry) = routes.entries().next() {
+                        errors.push(BuildError::OpenApiPath { path, entry });
+                    }
+                }
+            }
+        }
         if !errors.is_empty() {
             return Err(BuildErrors(errors));
         }
@@ -221,5 +255,18 @@ impl RouterBuilder {
             router: router.layer(RequestIdLayer::new(trusted)),
             table: Arc::new(table),
         })
+    }
+}
+
+/// The handler of the OpenAPI document: the same bytes every time.
+fn openapi_document(
+    document: Bytes,
+) -> impl Fn() -> std::future::Ready<Response> + Clone + Send + Sync + 'static {
+    move || {
+        let mut response = document.clone().into_response();
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        std::future::ready(response)
     }
 }

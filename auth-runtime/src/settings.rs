@@ -36,6 +36,8 @@ pub struct Settings {
     pub decision_log: Option<String>,
     /// `server.metrics.address`, checked: `host:port`.
     pub metrics: Option<String>,
+    /// `server.openapi.path`, checked: a fixed absolute path.
+    pub openapi: Option<String>,
     /// Keys accepted but not acted on.
     pub warnings: Vec<String>,
     /// The policies' lint, against what the provider produces.
@@ -82,6 +84,11 @@ impl Settings {
                 .map_err(|e| errors.push(ConfigError::field("server.metrics.address", e)))
                 .ok()
         });
+        let openapi = config.server.openapi.as_ref().and_then(|o| {
+            check_fixed_path(&o.path)
+                .map_err(|e| errors.push(ConfigError::field("server.openapi.path", e)))
+                .ok()
+        });
         let (Some(access), Some(routes), Some(transport)) = (access, routes, transport) else {
             return Err(ConfigErrors(errors));
         };
@@ -103,6 +110,7 @@ impl Settings {
                 .and_then(|a| a.decision_log.as_ref())
                 .map(|d| d.path.clone()),
             metrics,
+            openapi,
             produced,
             warnings: config.warnings(),
             lint,
@@ -121,6 +129,25 @@ impl Settings {
     /// Whether requests are authenticated (a provider is configured).
     pub fn authentication(&self) -> bool {
         !self.providers.is_empty()
+    }
+}
+
+/// A path to serve one thing at: absolute, no parameter, no trailing `/`,
+/// printable ASCII without spaces, `?` or `#`.
+fn check_fixed_path(path: &str) -> Result<String, String> {
+    let ok = path.len() > 1
+        && path.starts_with('/')
+        && !path.ends_with('/')
+        && !path.contains("//")
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'{' | b'}' | b'*' | b'?' | b'#' | b'%'));
+    if ok {
+        Ok(path.to_owned())
+    } else {
+        Err(format!(
+            "must be a fixed path such as /openapi.json (absolute, no parameters, no trailing `/`), not {path:?}"
+        ))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The command line every app gets: `serve` (the default), `routes` and
 //! `policy check | eval | explain | test`.
 
+mod openapi;
 pub mod policy;
 mod routes;
 
@@ -8,6 +9,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use openapi::OpenApiRun;
 pub use policy::{CheckArgs, EvalArgs, ExplainArgs, PolicyCommand, TestArgs};
 pub use routes::{render_json, render_table};
 
@@ -40,6 +42,37 @@ pub enum Command {
     /// `policy test --config FILE --cases FILE.jsonl`: check cases against their expectations.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Print the OpenAPI 3.1 document of the routes, as served under the config.
+    ///
+    /// `--check FILE` exits non-zero, listing the differences, when FILE is
+    /// not the document (a CI drift guard); `--strict` exits non-zero when a
+    /// handler's types give no schema, listing them with file:line.
+    Openapi(OpenApiArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OpenApiArgs {
+    /// Server config (security schemes, quota, route policy); else the app's default.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = DocumentFormat::Json)]
+    pub format: DocumentFormat,
+    /// Write the document to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Compare with FILE (JSON or YAML) instead of printing; non-zero when they differ.
+    #[arg(long, value_name = "FILE")]
+    pub check: Option<PathBuf>,
+    /// Non-zero when any schema is permissive (a type without `JsonSchema`).
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Format of the OpenAPI document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DocumentFormat {
+    Json,
+    Yaml,
 }
 
 #[derive(Debug, Clone, Default, Args)]

@@ -18,8 +18,8 @@ pub use error::ConfigErrors;
 pub use model::{
     ApiKeyConfig, ApiKeysConfig, AuthConfig, CacheConfig, Config, CustomConfig, DecisionLogConfig,
     GithubConfig, IntrospectionConfig, JwksConfig, KubernetesConfig, KvStoreConfig, LimitsConfig,
-    MetricsConfig, OAuth2Config, OneOrMany, PROVIDER_TYPES, ProviderConfig, QuotaConfig,
-    QuotaPeriod, ServerConfig, UpstreamHeaderConfig, default_github_claims,
+    MetricsConfig, OAuth2Config, OneOrMany, OpenApiConfig, PROVIDER_TYPES, ProviderConfig,
+    QuotaConfig, QuotaPeriod, ServerConfig, UpstreamHeaderConfig, default_github_claims,
     default_kubernetes_claims, default_oauth2_claims,
 };
 pub use provider_list::ConfiguredProvider;

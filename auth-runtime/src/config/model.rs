@@ -47,6 +47,8 @@ pub struct ServerConfig {
     pub limits: Option<LimitsConfig>,
     /// webmethod's own: Prometheus metrics on a listener of their own.
     pub metrics: Option<MetricsConfig>,
+    /// webmethod's own: serve the OpenAPI document (off without the key).
+    pub openapi: Option<OpenApiConfig>,
     pub workers: Option<Value>,
     /// llama-stack's; accepted and ignored (webmethod listens where `host` says).
     pub disable_ipv6: Option<Value>,
@@ -79,6 +81,15 @@ pub struct MetricsConfig {
     /// `host:port` of the metrics listener (never the API's); `/metrics`
     /// answers there.
     pub address: String,
+}
+
+/// `server.openapi` (webmethod's own).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenApiConfig {
+    /// The path the document is served at, without authentication
+    /// (`/openapi.json`, say). A fixed path no route serves.
+    pub path: String,
 }
 
 /// `server.auth`.

@@ -22,6 +22,7 @@ pub(crate) const SERVER_KEYS: &[&str] = &[
     "quota",
     "cors",
     "limits",
+    "openapi",
     "workers",
     "disable_ipv6",
     "registry_refresh_interval_seconds",

@@ -1,0 +1,132 @@
+//! The OpenAPI 3.1 document of the app, generated from the `#[webmethod]`
+//! registry and the config (DESIGN.md "OpenAPI"): every operation with its
+//! parameters, body, responses and security. Nothing here runs per request:
+//! the document is made once (`openapi` command, or at startup when
+//! `server.openapi` serves it).
+//!
+//! ```no_run
+//! use auth_runtime::openapi::{Info, OpenApi};
+//! use auth_runtime::settings::Settings;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let settings = Settings::from_config(&auth_runtime::config::Config::default())?;
+//! let api = OpenApi::generate(
+//!     &auth_runtime::registry::registered(),
+//!     &settings,
+//!     false,
+//!     &Info::new("my-api", "1.0.0"),
+//! )?;
+//! println!("{}", api.to_json());
+//! # Ok(()) }
+//! ```
+
+mod check;
+mod document;
+pub mod record;
+mod security;
+
+use std::fmt;
+
+use serde_json::Value;
+
+pub use check::differences;
+pub use record::{BodyDoc, Content, OperationDoc, Rejection, ResponseDoc, SchemaFn};
+
+use crate::registry::RouteEntry;
+use crate::settings::Settings;
+
+/// `info` of the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Info {
+    pub title: String,
+    pub version: String,
+}
+
+impl Info {
+    pub fn new(title: impl Into<String>, version: impl Into<String>) -> Info {
+        Info {
+            title: title.into(),
+            version: version.into(),
+        }
+    }
+}
+
+/// A generated document, and the handlers it could only describe loosely.
+#[derive(Debug, Clone)]
+pub struct OpenApi {
+    pub document: Value,
+    /// One entry per schema the handler's types could not give (a type that
+    /// does not implement `schemars::JsonSchema`, a return type the macro
+    /// cannot read): `openapi --strict` fails on them.
+    pub permissive: Vec<Permissive>,
+}
+
+/// A part of an operation documented with a permissive schema.
+#[derive(Debug, Clone, Copy)]
+pub struct Permissive {
+    pub entry: &'static RouteEntry,
+    /// `request body`, `response`, `query parameters`, ...
+    pub part: &'static str,
+}
+
+impl fmt::Display for Permissive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} has no schema (derive or implement `schemars::JsonSchema`)",
+            self.entry.describe(),
+            self.part
+        )
+    }
+}
+
+/// Why no document could be made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OpenApiError {
+    /// Two operations share an `operationId`; each line names both handlers.
+    DuplicateOperationIds(Vec<String>),
+}
+
+impl fmt::Display for OpenApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OpenApiError::DuplicateOperationIds(lines) => f.write_str(&lines.join("\n")),
+        }
+    }
+}
+
+impl std::error::Error for OpenApiError {}
+
+impl OpenApi {
+    /// The document of `entries` (usually [`registered`](crate::registry::registered))
+    /// served under `settings`; `provider_in_code`: the app authenticates
+    /// with [`App::auth_provider`](crate::App::auth_provider).
+    pub fn generate(
+        entries: &[&'static RouteEntry],
+        settings: &Settings,
+        provider_in_code: bool,
+        info: &Info,
+    ) -> Result<OpenApi, OpenApiError> {
+        let guards = document::Guards::new(settings, provider_in_code);
+        let mut permissive = Vec::new();
+        let document = document::build(entries, &guards, info, &mut permissive)?;
+        Ok(OpenApi {
+            document,
+            permissive,
+        })
+    }
+
+    /// Pretty JSON, ending with a newline.
+    pub fn to_json(&self) -> String {
+        let mut out =
+            serde_json::to_string_pretty(&self.document).expect("a JSON value always serializes");
+        out.push('\n');
+        out
+    }
+
+    /// YAML.
+    pub fn to_yaml(&self) -> String {
+        serde_saphyr::to_string(&self.document).expect("a JSON value always serializes")
+    }
+}

@@ -1,0 +1,8 @@
+use auth_runtime::webmethod;
+
+#[webmethod(route = "/models", status = 600)]
+async fn handler() -> &'static str {
+    "ok"
+}
+
+fn main() {}
