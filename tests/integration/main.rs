@@ -11,6 +11,7 @@ mod identity;
 mod llama_stack_policies;
 mod metrics;
 mod oauth2;
+mod openapi;
 mod pipeline;
 mod policy_cli;
 mod policy_properties;

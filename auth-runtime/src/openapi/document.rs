@@ -365,6 +365,7 @@ fn responses(
                 "description": "No credentials, or credentials the provider rejects",
                 "headers": {"WWW-Authenticate": {
                     "description": "The bearer challenge (RFC 6750)",
+                    "required": true,
                     "schema": {"type": "string"},
                 }},
                 "content": json_content(subschema::<ErrorMessage>(generator)),
@@ -388,7 +389,7 @@ fn responses(
             json!({
                 "description": "Over the quota",
                 "headers": {
-                    "Retry-After": {"description": "Seconds until the window resets", "schema": {"type": "integer", "minimum": 0}},
+                    "Retry-After": {"description": "Seconds until the window resets", "required": true, "schema": {"type": "integer", "minimum": 0}},
                     "RateLimit-Limit": integer,
                     "RateLimit-Remaining": integer,
                     "RateLimit-Reset": integer,
