@@ -183,6 +183,23 @@ impl RouteTable {
             }
         }
 
+        // Each route is one operation of the API description, named by a
+        // stable id that clients generate code from: two alike is refused.
+        let mut by_id: Vec<&'static RouteEntry> = entries.clone();
+        by_id.sort_by_key(|e| e.doc.operation_id);
+        for pair in by_id.windows(2) {
+            if pair[0].doc.operation_id == pair[1].doc.operation_id {
+                conflicts.push(Conflict {
+                    first: pair[0],
+                    second: pair[1],
+                    reason: format!(
+                        "both have operationId `{}` (the handler's name unless the annotation sets `operation_id`); give one of them `operation_id = \"...\"`",
+                        pair[0].doc.operation_id
+                    ),
+                });
+            }
+        }
+
         if conflicts.is_empty() {
             Ok(RouteTable {
                 entries,
@@ -277,6 +294,15 @@ mod tests {
             doc: crate::openapi::OperationDoc::new(handler),
             build,
         }))
+    }
+
+    #[test]
+    fn a_duplicate_operation_id_names_both_handlers() {
+        let list = |path, line| entry(Method::Get, path, "list", line);
+        let found = conflicts(vec![list("/v1/models", 10), list("/v1/files", 20)]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("operationId `list`"), "{found:?}");
+        assert!(found[0].contains("src/test.rs:10") && found[0].contains("src/test.rs:20"));
     }
 
     fn conflicts(entries: Vec<&'static RouteEntry>) -> Vec<String> {

@@ -502,3 +502,275 @@ fn rewrite_refs(value: &mut Value, renamed: &[(String, String)]) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::openapi::record::{BodyDoc, ResponseDoc};
+    use crate::registry::Method;
+    use axum::routing::MethodRouter;
+    use schemars::Schema;
+    use serde::{Deserialize, Serialize};
+
+    fn build_route(
+        _: &crate::state::StateMap,
+        _: Option<&crate::__private::PipelineLayer>,
+    ) -> Result<MethodRouter, crate::state::MissingState> {
+        Ok(MethodRouter::new())
+    }
+
+    fn entry(
+        method: Method,
+        path: &'static str,
+        template: &'static str,
+        params: &'static [&'static str],
+        doc: OperationDoc,
+    ) -> &'static RouteEntry {
+        Box::leak(Box::new(RouteEntry {
+            method,
+            path,
+            template,
+            level: Some("v1"),
+            params,
+            require_authentication: true,
+            required_scope: Some("things.read"),
+            deprecated: false,
+            descriptive_name: None,
+            handler: doc.operation_id,
+            module_path: "tests",
+            file: "src/test.rs",
+            line: 1,
+            state: None,
+            optional_user: false,
+            access: false,
+            doc,
+            build: build_route,
+        }))
+    }
+
+    fn schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Option<Schema> {
+        Some(generator.subschema_for::<T>())
+    }
+
+    fn none(_: &mut SchemaGenerator) -> Option<Schema> {
+        None
+    }
+
+    #[derive(JsonSchema)]
+    #[allow(dead_code)]
+    struct ById {
+        owner: String,
+        id: u32,
+    }
+
+    #[derive(JsonSchema)]
+    #[allow(dead_code)]
+    struct Page {
+        limit: u32,
+        cursor: Option<String>,
+    }
+
+    /// Read with a default, always written: required only in responses.
+    #[derive(Serialize, Deserialize, JsonSchema)]
+    struct Thing {
+        #[serde(default)]
+        size: u32,
+    }
+
+    fn generate(entries: &[&'static RouteEntry], yaml: &str) -> (Value, Vec<Permissive>) {
+        let settings = Settings::parse(yaml, "test", &|_| None).unwrap();
+        let guards = Guards::new(&settings, false);
+        let mut permissive = Vec::new();
+        let doc = build(entries, &guards, &Info::new("t", "1"), &mut permissive).unwrap();
+        (doc, permissive)
+    }
+
+    const KEYS: &str = "server:\n  auth:\n    provider_config:\n      type: api_keys\n      keys: [{key: k, principal: p}]\n";
+
+    #[test]
+    fn path_parameters_are_typed_by_name_by_position_or_alone() {
+        let mut by_name = OperationDoc::new("by_name");
+        by_name.path = Some(schema::<ById>);
+        let mut by_position = OperationDoc::new("by_position");
+        by_position.path = Some(schema::<(String, u32)>);
+        let mut alone = OperationDoc::new("alone");
+        alone.path = Some(schema::<u64>);
+        let untyped = OperationDoc::new("untyped");
+        let entries = [
+            entry(
+                Method::Get,
+                "/v1/a/{owner}/{id}",
+                "/a/{owner}/{id}",
+                &["owner", "id"],
+                by_name,
+            ),
+            entry(
+                Method::Get,
+                "/v1/b/{owner}/{id}",
+                "/b/{owner}/{id}",
+                &["owner", "id"],
+                by_position,
+            ),
+            entry(Method::Get, "/v1/c/{n}", "/c/{n}", &["n"], alone),
+            entry(
+                Method::Get,
+                "/v1/d/{*rest}",
+                "/d/{rest:path}",
+                &["rest"],
+                untyped,
+            ),
+        ];
+        let (doc, _) = generate(&entries, KEYS);
+        let params = |path: &str| doc["paths"][path]["get"]["parameters"].clone();
+        for path in ["/v1/a/{owner}/{id}", "/v1/b/{owner}/{id}"] {
+            assert_eq!(params(path)[0]["schema"]["type"], "string", "{path}");
+            assert_eq!(params(path)[1]["schema"]["type"], "integer", "{path}");
+            assert_eq!(params(path)[1]["name"], "id");
+            assert_eq!(params(path)[1]["in"], "path");
+            assert_eq!(params(path)[1]["required"], true);
+        }
+        assert_eq!(params("/v1/c/{n}")[0]["schema"]["type"], "integer");
+        let rest = &params("/v1/d/{rest}")[0];
+        assert_eq!(rest["schema"], json!({"type": "string"}));
+        assert!(rest["description"].as_str().unwrap().contains('/'));
+    }
+
+    #[test]
+    fn query_structs_become_query_parameters() {
+        let mut doc = OperationDoc::new("list");
+        doc.query = Some(schema::<Page>);
+        doc.response.content = Content::Empty;
+        let (document, permissive) = generate(
+            &[entry(Method::Get, "/v1/things", "/things", &[], doc)],
+            KEYS,
+        );
+        let params = &document["paths"]["/v1/things"]["get"]["parameters"];
+        assert_eq!(params[0]["name"], "cursor");
+        assert_eq!(params[0]["required"], false);
+        assert_eq!(params[1]["name"], "limit");
+        assert_eq!(params[1]["required"], true);
+        assert!(
+            params
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|p| p["in"] == "query")
+        );
+        assert!(permissive.is_empty());
+    }
+
+    #[test]
+    fn missing_schemas_are_permissive_and_reported() {
+        let mut doc = OperationDoc::new("opaque");
+        doc.body = Some(BodyDoc {
+            media_type: "application/json",
+            schema: none,
+        });
+        doc.response = ResponseDoc {
+            status: None,
+            content: Content::Unknown,
+        };
+        let (document, permissive) = generate(
+            &[entry(Method::Post, "/v1/things", "/things", &[], doc)],
+            KEYS,
+        );
+        let op = &document["paths"]["/v1/things"]["post"];
+        assert_eq!(
+            op["requestBody"]["content"]["application/json"]["schema"],
+            json!({})
+        );
+        assert!(op["responses"]["2XX"]["content"]["*/*"].is_object(), "{op}");
+        let parts: Vec<&str> = permissive.iter().map(|p| p.part).collect();
+        assert_eq!(parts.len(), 2, "{parts:?}");
+        assert!(parts[0].starts_with("request body") && parts[1].starts_with("response"));
+        assert!(permissive[0].to_string().contains("src/test.rs:1"));
+    }
+
+    #[test]
+    fn a_type_read_and_written_differently_has_two_schemas() {
+        let mut doc = OperationDoc::new("create");
+        doc.body = Some(BodyDoc {
+            media_type: "application/json",
+            schema: schema::<Thing>,
+        });
+        doc.response = ResponseDoc {
+            status: Some(201),
+            content: Content::Json(schema::<Thing>),
+        };
+        let (document, _) = generate(
+            &[entry(Method::Post, "/v1/things", "/things", &[], doc)],
+            KEYS,
+        );
+        let schemas = &document["components"]["schemas"];
+        assert!(schemas["Thing"].get("required").is_none(), "{schemas}");
+        assert_eq!(schemas["ThingResponse"]["required"], json!(["size"]));
+        let op = &document["paths"]["/v1/things"]["post"];
+        assert_eq!(
+            op["responses"]["201"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/ThingResponse"
+        );
+        assert_eq!(
+            op["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/Thing"
+        );
+    }
+
+    #[test]
+    fn without_authentication_nothing_is_protected() {
+        let (document, _) = generate(
+            &[entry(
+                Method::Get,
+                "/v1/things",
+                "/things",
+                &[],
+                OperationDoc::new("list"),
+            )],
+            "server: {}\n",
+        );
+        let op = &document["paths"]["/v1/things"]["get"];
+        assert_eq!(op["security"], json!([]));
+        assert!(op["responses"].get("401").is_none());
+        assert!(document["components"].get("securitySchemes").is_none());
+    }
+
+    #[test]
+    fn a_provider_in_code_is_a_bearer_scheme() {
+        let settings = Settings::parse("server: {}\n", "test", &|_| None).unwrap();
+        let guards = Guards::new(&settings, true);
+        let entries = [entry(
+            Method::Get,
+            "/v1/things",
+            "/things",
+            &[],
+            OperationDoc::new("list"),
+        )];
+        let doc = build(&entries, &guards, &Info::new("t", "1"), &mut Vec::new()).unwrap();
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
+        assert_eq!(
+            doc["paths"]["/v1/things"]["get"]["security"],
+            json!([{"bearer": ["things.read"]}])
+        );
+        assert!(
+            doc["paths"]["/v1/things"]["get"]["responses"]["401"]["headers"]["WWW-Authenticate"]
+                .is_object()
+        );
+    }
+
+    #[test]
+    fn duplicate_operation_ids_name_both_handlers() {
+        let a = entry(Method::Get, "/v1/a", "/a", &[], OperationDoc::new("list"));
+        let b = entry(Method::Get, "/v1/b", "/b", &[], OperationDoc::new("list"));
+        let settings = Settings::parse(KEYS, "test", &|_| None).unwrap();
+        let err =
+            crate::openapi::OpenApi::generate(&[a, b], &settings, false, &Info::new("t", "1"))
+                .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("/v1/a") && text.contains("/v1/b") && text.contains("`list`"),
+            "{text}"
+        );
+    }
+}
