@@ -1,6 +1,8 @@
 //! A 200-route table shaped like a real API, for the benchmarks.
 
 use auth_runtime::__private::{PipelineLayer, route};
+use auth_runtime::openapi::{BodyDoc, Content, OperationDoc, ResponseDoc};
+use auth_runtime::schemars::{self, Schema, SchemaGenerator};
 use auth_runtime::{Method, MissingState, RouteEntry, StateMap};
 use axum::routing::MethodRouter;
 
@@ -36,7 +38,12 @@ fn entry(method: Method, path: String, line: u32) -> &'static RouteEntry {
         path,
         template: path,
         level: Some("v1"),
-        params: &[],
+        params: Box::leak(
+            path.split('/')
+                .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+                .collect::<Vec<_>>()
+                .into_boxed_slice(),
+        ),
         require_authentication: true,
         required_scope: None,
         deprecated: false,
@@ -48,9 +55,56 @@ fn entry(method: Method, path: String, line: u32) -> &'static RouteEntry {
         state: None,
         optional_user: false,
         access: false,
-        doc: auth_runtime::openapi::OperationDoc::new(leak(format!("op{line}"))),
+        doc: doc(method, leak(format!("op{line}"))),
         build,
     }))
+}
+
+/// A resource as handlers send and receive it.
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct Resource {
+    id: u64,
+    name: String,
+    labels: std::collections::BTreeMap<String, String>,
+    parent: Option<u64>,
+}
+
+fn resource_schema(g: &mut SchemaGenerator) -> Option<Schema> {
+    Some(g.subschema_for::<Resource>())
+}
+
+fn id_schema(g: &mut SchemaGenerator) -> Option<Schema> {
+    Some(g.subschema_for::<u64>())
+}
+
+fn error_schema(g: &mut SchemaGenerator) -> Option<Schema> {
+    Some(g.subschema_for::<auth_runtime::ApiError>())
+}
+
+/// What the macro would record for a typical handler of this method.
+fn doc(method: Method, operation_id: &'static str) -> OperationDoc {
+    let mut doc = OperationDoc::new(operation_id);
+    doc.summary = Some("Does something to a resource.");
+    doc.response.content = Content::Json(resource_schema);
+    doc.error = Some(error_schema);
+    match method {
+        Method::Post => {
+            doc.body = Some(BodyDoc {
+                media_type: "application/json",
+                schema: resource_schema,
+            })
+        }
+        Method::Get => doc.path = Some(id_schema),
+        _ => {
+            doc.path = Some(id_schema);
+            doc.response = ResponseDoc {
+                status: Some(204),
+                content: Content::Empty,
+            };
+        }
+    }
+    doc
 }
 
 /// 40 resources x 5 routes: list, create, get, delete, nested get.

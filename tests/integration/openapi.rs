@@ -158,9 +158,14 @@ fn security_schemes_follow_the_providers() {
     assert_eq!(doc["paths"]["/v1/health"]["get"]["security"], json!([]));
     // The quota answers 429 (and 503 when its store fails) on every route.
     let health = &doc["paths"]["/v1/health"]["get"]["responses"];
-    assert!(health["429"]["headers"]["Retry-After"].is_object());
-    assert!(health["429"]["headers"]["RateLimit-Remaining"].is_object());
-    assert!(health["503"].is_object());
+    assert_eq!(
+        health["429"]["$ref"],
+        "#/components/responses/TooManyRequests"
+    );
+    assert_eq!(health["503"]["$ref"], "#/components/responses/Unavailable");
+    let too_many = &doc["components"]["responses"]["TooManyRequests"];
+    assert!(too_many["headers"]["Retry-After"].is_object());
+    assert!(too_many["headers"]["RateLimit-Remaining"].is_object());
     assert!(
         health.get("401").is_none(),
         "a public route never answers 401"
@@ -320,6 +325,14 @@ fn check_answer(
         .unwrap_or_else(|| {
             panic!("{what}: answered {status}, which the document does not list: {responses}")
         });
+    // A shared response of `components.responses`.
+    let response = match response["$ref"].as_str() {
+        Some(reference) => {
+            let name = reference.strip_prefix("#/components/responses/").unwrap();
+            &doc["components"]["responses"][name]
+        }
+        None => response,
+    };
     for (name, header) in response
         .get("headers")
         .and_then(Value::as_object)

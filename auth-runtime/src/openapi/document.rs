@@ -1,7 +1,7 @@
 //! The document: every registered operation with its parameters, body,
 //! responses and security, from the registry and the settings.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use schemars::generate::{Contract, SchemaSettings};
 use schemars::{JsonSchema, SchemaGenerator};
@@ -67,8 +67,9 @@ pub(super) fn build(
         response: generator(Contract::Serialize),
     };
     let mut paths: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
+    let mut used = BTreeSet::new();
     for entry in entries {
-        let operation = operation(entry, guards, &mut generators, permissive);
+        let operation = operation(entry, guards, &mut generators, permissive, &mut used);
         paths
             .entry(openapi_path(entry.path))
             .or_default()
@@ -78,9 +79,21 @@ pub(super) fn build(
         .into_iter()
         .map(|(path, ops)| (path, Value::Object(ops)))
         .collect();
-    let schemas = merge_definitions(&mut generators, &mut paths);
+    let mut shared: Map<String, Value> = used
+        .iter()
+        .map(|answer| {
+            (
+                answer.name().to_owned(),
+                answer.object(&mut generators.response),
+            )
+        })
+        .collect();
+    let schemas = merge_definitions(&mut generators, &mut paths, &mut shared);
 
     let mut components = Map::new();
+    if !shared.is_empty() {
+        components.insert("responses".into(), Value::Object(shared));
+    }
     components.insert("schemas".into(), Value::Object(schemas));
     let schemes = guards.schemes.components();
     if !schemes.is_empty() {
@@ -142,6 +155,7 @@ fn operation(
     guards: &Guards<'_>,
     generators: &mut Generators,
     permissive: &mut Vec<Permissive>,
+    used: &mut BTreeSet<PipelineAnswer>,
 ) -> Value {
     let doc: &OperationDoc = &entry.doc;
     let mut op = Map::new();
@@ -182,7 +196,7 @@ fn operation(
     }
     op.insert(
         "responses".into(),
-        Value::Object(responses(entry, guards, generators, permissive)),
+        Value::Object(responses(entry, guards, generators, permissive, used)),
     );
     let protected = guards.authentication && entry.require_authentication;
     op.insert(
@@ -294,6 +308,7 @@ fn responses(
     guards: &Guards<'_>,
     generators: &mut Generators,
     permissive: &mut Vec<Permissive>,
+    used: &mut BTreeSet<PipelineAnswer>,
 ) -> Map<String, Value> {
     let doc = &entry.doc;
     let generator = &mut generators.response;
@@ -356,12 +371,62 @@ fn responses(
         );
     }
 
-    // What the security pipeline answers in the handler's place.
+    // What the security pipeline answers in the handler's place: shared
+    // objects of `components.responses`.
     let protected = guards.authentication && entry.require_authentication;
-    if protected {
-        responses.insert(
-            "401".into(),
-            json!({
+    let scope = protected && entry.required_scope.is_some();
+    for (answers, pipeline) in [
+        (protected, PipelineAnswer::Unauthorized),
+        (
+            scope || route_policy_may_deny(guards, entry),
+            PipelineAnswer::Forbidden,
+        ),
+        (guards.quota, PipelineAnswer::TooManyRequests),
+        (protected || guards.quota, PipelineAnswer::Unavailable),
+    ] {
+        if answers {
+            responses.insert(
+                pipeline.status().into(),
+                json!({"$ref": format!("#/components/responses/{}", pipeline.name())}),
+            );
+            used.insert(pipeline);
+        }
+    }
+    responses
+}
+
+/// An answer of the security pipeline, documented once in `components.responses`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum PipelineAnswer {
+    Unauthorized,
+    Forbidden,
+    TooManyRequests,
+    Unavailable,
+}
+
+impl PipelineAnswer {
+    fn status(self) -> &'static str {
+        match self {
+            PipelineAnswer::Unauthorized => "401",
+            PipelineAnswer::Forbidden => "403",
+            PipelineAnswer::TooManyRequests => "429",
+            PipelineAnswer::Unavailable => "503",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            PipelineAnswer::Unauthorized => "Unauthorized",
+            PipelineAnswer::Forbidden => "Forbidden",
+            PipelineAnswer::TooManyRequests => "TooManyRequests",
+            PipelineAnswer::Unavailable => "Unavailable",
+        }
+    }
+
+    /// The response object, with the error body the server really sends.
+    fn object(self, generator: &mut SchemaGenerator) -> Value {
+        match self {
+            PipelineAnswer::Unauthorized => json!({
                 "description": "No credentials, or credentials the provider rejects",
                 "headers": {"WWW-Authenticate": {
                     "description": "The bearer challenge (RFC 6750)",
@@ -370,44 +435,33 @@ fn responses(
                 }},
                 "content": json_content(subschema::<ErrorMessage>(generator)),
             }),
-        );
-    }
-    let scope = protected && entry.required_scope.is_some();
-    if scope || route_policy_may_deny(guards, entry) {
-        responses.insert(
-            "403".into(),
-            json!({
+            PipelineAnswer::Forbidden => json!({
                 "description": "Denied by the route's required scope or by the route policy",
                 "content": json_content(subschema::<ErrorDetail>(generator)),
             }),
-        );
-    }
-    if guards.quota {
-        let integer = json!({"schema": {"type": "integer", "minimum": 0}});
-        responses.insert(
-            "429".into(),
-            json!({
-                "description": "Over the quota",
-                "headers": {
-                    "Retry-After": {"description": "Seconds until the window resets", "required": true, "schema": {"type": "integer", "minimum": 0}},
-                    "RateLimit-Limit": integer,
-                    "RateLimit-Remaining": integer,
-                    "RateLimit-Reset": integer,
-                },
-                "content": json_content(subschema::<ErrorMessage>(generator)),
-            }),
-        );
-    }
-    if protected || guards.quota {
-        responses.insert(
-            "503".into(),
-            json!({
+            PipelineAnswer::TooManyRequests => {
+                let count = json!({"schema": {"type": "integer", "minimum": 0}});
+                json!({
+                    "description": "Over the quota",
+                    "headers": {
+                        "Retry-After": {
+                            "description": "Seconds until the window resets",
+                            "required": true,
+                            "schema": {"type": "integer", "minimum": 0},
+                        },
+                        "RateLimit-Limit": count,
+                        "RateLimit-Remaining": count,
+                        "RateLimit-Reset": count,
+                    },
+                    "content": json_content(subschema::<ErrorMessage>(generator)),
+                })
+            }
+            PipelineAnswer::Unavailable => json!({
                 "description": "The identity provider or the quota store is unavailable",
                 "content": json_content(subschema::<ErrorMessage>(generator)),
             }),
-        );
+        }
     }
-    responses
 }
 
 /// The route policy can answer 403 here: it is configured, and the path's
@@ -446,6 +500,7 @@ fn reason(status: &str, default: &str) -> String {
 fn merge_definitions(
     generators: &mut Generators,
     paths: &mut Map<String, Value>,
+    shared_responses: &mut Map<String, Value>,
 ) -> Map<String, Value> {
     let mut schemas = generators.request.take_definitions(true);
     let mut response = generators.response.take_definitions(true);
@@ -460,7 +515,7 @@ fn merge_definitions(
                 response.insert(to.clone(), schema);
             }
         }
-        for schema in response.values_mut() {
+        for schema in response.values_mut().chain(shared_responses.values_mut()) {
             rewrite_refs(schema, &renamed);
         }
         for operation in paths.values_mut().filter_map(Value::as_object_mut) {
@@ -753,10 +808,12 @@ mod tests {
             doc["paths"]["/v1/things"]["get"]["security"],
             json!([{"bearer": ["things.read"]}])
         );
-        assert!(
-            doc["paths"]["/v1/things"]["get"]["responses"]["401"]["headers"]["WWW-Authenticate"]
-                .is_object()
+        assert_eq!(
+            doc["paths"]["/v1/things"]["get"]["responses"]["401"]["$ref"],
+            "#/components/responses/Unauthorized"
         );
+        let unauthorized = &doc["components"]["responses"]["Unauthorized"];
+        assert!(unauthorized["headers"]["WWW-Authenticate"].is_object());
     }
 
     #[test]
