@@ -17,7 +17,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 /// The fixed caller `/v1/whoami` reports, like the demo's `User`.
 struct Caller {
@@ -44,14 +44,30 @@ impl Caller {
     }
 }
 
-async fn health() -> Json<Value> {
-    Json(json!({"status": "OK"}))
+// The same typed bodies as the demo's handlers, so that only the stack in
+// front of them differs.
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+}
+
+#[derive(Serialize)]
+struct CallerBody {
+    attributes: BTreeMap<String, Vec<String>>,
+    principal: Option<String>,
+}
+
+async fn health() -> Json<Health> {
+    Json(Health { status: "OK" })
 }
 
 /// The demo's `whoami` body, built the same way (the Arc clone stands in for
 /// the demo's `Arc<User>` taken out of the request).
-async fn whoami(State(user): State<Arc<Caller>>) -> Json<Value> {
-    Json(json!({"principal": user.principal, "attributes": user.attributes}))
+async fn whoami(State(user): State<Arc<Caller>>) -> Json<CallerBody> {
+    Json(CallerBody {
+        attributes: user.attributes.clone(),
+        principal: Some(user.principal.clone()),
+    })
 }
 
 fn port_arg() -> Result<u16, String> {
