@@ -10,8 +10,9 @@ use serde_json::Value;
 use super::error::ConfigError;
 
 /// The keys of `server` (llama-stack's and webmethod's own) a near miss of
-/// which stops the start. Not `metrics`: a misspelled one switches nothing
-/// off, and run.yaml files already hold keys that begin with it.
+/// which stops the start. Not `metrics` or `openapi`: a misspelled one
+/// switches nothing off (and run.yaml files already hold keys that begin
+/// with `metrics`).
 pub(crate) const SERVER_KEYS: &[&str] = &[
     "port",
     "host",
@@ -22,7 +23,6 @@ pub(crate) const SERVER_KEYS: &[&str] = &[
     "quota",
     "cors",
     "limits",
-    "openapi",
     "workers",
     "disable_ipv6",
     "registry_refresh_interval_seconds",
