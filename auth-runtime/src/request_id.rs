@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::HeaderValue;
+use axum::http::{HeaderName, HeaderValue};
 use axum::response::Response;
 use tracing::field::Empty;
 
@@ -20,6 +20,10 @@ use crate::client_addr::{TrustedProxies, peer};
 /// The header that carries the id, both ways.
 pub const REQUEST_ID: &str = "x-request-id";
 
+/// [`REQUEST_ID`] as a ready header name: a lookup or an insert by `&str`
+/// parses and hashes the name on every request.
+const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static(REQUEST_ID);
+
 /// The id of the request, in its extensions for handlers.
 #[derive(Clone, Debug)]
 pub struct RequestId(pub HeaderValue);
@@ -27,8 +31,20 @@ pub struct RequestId(pub HeaderValue);
 /// Ids made here: a per-process random prefix and a counter, unique without
 /// coordination and cheap to make.
 struct Ids {
-    prefix: u64,
+    /// The prefix, as the first 16 hex digits of every id.
+    prefix: [u8; 16],
     next: AtomicU64,
+}
+
+/// `value` as `N` lower-case hex digits, most significant first.
+fn hex<const N: usize>(mut value: u64) -> [u8; N] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [b'0'; N];
+    for digit in out.iter_mut().rev() {
+        *digit = DIGITS[(value & 0xf) as usize];
+        value >>= 4;
+    }
+    out
 }
 
 impl Ids {
@@ -42,15 +58,19 @@ impl Ids {
                 .map_or(0, |d| d.as_nanos() as u64),
         };
         Ids {
-            prefix,
+            prefix: hex(prefix),
             next: AtomicU64::new(0),
         }
     }
 
+    /// 24 hex digits: the prefix and the counter's low 32 bits (no `format!`:
+    /// this runs on every request).
     fn make(&self) -> HeaderValue {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
-        let text = format!("{:016x}{n:08x}", self.prefix);
-        HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
+        let mut text = [0u8; 24];
+        text[..16].copy_from_slice(&self.prefix);
+        text[16..].copy_from_slice(&hex::<8>(n & 0xffff_ffff));
+        HeaderValue::from_bytes(&text).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
     }
 }
 
@@ -82,7 +102,10 @@ impl RequestIdLayer {
     /// The proxy's id when the peer is a trusted proxy and the id is sane,
     /// else a new one.
     fn id(&self, request: &Request) -> HeaderValue {
-        let forwarded = request.headers().get(REQUEST_ID).filter(|v| acceptable(v));
+        let forwarded = request
+            .headers()
+            .get(&REQUEST_ID_HEADER)
+            .filter(|v| acceptable(v));
         match (forwarded, &self.trusted, peer(request.extensions())) {
             (Some(id), Some(trusted), Some(peer)) if trusted.contains(peer) => id.clone(),
             _ => self.ids.make(),
@@ -146,11 +169,12 @@ where
             let _entered = span.enter();
             self.inner.call(request)
         };
+        let started = (!span.is_disabled()).then(Instant::now);
         Traced {
             future,
             span,
             id: Some(id),
-            started: Instant::now(),
+            started,
         }
     }
 }
@@ -163,7 +187,8 @@ pin_project_lite::pin_project! {
         future: F,
         span: tracing::Span,
         id: Option<HeaderValue>,
-        started: Instant,
+        // Read only for the span's latency: no clock read when it is off.
+        started: Option<Instant>,
     }
 }
 
@@ -179,10 +204,12 @@ where
         let mut output = std::task::ready!(this.future.poll(cx));
         if let Ok(response) = &mut output {
             this.span.record("status", response.status().as_u16());
-            this.span
-                .record("latency_ms", this.started.elapsed().as_secs_f64() * 1000.0);
+            if let Some(started) = this.started {
+                this.span
+                    .record("latency_ms", started.elapsed().as_secs_f64() * 1000.0);
+            }
             if let Some(id) = this.id.take() {
-                response.headers_mut().insert(REQUEST_ID, id);
+                response.headers_mut().insert(REQUEST_ID_HEADER, id);
             }
         }
         Poll::Ready(output)
@@ -202,6 +229,12 @@ mod tests {
     fn made_ids_are_distinct_and_proxied_ones_are_checked() {
         let ids = Ids::new();
         assert_ne!(ids.make(), ids.make());
+        let id = ids.make();
+        assert_eq!(id.len(), 24);
+        assert!(id.to_str().unwrap().ends_with("00000002"), "{id:?}");
+        assert!(acceptable(&id));
+        assert_eq!(hex::<4>(0xbeef), *b"beef");
+        assert_eq!(hex::<4>(0x1_0000), *b"0000");
         assert!(acceptable(&HeaderValue::from_static("abc-123_x.y:z")));
         for bad in ["", "has space", "semi;colon", "quote\"d"] {
             assert!(!acceptable(&HeaderValue::from_str(bad).unwrap()), "{bad}");
