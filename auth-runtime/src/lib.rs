@@ -57,6 +57,8 @@ mod router;
 mod security;
 pub mod settings;
 mod state;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod transport;
 
 #[doc(hidden)]

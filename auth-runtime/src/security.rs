@@ -119,6 +119,18 @@ impl Security {
         self
     }
 
+    /// Puts `wrap(provider)` in place of the authentication step's provider
+    /// (`None` when authentication is off): the testing kit's test users.
+    #[cfg(feature = "testing")]
+    pub(crate) fn wrap_provider(
+        mut self,
+        wrap: impl FnOnce(Option<Arc<dyn AuthProvider>>) -> Arc<dyn AuthProvider>,
+    ) -> Security {
+        let inner = self.authn.take().map(Authenticator::into_provider);
+        self.authn = Some(Authenticator::new(wrap(inner)));
+        self
+    }
+
     /// Whether requests are authenticated (a provider is configured).
     pub fn authentication(&self) -> bool {
         self.authn.is_some()

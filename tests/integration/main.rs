@@ -21,4 +21,5 @@ mod reload;
 mod request_id;
 mod router;
 mod support;
+mod testing_kit;
 mod transport;

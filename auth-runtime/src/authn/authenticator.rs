@@ -36,6 +36,12 @@ impl Authenticator {
         Authenticator { provider }
     }
 
+    /// The provider it asks (the testing kit wraps it).
+    #[cfg(feature = "testing")]
+    pub(crate) fn into_provider(self) -> Arc<dyn AuthProvider> {
+        self.provider
+    }
+
     /// Optional authentication (a public route whose handler takes
     /// `Option<AuthenticatedUser>`): the user when the caller sent
     /// credentials the provider accepts; `None` otherwise, whatever the
