@@ -49,6 +49,20 @@ pub struct RouterBuilder {
     guards: Vec<Arc<dyn Guard>>,
     /// Path and body of the OpenAPI document, served without authentication.
     openapi: Option<(String, Bytes)>,
+    /// The app's own routers, and whether each is behind the pipeline.
+    merged: Vec<(Router, Protection)>,
+    /// The app's answer to unmatched requests, after the pipeline.
+    fallback: Option<MethodRouter>,
+}
+
+/// Whether an app's own router is served behind the security pipeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Protection {
+    /// As an unmatched request is: authentication, the route policy, the
+    /// quota and the app's guards.
+    Protected,
+    /// Outside the pipeline: anyone reaches it.
+    Public,
 }
 
 /// The router and the table it was built from.
@@ -70,6 +84,9 @@ pub enum BuildError {
         entry: &'static RouteEntry,
         missing: MissingState,
     },
+    /// An app router could not be merged (axum refused it: a path served
+    /// twice, or a router that has a fallback of its own).
+    Merge(String),
     /// The OpenAPI document's path is one a route serves.
     OpenApiPath {
         path: String,
@@ -91,6 +108,11 @@ impl fmt::Display for BuildError {
                  `.state(..)`",
                 entry.describe(),
                 missing.type_name
+            ),
+            BuildError::Merge(reason) => write!(
+                f,
+                "an app router cannot be merged: {reason} (give its fallback to \
+                 `RouterBuilder::fallback`, and serve each path once)"
             ),
             BuildError::OpenApiPath { path, entry } => write!(
                 f,
@@ -173,6 +195,37 @@ impl RouterBuilder {
         self
     }
 
+    /// Serves the app's own (unannotated) routes behind the security
+    /// pipeline, as an unmatched request is served: the caller must
+    /// authenticate, and the route policy, the quota and the app's guards
+    /// apply. `router` must not have a fallback of its own (see
+    /// [`fallback`](Self::fallback)) nor serve a path a route serves.
+    pub fn merge(mut self, router: Router) -> Self {
+        self.merged.push((router, Protection::Protected));
+        self
+    }
+
+    /// Serves `router` outside the security pipeline: anyone reaches its
+    /// routes, with no authentication, quota or policy. For what must stay
+    /// open (a load balancer's health check); the server logs a warning
+    /// naming how many such routers there are.
+    pub fn merge_public(mut self, router: Router) -> Self {
+        self.merged.push((router, Protection::Public));
+        self
+    }
+
+    /// Answers requests no route matches with `handler` instead of the JSON
+    /// 404, after the pipeline (so an unauthenticated caller still gets 401
+    /// and learns nothing about which paths exist).
+    pub fn fallback<H, T>(mut self, handler: H) -> Self
+    where
+        H: Handler<T, ()>,
+        T: 'static,
+    {
+        self.fallback = Some(any(handler));
+        self
+    }
+
     /// Serves `document` (an OpenAPI document as JSON, see
     /// [`OpenApi`](crate::openapi::OpenApi)) at `path`, without
     /// authentication. The path must be one no route serves.
@@ -242,14 +295,64 @@ impl RouterBuilder {
         let unmatched_metrics = crate::metrics::enabled().map(|_| HttpMetricsLayer {
             route: crate::authn::route_name(Target::Unmatched),
         });
-        let router = match (unmatched, unmatched_metrics) {
-            (Some(layer), Some(metrics)) => {
-                router.fallback(error::not_found.layer(layer).layer(metrics))
+        // The app's merged routers are served as unmatched requests are.
+        let for_merged = unmatched.clone();
+        let router = match self.fallback {
+            // The app's own answer, behind the same steps as the JSON 404.
+            Some(fallback) => {
+                let fallback = match unmatched {
+                    Some(layer) => fallback.layer(layer),
+                    None => fallback,
+                };
+                match unmatched_metrics {
+                    Some(metrics) => router.fallback_service(fallback.layer(metrics)),
+                    None => router.fallback_service(fallback),
+                }
             }
-            (Some(layer), None) => router.fallback(error::not_found.layer(layer)),
-            (None, Some(metrics)) => router.fallback(error::not_found.layer(metrics)),
-            (None, None) => router.fallback(error::not_found),
+            None => match (unmatched, unmatched_metrics) {
+                (Some(layer), Some(metrics)) => {
+                    router.fallback(error::not_found.layer(layer).layer(metrics))
+                }
+                (Some(layer), None) => router.fallback(error::not_found.layer(layer)),
+                (None, Some(metrics)) => router.fallback(error::not_found.layer(metrics)),
+                (None, None) => router.fallback(error::not_found),
+            },
         };
+        // After the fallback is set: axum then refuses an app router with a
+        // fallback of its own instead of letting one replace the other.
+        let mut router = router;
+        let public = self
+            .merged
+            .iter()
+            .filter(|(_, p)| *p == Protection::Public)
+            .count();
+        if public > 0 {
+            tracing::warn!(
+                routers = public,
+                "app routes merged with merge_public are served outside the security pipeline: no authentication, quota or policy"
+            );
+        }
+        for (app, protection) in self.merged {
+            let app = match (protection, &for_merged) {
+                (Protection::Protected, Some(layer)) => app.layer(layer.clone()),
+                _ => app,
+            };
+            let current = std::mem::take(&mut router);
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| current.merge(app))) {
+                Ok(merged) => router = merged,
+                Err(panic) => {
+                    let reason = panic
+                        .downcast_ref::<String>()
+                        .map(String::as_str)
+                        .or_else(|| panic.downcast_ref::<&str>().copied())
+                        .unwrap_or("axum refused it");
+                    errors.push(BuildError::Merge(reason.to_owned()));
+                }
+            }
+        }
+        if !errors.is_empty() {
+            return Err(BuildErrors(errors));
+        }
         Ok(BuiltRouter {
             // Around every route and the fallback: one span and id per request.
             router: router.layer(RequestIdLayer::new(trusted)),

@@ -3,30 +3,33 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Once;
 
 use serde_json::{Value, json};
 
 /// `target/<profile>/examples/server`. A plain `cargo test` builds it with the
 /// tests; a run of this test binary alone builds it here.
 pub(crate) fn server_binary() -> PathBuf {
-    static BUILD: Once = Once::new();
+    example_binary("server")
+}
+
+/// `target/<profile>/examples/<name>`, built here when missing.
+pub(crate) fn example_binary(name: &str) -> PathBuf {
+    static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
     let path = profile_dir
         .join("examples")
-        .join(format!("server{}", std::env::consts::EXE_SUFFIX));
-    BUILD.call_once(|| {
-        if !path.exists() {
-            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let status = Command::new(cargo)
-                .args(["build", "--example", "server"])
-                .current_dir(env!("CARGO_MANIFEST_DIR"))
-                .status()
-                .unwrap();
-            assert!(status.success(), "building the demo server failed");
-        }
-    });
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let _one_build_at_a_time = BUILD.lock().unwrap_or_else(|p| p.into_inner());
+    if !path.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--example", name])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
+        assert!(status.success(), "building the {name} example failed");
+    }
     path
 }
 

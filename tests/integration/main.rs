@@ -7,6 +7,7 @@ mod authn;
 mod bypass_properties;
 mod decision_log;
 mod demo_server;
+mod embed;
 mod identity;
 mod llama_stack_policies;
 mod metrics;
