@@ -46,7 +46,16 @@ impl Server {
 
     /// Starts with extra environment variables, its stderr (the logs) sent to `stderr`.
     pub fn start_logging(args: &[&str], env: &[(&str, &str)], stderr: impl Into<Stdio>) -> Server {
-        let mut child = Command::new(server_binary())
+        Server::start_binary(server_binary(), args, env, stderr.into())
+    }
+
+    /// Another example built on `App` (it prints `listening on` the same way).
+    pub fn start_example(name: &str, args: &[&str]) -> Server {
+        Server::start_binary(example_binary(name), args, &[], Stdio::null())
+    }
+
+    fn start_binary(binary: PathBuf, args: &[&str], env: &[(&str, &str)], stderr: Stdio) -> Server {
+        let mut child = Command::new(binary)
             .args(args)
             .args(["--port", "0"])
             .envs(env.iter().copied())

@@ -8,6 +8,7 @@ mod bypass_properties;
 mod decision_log;
 mod demo_server;
 mod embed;
+mod examples;
 mod identity;
 mod llama_stack_policies;
 mod metrics;
