@@ -27,16 +27,23 @@ use crate::config::{ConfigError, ConfigErrors, QuotaConfig};
 
 /// Limits, window and store.
 pub struct Quota {
+    /// Where the counters live.
     pub store: Arc<dyn QuotaStore>,
+    /// Requests per window for each client address.
     pub anonymous_max_requests: u64,
+    /// Requests per window for each authenticated principal.
     pub authenticated_max_requests: u64,
+    /// The window length.
     pub period: Duration,
+    /// Which peers' forwarding headers give the client address.
     pub trusted_proxies: TrustedProxies,
 }
 
 /// Who a counter is for.
 pub enum Subject<'a> {
+    /// A client address, counted before the identity provider is called.
     Address(std::net::IpAddr),
+    /// An authenticated principal.
     Principal(&'a str),
 }
 
@@ -46,12 +53,16 @@ pub enum Subject<'a> {
 pub enum StoreKind {
     /// In process memory, at most this many counters.
     Memory {
+        /// The most counters kept (`server.quota.max_entries`).
         max_entries: usize,
     },
+    /// A SQLite database file (`server.quota.kvstore.db_path`).
     Sqlite(PathBuf),
     /// A Redis URL and the prefix of every key.
     Redis {
+        /// `kvstore.url`, or `redis://host:port`.
         url: String,
+        /// `<namespace>:quota:` (`namespace` defaults to `webmethod`).
         prefix: String,
     },
 }
@@ -60,10 +71,17 @@ pub enum StoreKind {
 /// the store ([`Quota::open`]) is the only step left.
 #[derive(Debug, Clone)]
 pub struct QuotaSettings {
+    /// `server.quota.kvstore`: where the counters live.
     pub store: StoreKind,
+    /// `server.quota.anonymous_max_requests`: requests per window for each
+    /// client address.
     pub anonymous_max_requests: u64,
+    /// `server.quota.authenticated_max_requests`: requests per window for
+    /// each authenticated principal.
     pub authenticated_max_requests: u64,
+    /// The window length: `period_seconds`, else `period`.
     pub period: Duration,
+    /// `trusted_proxies`, `forwarded_header` and `ipv6_prefix`, parsed.
     pub trusted_proxies: TrustedProxies,
 }
 
@@ -104,6 +122,22 @@ impl QuotaSettings {
                     None
                 }
             },
+            #[cfg(not(feature = "sqlite"))]
+            "sqlite" => {
+                errors.push(ConfigError::field(
+                    format!("{path}.kvstore.type"),
+                    "sqlite needs auth-runtime's `sqlite` feature, which this build lacks",
+                ));
+                None
+            }
+            #[cfg(not(feature = "redis"))]
+            "redis" => {
+                errors.push(ConfigError::field(
+                    format!("{path}.kvstore.type"),
+                    "redis needs auth-runtime's `redis` feature, which this build lacks",
+                ));
+                None
+            }
             other => {
                 errors.push(ConfigError::field(
                     format!("{path}.kvstore.type"),
@@ -226,6 +260,8 @@ impl Quota {
         }
     }
 
+    /// The requests per window `subject` may make: the anonymous limit for
+    /// an address, the authenticated one for a principal.
     pub fn limit(&self, subject: &Subject<'_>) -> u64 {
         match subject {
             Subject::Address(_) => self.anonymous_max_requests,
