@@ -67,7 +67,10 @@ enum Protection {
 
 /// The router and the table it was built from.
 pub struct BuiltRouter {
+    /// Every route, the pipeline in front of those that need it, the
+    /// fallback; serve it with `axum::serve` or merge it into your app.
     pub router: Router,
+    /// The route table it was built from (for listings and lookups).
     pub table: Arc<RouteTable>,
 }
 
@@ -75,13 +78,17 @@ pub struct BuiltRouter {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum BuildError {
+    /// The routes conflict, or there are none.
     Table(TableError),
     /// Neither [`RouterBuilder::security`] nor
     /// [`RouterBuilder::without_security`] was called: serving protected
     /// routes open must be asked for.
     NoSecurity,
+    /// A handler takes `State<T>` for a `T` no `.state(..)` registered.
     MissingState {
+        /// The route whose handler needs it.
         entry: &'static RouteEntry,
+        /// The state type it needs.
         missing: MissingState,
     },
     /// An app router could not be merged (axum refused it: a path served
@@ -89,7 +96,9 @@ pub enum BuildError {
     Merge(String),
     /// The OpenAPI document's path is one a route serves.
     OpenApiPath {
+        /// `server.openapi.path`.
         path: String,
+        /// The route that serves it.
         entry: &'static RouteEntry,
     },
 }
@@ -142,6 +151,7 @@ impl fmt::Display for BuildErrors {
 impl std::error::Error for BuildErrors {}
 
 impl RouterBuilder {
+    /// A builder over the whole registry, with no state, security or guard yet.
     pub fn new() -> Self {
         Self::default()
     }

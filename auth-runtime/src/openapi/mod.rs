@@ -38,11 +38,14 @@ use crate::settings::Settings;
 /// `info` of the document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Info {
+    /// `info.title`: the API's name.
     pub title: String,
+    /// `info.version`: the API's version (not the OpenAPI version).
     pub version: String,
 }
 
 impl Info {
+    /// `info` with this title and version.
     pub fn new(title: impl Into<String>, version: impl Into<String>) -> Info {
         Info {
             title: title.into(),
@@ -54,6 +57,7 @@ impl Info {
 /// A generated document, and the handlers it could only describe loosely.
 #[derive(Debug, Clone)]
 pub struct OpenApi {
+    /// The OpenAPI 3.1 document, as JSON.
     pub document: Value,
     /// One entry per schema the handler's types could not give (a type that
     /// does not implement `schemars::JsonSchema`, a return type the macro
@@ -64,6 +68,7 @@ pub struct OpenApi {
 /// A part of an operation documented with a permissive schema.
 #[derive(Debug, Clone, Copy)]
 pub struct Permissive {
+    /// The route whose handler it is.
     pub entry: &'static RouteEntry,
     /// `request body`, `response`, `query parameters`, ...
     pub part: &'static str,

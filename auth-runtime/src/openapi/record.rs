@@ -24,6 +24,7 @@ pub struct OperationDoc {
     pub query: Option<SchemaFn>,
     /// `Json<T>` or `Form<T>`.
     pub body: Option<BodyDoc>,
+    /// The success response.
     pub response: ResponseDoc,
     /// `E` of a handler returning `Result<_, E>`.
     pub error: Option<SchemaFn>,
@@ -67,6 +68,7 @@ impl OperationDoc {
 pub struct BodyDoc {
     /// `application/json` or `application/x-www-form-urlencoded`.
     pub media_type: &'static str,
+    /// The body type's schema.
     pub schema: SchemaFn,
 }
 
@@ -76,6 +78,7 @@ pub struct ResponseDoc {
     /// `status = N`, else the code the return type makes obvious; `None`:
     /// some 2xx code the handler chooses (documented as `2XX`).
     pub status: Option<u16>,
+    /// What its body carries.
     pub content: Content,
 }
 

@@ -185,22 +185,27 @@ impl TestApp {
         }
     }
 
+    /// A `GET` request.
     pub fn get(&self, uri: &str) -> TestRequest<'_> {
         self.request(Method::GET, uri)
     }
 
+    /// A `POST` request.
     pub fn post(&self, uri: &str) -> TestRequest<'_> {
         self.request(Method::POST, uri)
     }
 
+    /// A `PUT` request.
     pub fn put(&self, uri: &str) -> TestRequest<'_> {
         self.request(Method::PUT, uri)
     }
 
+    /// A `PATCH` request.
     pub fn patch(&self, uri: &str) -> TestRequest<'_> {
         self.request(Method::PATCH, uri)
     }
 
+    /// A `DELETE` request.
     pub fn delete(&self, uri: &str) -> TestRequest<'_> {
         self.request(Method::DELETE, uri)
     }
@@ -289,8 +294,11 @@ impl TestRequest<'_> {
 /// The answer to a [`TestRequest`].
 #[derive(Debug, Clone)]
 pub struct TestResponse {
+    /// The status (compares with a number: `response.status == 200`).
     pub status: StatusCode,
+    /// Every header of the answer.
     pub headers: HeaderMap,
+    /// The whole body.
     pub body: Bytes,
 }
 
