@@ -2,49 +2,18 @@
 //! routes, layer and 404, and webmethod's routes merged in; and what
 //! `RouterBuilder` refuses to merge.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
 use auth_runtime::{RouterBuilder, Security};
 use axum::Router;
 use axum::routing::get;
 
-use crate::demo_server::example_binary;
-
-struct Embed(Child, String);
-
-impl Drop for Embed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start() -> Embed {
-    let mut child = Command::new(example_binary("embed"))
-        .args(["--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .to_owned();
-    Embed(child, base)
-}
+use crate::demo_server::Server;
 
 #[tokio::test]
 async fn the_apps_own_routes_fail_closed_and_its_404_comes_after_authentication() {
-    let app = start();
+    let app = Server::start_example("embed", &[]);
     let client = reqwest::Client::new();
     let get = |path: &str, key: Option<&str>| {
-        let mut request = client.get(format!("{}{path}", app.1));
+        let mut request = client.get(app.url(path));
         if let Some(key) = key {
             request = request.bearer_auth(key);
         }
