@@ -3,7 +3,9 @@
 //!
 //! Pipeline: `args` (parse, keep each key's token) -> `signature` (facts about the
 //! function) -> `validate` (cross-key rules, typed result) -> `expand`. Every stage
-//! reports into one [`ctxt::Ctxt`], so a user sees all mistakes at once.
+//! reports into one `ctxt::Ctxt`, so a user sees all mistakes at once.
+
+#![warn(missing_docs)]
 
 mod args;
 mod ctxt;

@@ -41,6 +41,7 @@ pub struct App {
 }
 
 impl App {
+    /// An app with no state, guard or provider of its own, and no default config.
     pub fn new() -> Self {
         Self::default()
     }

@@ -92,6 +92,8 @@ impl TrustedProxies {
         Ok(self)
     }
 
+    /// Whether `ip` is a trusted proxy (an IPv4-mapped IPv6 address is
+    /// compared as its IPv4 address).
     pub fn contains(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
         self.nets.iter().any(|n| n.contains(&ip))

@@ -18,11 +18,14 @@ use crate::registry::Method;
 /// An error answer. Handlers may return it directly.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
+    /// The answer's status code.
     pub status: StatusCode,
+    /// The text of the body: its `detail` for 403, its `message` otherwise.
     pub message: Cow<'static, str>,
 }
 
 impl ApiError {
+    /// An answer with any status.
     pub fn new(status: StatusCode, message: impl Into<Cow<'static, str>>) -> Self {
         ApiError {
             status,
@@ -30,22 +33,27 @@ impl ApiError {
         }
     }
 
+    /// 400 Bad Request.
     pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
 
+    /// 401 Unauthorized.
     pub fn unauthorized(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, message)
     }
 
+    /// 403 Forbidden (the message goes in `detail`).
     pub fn forbidden(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::FORBIDDEN, message)
     }
 
+    /// 404 Not Found.
     pub fn not_found(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::NOT_FOUND, message)
     }
 
+    /// 409 Conflict.
     pub fn conflict(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::CONFLICT, message)
     }

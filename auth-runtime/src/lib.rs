@@ -26,6 +26,8 @@
 //! }
 //! ```
 
+#![warn(missing_docs)]
+
 // Generated code names this crate `::auth_runtime` when used from inside it.
 extern crate self as auth_runtime;
 

@@ -15,7 +15,10 @@ pub type Attributes = BTreeMap<String, Vec<String>>;
 /// Who the caller is, as the authentication step established it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
+    /// Who the caller is: a JWT's `sub`, an API key's `principal`, ...
     pub principal: String,
+    /// What the provider says of the caller (`roles`, `teams`, `scopes`, ...),
+    /// as the policies read it.
     #[serde(default)]
     pub attributes: Attributes,
     /// When the credential that vouched for this user expires (a JWT's `exp`):
@@ -61,6 +64,7 @@ pub enum ClaimsError {
 }
 
 impl User {
+    /// A user with these attributes, and no expiry, claims or provider.
     pub fn new(principal: impl Into<String>, attributes: Attributes) -> Self {
         User {
             principal: principal.into(),

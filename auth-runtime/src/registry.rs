@@ -12,10 +12,15 @@ use crate::state::{MissingState, StateMap};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Method {
+    /// `GET` (also serves `HEAD`).
     Get,
+    /// `POST`
     Post,
+    /// `PUT`
     Put,
+    /// `PATCH`
     Patch,
+    /// `DELETE`
     Delete,
 }
 
@@ -83,6 +88,7 @@ pub type BuildFn =
 /// One route of one handler, as `#[webmethod]` validated it at compile time.
 #[derive(Debug)]
 pub struct RouteEntry {
+    /// The `method` of the attribute.
     pub method: Method,
     /// The served path in the router's syntax (`/v1/files/{*path}`), level included.
     pub path: &'static str,
@@ -92,15 +98,24 @@ pub struct RouteEntry {
     pub level: Option<&'static str>,
     /// Path parameter names, in order.
     pub params: &'static [&'static str],
+    /// `require_authentication` (default `true`): the caller must be
+    /// authenticated to reach the handler.
     pub require_authentication: bool,
+    /// `required_scope`: a scope the caller's `scopes` attribute must hold.
     pub required_scope: Option<&'static str>,
+    /// `deprecated` (default `false`): marked deprecated in listings and the
+    /// API description.
     pub deprecated: bool,
+    /// `descriptive_name`: a human name for listings (the operation's
+    /// summary when the doc comment gives none).
     pub descriptive_name: Option<&'static str>,
     /// The handler function's name.
     pub handler: &'static str,
+    /// The module the handler is in (`module_path!()`).
     pub module_path: &'static str,
     /// Source file and line of the `#[webmethod]` attribute.
     pub file: &'static str,
+    /// The line, in `file`, of the `#[webmethod]` attribute.
     pub line: u32,
     /// The app state type the handler is built against, as written.
     pub state: Option<&'static str>,

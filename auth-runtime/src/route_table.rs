@@ -21,6 +21,7 @@ pub struct RouteTable {
 /// The routes that share one served path, by method.
 #[derive(Debug)]
 pub struct PathRoutes {
+    /// The served path, in the router's syntax (`/v1/files/{*path}`).
     pub path: &'static str,
     by_method: [Option<&'static RouteEntry>; Method::ALL.len()],
 }
@@ -42,13 +43,17 @@ impl PathRoutes {
 pub enum Lookup<'t, 'p> {
     /// The route that serves the request, and the path parameters.
     Found {
+        /// The route's entry.
         entry: &'static RouteEntry,
+        /// The path parameters, by name, as they appear in the request path.
         params: matchit::Params<'t, 'p>,
     },
     /// The path exists, but not for this method.
     MethodNotAllowed {
+        /// The routes of the path, with the methods it does serve.
         routes: &'t PathRoutes,
     },
+    /// No route serves the path.
     NotFound,
 }
 
@@ -65,10 +70,12 @@ pub enum TableError {
 /// Two routes that cannot both be served.
 #[derive(Debug)]
 pub struct Conflict {
+    /// The earlier route in path order.
     pub first: &'static RouteEntry,
     /// The later route in path order (the same as `first` when the router
     /// refuses a path on its own).
     pub second: &'static RouteEntry,
+    /// Why they cannot both be served.
     pub reason: String,
 }
 
@@ -237,10 +244,12 @@ impl RouteTable {
         &self.paths
     }
 
+    /// The number of routes (entries).
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
+    /// Whether the table has no route (never, for a table that was built).
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

@@ -29,6 +29,7 @@ pub struct StateMap {
 /// A handler needs a state type that the app did not register.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MissingState {
+    /// The missing state type, as [`std::any::type_name`] writes it.
     pub type_name: &'static str,
 }
 
@@ -45,6 +46,7 @@ impl fmt::Display for MissingState {
 impl std::error::Error for MissingState {}
 
 impl StateMap {
+    /// An empty map.
     pub fn new() -> Self {
         Self::default()
     }

@@ -41,8 +41,15 @@ pub struct Transport {
 /// The limits every connection is served under.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Limits {
+    /// `server.limits.header_read_timeout`: the time to send a request head
+    /// or finish a TLS handshake; also the keep-alive idle timeout. Default
+    /// 10 seconds ([`DEFAULT_HEADER_READ_TIMEOUT_SECONDS`]).
     pub header_read_timeout: Duration,
+    /// `server.limits.max_connections`: connections served at once. Default
+    /// 10,000 ([`DEFAULT_MAX_CONNECTIONS`]).
     pub max_connections: usize,
+    /// `server.limits.max_request_body_bytes`: the largest request body an
+    /// extractor reads. Default 2 MiB ([`DEFAULT_MAX_REQUEST_BODY_BYTES`]).
     pub max_request_body_bytes: usize,
 }
 
@@ -234,6 +241,7 @@ impl Transport {
 pub struct Routers(Arc<arc_swap::ArcSwap<Router>>);
 
 impl Routers {
+    /// Serves `router` until the next [`swap`](Self::swap).
     pub fn new(router: Router) -> Routers {
         Routers(Arc::new(arc_swap::ArcSwap::from_pointee(router)))
     }

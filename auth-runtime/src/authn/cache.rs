@@ -1,5 +1,5 @@
 //! The validation cache in front of a provider: keyed by a secret-keyed tag
-//! of the token ([`TokenTags`], never the token), bounded, an entry kept no longer than the
+//! of the token (`TokenTags`, never the token), bounded, an entry kept no longer than the
 //! configured TTL nor past the credential's own expiry; rejected tokens kept
 //! briefly; concurrent validations of one token coalesce into one call.
 

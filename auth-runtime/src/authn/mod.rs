@@ -22,8 +22,11 @@ use crate::principal::User;
 /// The parts of a request a provider may look at.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestHead<'a> {
+    /// The request's method.
     pub method: &'a Method,
+    /// The request's URI.
     pub uri: &'a Uri,
+    /// The request's headers, `Authorization` included.
     pub headers: &'a HeaderMap,
 }
 
@@ -63,6 +66,9 @@ pub enum AuthError {
 ///         }
 ///     }
 /// }
+///
+/// // In place of the config's `server.auth.provider_config`:
+/// let app = auth_runtime::App::new().auth_provider(OneToken);
 /// ```
 #[async_trait]
 pub trait AuthProvider: Send + Sync + 'static {

@@ -34,6 +34,64 @@ use crate::principal::User;
 /// anonymous caller) is denied every action: no rule permits an anonymous
 /// caller. With authentication off (no provider configured) everything is
 /// allowed, as in llama-stack.
+///
+/// A handler takes it as an extractor; the pipeline hands it the request's
+/// caller and the configured policy (on public routes too).
+///
+/// ```
+/// use std::sync::Arc;
+/// use auth_runtime::authz::{Access, AccessPolicy, Action, ProtectedResource};
+/// use auth_runtime::extract::{Json, Path};
+/// use auth_runtime::{ApiError, User, webmethod};
+///
+/// #[derive(Clone)]
+/// struct Doc {
+///     id: &'static str,
+///     owner: Option<User>,
+/// }
+///
+/// impl ProtectedResource for Doc {
+///     fn resource_type(&self) -> &str { "doc" }
+///     fn resource_id(&self) -> &str { self.id }
+///     fn owner(&self) -> Option<&User> { self.owner.as_ref() }
+/// }
+///
+/// fn all_docs() -> Vec<Doc> {
+///     let owned_by = |name: &str| Some(User::new(name, Default::default()));
+///     vec![
+///         Doc { id: "shared", owner: None },
+///         Doc { id: "alices", owner: owned_by("alice") },
+///         Doc { id: "bobs", owner: owned_by("bob") },
+///     ]
+/// }
+///
+/// /// The documents the caller may read.
+/// #[webmethod(route = "/docs", method = "GET", level = "v1")]
+/// async fn list_docs(access: Access) -> Json<Vec<String>> {
+///     let readable = access.filter(Action::Read, all_docs());
+///     Json(readable.iter().map(|d| d.id.to_owned()).collect())
+/// }
+///
+/// /// Deletes a document: 403 (in llama-stack's words) if the policy denies it.
+/// #[webmethod(route = "/docs/{id}", method = "DELETE", level = "v1")]
+/// async fn delete_doc(access: Access, Path(id): Path<String>) -> Result<(), ApiError> {
+///     let doc = all_docs()
+///         .into_iter()
+///         .find(|d| d.id == id)
+///         .ok_or_else(|| ApiError::not_found("no such document"))?;
+///     access.check(Action::Delete, &doc)?;
+///     Ok(())
+/// }
+///
+/// // Outside a request (in a unit test, say), build one yourself. Under
+/// // llama-stack's default policy a user may act on what they own and on
+/// // unowned resources.
+/// let alice = Arc::new(User::new("alice", Default::default()));
+/// let access = Access::new(Arc::new(AccessPolicy::default_policy()), Some(alice));
+/// let readable: Vec<_> = access.filter(Action::Read, all_docs()).iter().map(|d| d.id).collect();
+/// assert_eq!(readable, ["shared", "alices"]);
+/// assert!(access.check(Action::Delete, &all_docs()[2]).is_err());
+/// ```
 #[derive(Clone, Debug)]
 pub struct Access {
     policy: Arc<AccessPolicy>,
@@ -79,6 +137,7 @@ impl Access {
         self
     }
 
+    /// The access policy the caller is checked against.
     pub fn policy(&self) -> &AccessPolicy {
         &self.policy
     }

@@ -9,17 +9,33 @@ use crate::principal::User;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Condition {
     /// `user with <value> in <attribute>`
-    UserWithValueIn { value: String, attribute: String },
+    UserWithValueIn {
+        /// The value the user's attribute must hold.
+        value: String,
+        /// The attribute of the user to look in.
+        attribute: String,
+    },
     /// `user with <value> not in <attribute>`: true when the user lacks the attribute.
-    UserWithValueNotIn { value: String, attribute: String },
+    UserWithValueNotIn {
+        /// The value the user's attribute must not hold.
+        value: String,
+        /// The attribute of the user to look in.
+        attribute: String,
+    },
     /// `user is owner`: false for an unowned resource.
     UserIsOwner,
     /// `user is not owner`: true for an unowned resource.
     UserIsNotOwner,
     /// `user in owners <attribute>`: the user shares a value of it with the owner.
-    UserInOwners { attribute: String },
+    UserInOwners {
+        /// The attribute compared between the user and the owner.
+        attribute: String,
+    },
     /// `user not in owners <attribute>`
-    UserNotInOwners { attribute: String },
+    UserNotInOwners {
+        /// The attribute compared between the user and the owner.
+        attribute: String,
+    },
     /// `resource is unowned`
     ResourceIsUnowned,
 }

@@ -24,9 +24,11 @@ pub enum Basis {
 /// The outcome of a policy, explained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Decision<'p> {
+    /// Whether the action or request is allowed.
     pub allowed: bool,
     /// Index of the deciding rule in the configured list.
     pub rule: Option<usize>,
+    /// What decided: a rule, no rule, the default policy, ...
     pub basis: Basis,
     /// The deciding rule's `description` (or, for the default policy, its rule).
     pub description: Option<&'p str>,

@@ -9,6 +9,7 @@ pub struct PolicyError {
     pub rule: usize,
     /// The field of the rule (`permit.actions`, `when`, ...), or empty.
     pub field: String,
+    /// What is wrong with it.
     pub message: String,
 }
 

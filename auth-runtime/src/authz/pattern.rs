@@ -110,6 +110,8 @@ fn translate(pattern: &str) -> Result<String, String> {
 }
 
 impl PyRegex {
+    /// Compiles a Python pattern, anchored at the start as `re.match` is; an
+    /// error says why it cannot be used.
     pub fn new(pattern: &str) -> Result<PyRegex, String> {
         let translated =
             translate(pattern).map_err(|e| format!("invalid regex {pattern:?}: {e}"))?;

@@ -27,25 +27,37 @@ pub struct AccessPolicy {
 /// One compiled rule.
 #[derive(Debug, Clone)]
 pub struct AccessRule {
+    /// `permit` (true) or `forbid` (false): what the rule decides when it applies.
     pub permit: bool,
     /// Bit set of [`Action::bit`].
     actions: u8,
+    /// `principal:` of the rule: it applies only to this principal (`None`:
+    /// any; an empty string counts as absent).
     pub principal: Option<String>,
+    /// `resource:` of the rule: the resources it applies to.
     pub resource: ResourcePattern,
+    /// `when` / `unless` of the rule.
     pub conditions: Conditions,
+    /// The rule's `description` (or, misplaced, its scope's), for
+    /// explanations and the decision log.
     pub description: Option<String>,
 }
 
 /// `resource:` of a rule.
 #[derive(Debug, Clone)]
 pub enum ResourcePattern {
+    /// No `resource` (or an empty one): every resource.
     Any,
     /// `type::id` (or any other string): exact.
     Exact(String),
     /// `type::*`: a plain prefix, `type::` included.
     Prefix(String),
+    /// `regex:<pattern>`: Python's `re.match` on `type::id` (an exact match
+    /// of the whole written pattern also counts).
     Regex {
+        /// The pattern as written, `regex:` included.
         source: String,
+        /// The compiled pattern, without `regex:`.
         regex: PyRegex,
     },
 }

@@ -25,9 +25,15 @@ pub struct RoutePolicy {
 /// One compiled route rule.
 #[derive(Debug, Clone)]
 pub struct RouteRule {
+    /// `permit` (true) or `forbid` (false): what the rule decides when it applies.
     pub permit: bool,
+    /// `paths:` of the rule: it applies when any of them matches.
     pub paths: Vec<PathPattern>,
+    /// `when` / `unless` of the rule; a rule with conditions never matches
+    /// an anonymous caller.
     pub conditions: Conditions,
+    /// The rule's `description` (or, misplaced, its scope's), for
+    /// explanations and the decision log.
     pub description: Option<String>,
 }
 
@@ -38,11 +44,14 @@ pub enum PathPattern {
     All,
     /// `regex:P`, Python `re.match`.
     Regex {
+        /// The pattern as written, `regex:` included.
         source: String,
+        /// The compiled pattern, without `regex:`.
         regex: PyRegex,
     },
     /// `prefix*`: a plain string prefix.
     Prefix(String),
+    /// Any other string: the path must equal it.
     Exact(String),
 }
 
@@ -62,6 +71,7 @@ impl PathPattern {
         })
     }
 
+    /// Whether `path` matches; the policy passes it through [`normalise`] first.
     pub fn matches(&self, path: &str) -> bool {
         match self {
             PathPattern::All => true,
@@ -138,10 +148,12 @@ impl RoutePolicy {
         RoutePolicy::from_values(&super::resource_policy::yaml_list(text)?)
     }
 
+    /// Whether it has no rule (then every route is allowed).
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
 
+    /// The compiled rules, in order.
     pub fn rules(&self) -> &[RouteRule] {
         &self.rules
     }

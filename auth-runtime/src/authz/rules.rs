@@ -15,15 +15,21 @@ use super::error::PolicyError;
 /// The actions a resource rule governs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
+    /// `create`: the resource is being made (it has no owner yet).
     Create,
+    /// `read`
     Read,
+    /// `update`
     Update,
+    /// `delete`
     Delete,
 }
 
 impl Action {
+    /// Every action, in a fixed order.
     pub const ALL: [Action; 4] = [Action::Create, Action::Read, Action::Update, Action::Delete];
 
+    /// The action's name, as in a rule's `actions` (`read`).
     pub const fn as_str(self) -> &'static str {
         match self {
             Action::Create => "create",
@@ -115,6 +121,7 @@ pub(crate) struct RawRouteScope {
 /// `when` / `unless`, compiled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Conditions {
+    /// Neither `when` nor `unless` (or an empty one): no condition.
     Always,
     /// All must hold.
     When(Vec<Condition>),
@@ -124,6 +131,7 @@ pub enum Conditions {
 }
 
 impl Conditions {
+    /// The conditions of `when` or `unless`; empty for [`Conditions::Always`].
     pub fn list(&self) -> &[Condition] {
         match self {
             Conditions::Always => &[],

@@ -21,6 +21,7 @@ pub use routes::{render_json, render_table};
     about = "An API served by webmethod"
 )]
 pub struct Cli {
+    /// The command given; `None` runs `serve`.
     #[command(subcommand)]
     pub command: Option<Command>,
     /// Options of `serve`, which runs when no command is given.
@@ -28,6 +29,7 @@ pub struct Cli {
     pub serve: ServeArgs,
 }
 
+/// The commands of [`Cli`].
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (the default).
@@ -50,12 +52,14 @@ pub enum Command {
     Openapi(OpenApiArgs),
 }
 
+/// Options of `openapi`.
 #[derive(Debug, Clone, Args)]
 pub struct OpenApiArgs {
     /// Server config (security schemes, quota, route policy); else the app's default.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = DocumentFormat::Json)]
+    /// Format of the document.
     pub format: DocumentFormat,
     /// Write the document to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
@@ -71,10 +75,13 @@ pub struct OpenApiArgs {
 /// Format of the OpenAPI document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DocumentFormat {
+    /// JSON (the default).
     Json,
+    /// YAML.
     Yaml,
 }
 
+/// Options of `serve`.
 #[derive(Debug, Clone, Default, Args)]
 pub struct ServeArgs {
     /// Server config (llama-stack `run.yaml` shape).
@@ -88,15 +95,19 @@ pub struct ServeArgs {
     pub port: Option<u16>,
 }
 
+/// Options of `routes`.
 #[derive(Debug, Clone, Args)]
 pub struct RoutesArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
+    /// Output format.
     pub format: Format,
 }
 
 /// Output format of listing commands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// Aligned columns, for people (the default).
     Table,
+    /// JSON, for scripts.
     Json,
 }

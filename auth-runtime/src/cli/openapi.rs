@@ -12,7 +12,9 @@ const SHOWN_DIFFERENCES: usize = 40;
 
 /// One `openapi` command: its arguments and the document it made.
 pub struct OpenApiRun<'a> {
+    /// The command's options.
     pub args: &'a OpenApiArgs,
+    /// The document to print, write or check.
     pub api: &'a OpenApi,
 }
 

@@ -7,17 +7,32 @@ use std::fmt;
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum ConfigError {
+    /// The config file could not be read.
     Read {
+        /// The file, as given.
         file: String,
+        /// Why it could not be read.
         source: std::io::Error,
     },
     /// Not YAML, or over the parser's limits. The message has line and column.
-    Yaml { file: String, message: String },
+    Yaml {
+        /// The file (or the name the document was parsed under).
+        file: String,
+        /// The parser's message.
+        message: String,
+    },
     /// A field with a bad value; `path` is like `server.auth.provider_config.keys[0].key`.
-    Field { path: String, message: String },
+    Field {
+        /// Where the bad value is; `(document)` for the document itself.
+        path: String,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 impl ConfigError {
+    /// A [`Field`](ConfigError::Field) error; an empty `path` is the
+    /// document itself.
     pub fn field(path: impl Into<String>, message: impl Into<String>) -> Self {
         let path = path.into();
         ConfigError::Field {

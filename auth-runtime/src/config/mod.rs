@@ -32,6 +32,7 @@ use serde_json::Value;
 
 /// Default address of the server, as llama-stack's.
 pub const DEFAULT_HOST: &str = "127.0.0.1";
+/// Default port of the server, as llama-stack's.
 pub const DEFAULT_PORT: u16 = 8321;
 
 impl Config {

@@ -16,8 +16,40 @@ use serde_json::Value;
 use crate::principal::Attributes;
 
 /// The whole config document. Only `server` is read.
+///
+/// ```
+/// use auth_runtime::config::Config;
+///
+/// let yaml = "
+/// server:
+///   port: 8080
+///   auth:
+///     provider_config:
+///       type: api_keys
+///       keys:
+///         - key: ${env.DEMO_KEY}
+///           principal: alice
+///     cache:
+///       ttl: 60
+/// ";
+/// // `lookup` reads the environment for `${env.X}` (here, a fixed value).
+/// let env = |name: &str| (name == "DEMO_KEY").then(|| "s3cret".to_owned());
+/// let config = Config::parse(yaml, "run.yaml", &env)?;
+///
+/// assert_eq!(config.server.port, Some(8080));
+/// assert_eq!(config.server.host, None); // 127.0.0.1 when served
+/// let auth = config.server.auth.as_ref().expect("server.auth is set");
+/// assert_eq!(auth.cache.ttl, 60);
+/// assert_eq!(auth.cache.failure_ttl, 5); // the default
+/// # Ok::<(), auth_runtime::config::ConfigError>(())
+/// ```
+///
+/// [`Config::load`] reads a file instead; `${env.X}` then reads the process's
+/// environment.
 #[derive(Debug, Default, Deserialize)]
 pub struct Config {
+    /// `server`: everything webmethod reads. Absent or empty, every default
+    /// applies (no authentication, no quota, plain HTTP on 127.0.0.1:8321).
     #[serde(default, deserialize_with = "null_as_default")]
     pub server: ServerConfig,
 }
@@ -34,26 +66,53 @@ where
 /// `server:` of a `run.yaml`.
 #[derive(Debug, Default, Deserialize)]
 pub struct ServerConfig {
+    /// `server.port`: the port the API listens on; `--port` overrides it.
+    /// Default 8321 ([`DEFAULT_PORT`](super::DEFAULT_PORT)).
     #[serde(default, deserialize_with = "lenient_opt")]
     pub port: Option<u16>,
+    /// `server.host`: the address the API listens on; `--host` overrides it.
+    /// Default `127.0.0.1` ([`DEFAULT_HOST`](super::DEFAULT_HOST)).
     pub host: Option<String>,
+    /// `server.tls_certfile`: PEM file of the server's certificate chain;
+    /// with `tls_keyfile`, the API is served over HTTPS. Default: none
+    /// (plain HTTP).
     pub tls_certfile: Option<String>,
+    /// `server.tls_keyfile`: PEM file of the certificate's private key;
+    /// required with `tls_certfile`. Default: none.
     pub tls_keyfile: Option<String>,
+    /// `server.tls_cafile`: PEM file of CA certificates; clients must then
+    /// present a certificate one of them signed (mutual TLS). Needs
+    /// `tls_certfile` and `tls_keyfile`. Default: none (no client certificate).
     pub tls_cafile: Option<String>,
+    /// `server.auth`: the identity provider, the policies and the validation
+    /// cache. Default: none (authentication off).
     pub auth: Option<AuthConfig>,
+    /// `server.quota`: requests per window per principal and per client
+    /// address. Default: none (no quota).
     pub quota: Option<QuotaConfig>,
+    /// `server.cors`: `true` (llama-stack's development default: any
+    /// `http(s)://localhost:<port>` origin) or llama-stack's `CORSConfig`
+    /// object. Default: none (no CORS header at all).
     pub cors: Option<Value>,
-    /// webmethod's own: connection limits and timeouts.
+    /// `server.limits` (webmethod's own): connection limits and timeouts.
+    /// Default: none (every limit at its default).
     pub limits: Option<LimitsConfig>,
-    /// webmethod's own: Prometheus metrics on a listener of their own.
+    /// `server.metrics` (webmethod's own): Prometheus metrics on a listener
+    /// of their own. Default: none (no metrics).
     pub metrics: Option<MetricsConfig>,
-    /// webmethod's own: serve the OpenAPI document (off without the key).
+    /// `server.openapi` (webmethod's own): serve the OpenAPI document.
+    /// Default: none (not served).
     pub openapi: Option<OpenApiConfig>,
+    /// `server.workers`: llama-stack's; accepted and ignored, with a warning.
     pub workers: Option<Value>,
-    /// llama-stack's; accepted and ignored (webmethod listens where `host` says).
+    /// `server.disable_ipv6`: llama-stack's; accepted and ignored, with a
+    /// warning (webmethod listens where `host` says).
     pub disable_ipv6: Option<Value>,
+    /// `server.registry_refresh_interval_seconds`: llama-stack's; accepted
+    /// and ignored, with a warning.
     pub registry_refresh_interval_seconds: Option<Value>,
-    /// Keys this version does not know; reported as warnings.
+    /// Any other key of `server`: a key this version does not know, accepted
+    /// and reported as a warning.
     #[serde(flatten)]
     pub other: BTreeMap<String, Value>,
 }
@@ -62,14 +121,17 @@ pub struct ServerConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsConfig {
-    /// Seconds to send a whole request head, or a TLS handshake; also how
-    /// long a kept-alive connection may wait for its next request (default 10).
+    /// `server.limits.header_read_timeout`: seconds to send a whole request
+    /// head, or a TLS handshake; also how long a kept-alive connection may
+    /// wait for its next request. Above 0, at most 3600; default 10.
     #[serde(default, deserialize_with = "lenient_opt")]
     pub header_read_timeout: Option<f64>,
-    /// Connections served at once; more wait to be accepted (default 10,000).
+    /// `server.limits.max_connections`: connections served at once; more
+    /// wait to be accepted. At least 1; default 10,000.
     #[serde(default, deserialize_with = "lenient_opt")]
     pub max_connections: Option<usize>,
-    /// The largest request body an extractor reads, in bytes (default 2 MiB).
+    /// `server.limits.max_request_body_bytes`: the largest request body an
+    /// extractor reads, in bytes. At least 1; default 2 MiB (2,097,152).
     #[serde(default, deserialize_with = "lenient_opt")]
     pub max_request_body_bytes: Option<usize>,
 }
@@ -78,8 +140,9 @@ pub struct LimitsConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsConfig {
-    /// `host:port` of the metrics listener (never the API's); `/metrics`
-    /// answers there.
+    /// `server.metrics.address`: `host:port` of the metrics listener (never
+    /// the API's); `/metrics` answers there. Port 0 picks a free port.
+    /// Required, no default.
     pub address: String,
 }
 
@@ -87,8 +150,9 @@ pub struct MetricsConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OpenApiConfig {
-    /// The path the document is served at, without authentication
-    /// (`/openapi.json`, say). A fixed path no route serves.
+    /// `server.openapi.path`: the path the document is served at, without
+    /// authentication (`/openapi.json`, say). A fixed path no route serves.
+    /// Required, no default.
     pub path: String,
 }
 
@@ -96,19 +160,30 @@ pub struct OpenApiConfig {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthConfig {
-    /// One provider. Parsed by type in [`ProviderConfig::from_value`], for
-    /// exact error paths.
+    /// `server.auth.provider_config`: one provider, by its `type`. Parsed by
+    /// type in [`ProviderConfig::from_value`], for exact error paths.
+    /// Default: none (with no `providers` either, authentication is off).
     pub provider_config: Option<Value>,
-    /// Several providers (webmethod's own; exclusive with `provider_config`):
-    /// a list of provider configs, each with an optional `name` and `cache`.
+    /// `server.auth.providers`: several providers (webmethod's own; exclusive
+    /// with `provider_config`): a list of provider configs, each with an
+    /// optional `name` and `cache`. Default: none.
     pub providers: Option<Value>,
+    /// `server.auth.route_policy`: llama-stack's permit/forbid rules over
+    /// request paths, compiled into a [`RoutePolicy`](crate::authz::RoutePolicy).
+    /// Default: empty (every route allowed).
     #[serde(default)]
     pub route_policy: Vec<Value>,
+    /// `server.auth.access_policy`: llama-stack's permit/forbid rules over
+    /// resources, compiled into an [`AccessPolicy`](crate::authz::AccessPolicy).
+    /// Default: empty (llama-stack's default policy).
     #[serde(default)]
     pub access_policy: Vec<Value>,
+    /// `server.auth.cache` (webmethod's own): the validation cache. Default:
+    /// every field at its default.
     #[serde(default)]
     pub cache: CacheConfig,
-    /// webmethod's own: one JSON line per decision, to a file or stderr.
+    /// `server.auth.decision_log` (webmethod's own): one JSON line per
+    /// decision, to a file or stderr. Default: none (no decision log).
     pub decision_log: Option<DecisionLogConfig>,
 }
 
@@ -116,7 +191,8 @@ pub struct AuthConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionLogConfig {
-    /// A file (appended to), or `stderr`.
+    /// `server.auth.decision_log.path`: a file (appended to), or `stderr`.
+    /// Required, no default.
     pub path: String,
 }
 
@@ -124,29 +200,42 @@ pub struct DecisionLogConfig {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum ProviderConfig {
+    /// `type: custom`: an endpoint of yours validates each token.
     Custom(CustomConfig),
+    /// `type: upstream_header`: a trusted gateway names the caller in headers.
     UpstreamHeader(UpstreamHeaderConfig),
+    /// `type: api_keys`: static keys, each with its principal.
     ApiKeys(ApiKeysConfig),
+    /// `type: oauth2_token`: JWTs checked against a JWKS, or introspection.
     OAuth2Token(OAuth2Config),
+    /// `type: github_token`: GitHub access tokens.
     GithubToken(GithubConfig),
+    /// `type: kubernetes`: tokens checked by the Kubernetes API server.
     Kubernetes(KubernetesConfig),
 }
 
 /// `server.auth.cache` (webmethod's own): the validation cache in front of
-/// the provider, keyed by a secret-keyed 128-bit hash of the token.
+/// the provider, keyed by a secret-keyed 128-bit hash of the token. An entry
+/// of `server.auth.providers` may have a `cache` of its own, with the same keys.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CacheConfig {
-    /// Default: on for `oauth2_token`, `github_token` and `kubernetes`; off for
-    /// `custom`, whose endpoint may decide per request path.
+    /// `server.auth.cache.enabled`: whether validations are cached. Default:
+    /// on for `oauth2_token`, `github_token` and `kubernetes`; off for
+    /// `custom`, whose endpoint may decide per request path, and for a
+    /// provider set in code. `api_keys` and `upstream_header` are never cached.
     #[serde(default, deserialize_with = "lenient_opt")]
     pub enabled: Option<bool>,
-    /// Seconds a validated token is trusted without asking again (never past its `exp`).
+    /// `server.auth.cache.ttl`: seconds a validated token is trusted without
+    /// asking again (never past its `exp`); 0 turns the cache off. Default 300.
     #[serde(default = "default_cache_ttl", deserialize_with = "lenient")]
     pub ttl: u64,
-    /// Seconds a rejected token is answered from the cache.
+    /// `server.auth.cache.failure_ttl`: seconds a rejected token is answered
+    /// from the cache. Default 5.
     #[serde(default = "default_failure_ttl", deserialize_with = "lenient")]
     pub failure_ttl: u64,
+    /// `server.auth.cache.max_entries`: the most tokens cached; 0 turns the
+    /// cache off. Default 10,000.
     #[serde(default = "default_max_entries", deserialize_with = "lenient")]
     pub max_entries: u64,
 }
@@ -173,28 +262,47 @@ fn default_max_entries() -> u64 {
 }
 
 /// `type: oauth2_token`: JWTs checked against a JWKS, or RFC 7662 introspection.
+///
+/// Its fields are keys of `server.auth.provider_config` (or of an entry of
+/// `server.auth.providers`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OAuth2Config {
-    /// The audiences a token may be for: one string or a list (any match).
+    /// `server.auth.provider_config.audience`: the audiences a token may be
+    /// for: one string or a list (any match). Default `llama-stack`.
     #[serde(default = "default_audience")]
     pub audience: OneOrMany,
-    /// The issuers a token may come from: one string or a list (any match).
+    /// `server.auth.provider_config.issuer`: the issuers a token may come
+    /// from: one string or a list (any match). Discovery needs exactly one.
+    /// Default: none (the issuer is not checked).
     pub issuer: Option<OneOrMany>,
-    /// JWTs only: the `typ` header every token must carry, for example
-    /// `at+jwt` (RFC 9068 access tokens). Default: not checked (many
-    /// providers send `JWT`).
+    /// `server.auth.provider_config.typ`, JWTs only: the `typ` header every
+    /// token must carry, for example `at+jwt` (RFC 9068 access tokens).
+    /// Default: not checked (many providers send `JWT`).
     pub typ: Option<String>,
+    /// `server.auth.provider_config.verify_tls`: whether the identity
+    /// provider's TLS certificate is checked (`false` is for tests only).
+    /// Default `true`.
     #[serde(default = "yes", deserialize_with = "lenient")]
     pub verify_tls: bool,
+    /// `server.auth.provider_config.tls_cafile`: PEM file of the CAs to trust
+    /// for the identity provider, instead of the system's. Default: none.
     pub tls_cafile: Option<PathBuf>,
+    /// `server.auth.provider_config.claims_mapping`: `claim: attribute`
+    /// pairs; each claim's values become values of the user's attribute.
+    /// Default: llama-stack's ([`default_oauth2_claims`]).
     #[serde(default = "default_oauth2_claims")]
     pub claims_mapping: BTreeMap<String, String>,
-    /// JWTs verified with the issuer's keys. Without `jwks` and
-    /// `introspection`, JWTs with the keys the issuer's discovery names.
+    /// `server.auth.provider_config.jwks`: JWTs verified with the issuer's
+    /// keys. Without `jwks` and `introspection` (the default), JWTs with the
+    /// keys the issuer's discovery names.
     pub jwks: Option<JwksConfig>,
-    /// Any token, asked of the issuer (RFC 7662).
+    /// `server.auth.provider_config.introspection`: any token, asked of the
+    /// issuer (RFC 7662). Exclusive with `jwks`. Default: none.
     pub introspection: Option<IntrospectionConfig>,
+    /// `server.auth.provider_config.timeout`: seconds to connect to the
+    /// identity provider and to get its whole answer. Above 0, at most 3600;
+    /// default 10.
     #[serde(default = "default_timeout", deserialize_with = "lenient")]
     pub timeout: f64,
 }
@@ -206,7 +314,8 @@ impl OAuth2Config {
         self.jwks.is_some() || self.introspection.is_none()
     }
 
-    /// The issuer to discover endpoints from, when the config leaves one out.
+    /// Whether the endpoint in use (the JWKS, or introspection) is read from
+    /// the issuer's OIDC discovery document, the config leaving it out.
     pub fn discovers(&self) -> bool {
         match (&self.jwks, &self.introspection) {
             (Some(j), _) => j.uri.is_none(),
@@ -239,6 +348,7 @@ impl OneOrMany {
         }
     }
 
+    /// Each of them, in the order given.
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(String::as_str)
     }
@@ -278,15 +388,20 @@ fn yes() -> bool {
     true
 }
 
+/// `server.auth.provider_config.jwks` of `type: oauth2_token`: where the
+/// keys that verify JWTs come from.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JwksConfig {
-    /// Where the keys are. Default: the `jwks_uri` of the issuer's OIDC
-    /// discovery document.
+    /// `server.auth.provider_config.jwks.uri`: where the keys are. Default:
+    /// the `jwks_uri` of the issuer's OIDC discovery document.
     pub uri: Option<String>,
-    /// Bearer token for the JWKS fetch (a Kubernetes API server wants one).
+    /// `server.auth.provider_config.jwks.token`: bearer token for the JWKS
+    /// fetch (a Kubernetes API server wants one). Default: none.
     pub token: Option<String>,
-    /// Seconds between key refreshes.
+    /// `server.auth.provider_config.jwks.key_recheck_period`: seconds between
+    /// key refreshes. At least 1; default 3600
+    /// ([`DEFAULT_KEY_RECHECK_PERIOD`](Self::DEFAULT_KEY_RECHECK_PERIOD)).
     #[serde(default = "default_recheck", deserialize_with = "lenient")]
     pub key_recheck_period: u64,
 }
@@ -311,14 +426,24 @@ fn default_recheck() -> u64 {
     JwksConfig::DEFAULT_KEY_RECHECK_PERIOD
 }
 
+/// `server.auth.provider_config.introspection` of `type: oauth2_token`: the
+/// RFC 7662 endpoint and this API's client credentials for it.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IntrospectionConfig {
-    /// The RFC 7662 endpoint. Default: the `introspection_endpoint` of the
-    /// issuer's OIDC discovery document.
+    /// `server.auth.provider_config.introspection.url`: the RFC 7662
+    /// endpoint. Default: the `introspection_endpoint` of the issuer's OIDC
+    /// discovery document.
     pub url: Option<String>,
+    /// `server.auth.provider_config.introspection.client_id`: this API's
+    /// client id at the endpoint. Required.
     pub client_id: String,
+    /// `server.auth.provider_config.introspection.client_secret`: this API's
+    /// client secret at the endpoint. Required; never logged.
     pub client_secret: String,
+    /// `server.auth.provider_config.introspection.send_secret_in_body`: send
+    /// the client credentials in the form body instead of HTTP Basic auth.
+    /// Default `false`.
     #[serde(default, deserialize_with = "lenient")]
     pub send_secret_in_body: bool,
 }
@@ -335,16 +460,31 @@ impl fmt::Debug for IntrospectionConfig {
 }
 
 /// `type: github_token`: GitHub access tokens, checked with the GitHub API.
+///
+/// Its fields are keys of `server.auth.provider_config` (or of an entry of
+/// `server.auth.providers`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GithubConfig {
+    /// `server.auth.provider_config.github_api_base_url`: the GitHub API
+    /// (`/user` and `/user/orgs` are asked under it). Default
+    /// `https://api.github.com`.
     #[serde(default = "default_github")]
     pub github_api_base_url: String,
+    /// `server.auth.provider_config.claims_mapping`: `claim: attribute` pairs
+    /// over the user's `login`, `id` and `organizations`. Default:
+    /// llama-stack's ([`default_github_claims`]).
     #[serde(default = "default_github_claims")]
     pub claims_mapping: BTreeMap<String, String>,
+    /// `server.auth.provider_config.verify_tls`: whether the API's TLS
+    /// certificate is checked (`false` is for tests only). Default `true`.
     #[serde(default = "yes", deserialize_with = "lenient")]
     pub verify_tls: bool,
+    /// `server.auth.provider_config.tls_cafile`: PEM file of the CAs to trust
+    /// for the API, instead of the system's. Default: none.
     pub tls_cafile: Option<PathBuf>,
+    /// `server.auth.provider_config.timeout`: seconds to connect to the API
+    /// and to get its whole answer. Above 0, at most 3600; default 10.
     #[serde(default = "default_timeout", deserialize_with = "lenient")]
     pub timeout: f64,
 }
@@ -355,16 +495,30 @@ fn default_github() -> String {
 
 /// `type: kubernetes`: service-account and user tokens, checked with a
 /// SelfSubjectReview against the API server.
+///
+/// Its fields are keys of `server.auth.provider_config` (or of an entry of
+/// `server.auth.providers`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KubernetesConfig {
+    /// `server.auth.provider_config.api_server_url`: the Kubernetes API
+    /// server. Default `https://kubernetes.default.svc`.
     #[serde(default = "default_api_server")]
     pub api_server_url: String,
+    /// `server.auth.provider_config.verify_tls`: whether the API server's TLS
+    /// certificate is checked (`false` is for tests only). Default `true`.
     #[serde(default = "yes", deserialize_with = "lenient")]
     pub verify_tls: bool,
+    /// `server.auth.provider_config.tls_cafile`: PEM file of the CAs to trust
+    /// for the API server, instead of the system's. Default: none.
     pub tls_cafile: Option<PathBuf>,
+    /// `server.auth.provider_config.claims_mapping`: `claim: attribute` pairs
+    /// over the review's `userInfo` (`username`, `groups`, ...). Default:
+    /// llama-stack's ([`default_kubernetes_claims`]).
     #[serde(default = "default_kubernetes_claims")]
     pub claims_mapping: BTreeMap<String, String>,
+    /// `server.auth.provider_config.timeout`: seconds to connect to the API
+    /// server and to get its whole answer. Above 0, at most 3600; default 10.
     #[serde(default = "default_timeout", deserialize_with = "lenient")]
     pub timeout: f64,
 }
@@ -377,8 +531,11 @@ fn default_api_server() -> String {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CustomConfig {
+    /// `server.auth.provider_config.endpoint`: the `http` or `https` URL each
+    /// token is POSTed to. Required, no default.
     pub endpoint: String,
-    /// Seconds before the endpoint counts as unreachable (503). Default 10.
+    /// `server.auth.provider_config.timeout`: seconds before the endpoint
+    /// counts as unreachable (503). Above 0, at most 3600; default 10.
     #[serde(default = "default_timeout", deserialize_with = "lenient")]
     pub timeout: f64,
 }
@@ -391,7 +548,13 @@ fn default_timeout() -> f64 {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpstreamHeaderConfig {
+    /// `server.auth.provider_config.principal_header`: the header the gateway
+    /// puts the caller's principal in; a request without it (or with it
+    /// twice) is refused. Required, no default.
     pub principal_header: String,
+    /// `server.auth.provider_config.attributes_header`: the header the
+    /// gateway puts the caller's attributes in, as a JSON object. Default:
+    /// none (users have no attributes).
     pub attributes_header: Option<String>,
 }
 
@@ -399,6 +562,7 @@ pub struct UpstreamHeaderConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiKeysConfig {
+    /// `server.auth.provider_config.keys`: the keys. Required, no default.
     pub keys: Vec<ApiKeyConfig>,
 }
 
@@ -406,9 +570,18 @@ pub struct ApiKeysConfig {
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyConfig {
+    /// `server.auth.provider_config.keys[i].key`: the key in clear (a bearer
+    /// token: printable ASCII, no spaces). Exclusive with `key_sha256`; one
+    /// of them is required.
     pub key: Option<String>,
+    /// `server.auth.provider_config.keys[i].key_sha256`: the key's SHA-256
+    /// digest, 64 hex digits. Exclusive with `key`.
     pub key_sha256: Option<String>,
+    /// `server.auth.provider_config.keys[i].principal`: who the key's caller
+    /// is. Required, not empty.
     pub principal: String,
+    /// `server.auth.provider_config.keys[i].attributes`: the caller's
+    /// attributes (`roles`, `scopes`, ...), each a list. Default: empty.
     #[serde(default)]
     pub attributes: Attributes,
 }
@@ -481,30 +654,44 @@ where
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QuotaConfig {
+    /// `server.quota.kvstore`: where the counters live. Default
+    /// `{type: memory}`.
     #[serde(default)]
     pub kvstore: KvStoreConfig,
+    /// `server.quota.anonymous_max_requests`: requests per window from one
+    /// client address, counted before authentication (an authenticated
+    /// caller's request is then counted against its principal instead).
+    /// Default 100.
     #[serde(default = "default_anonymous", deserialize_with = "lenient")]
     pub anonymous_max_requests: u64,
+    /// `server.quota.authenticated_max_requests`: requests per window from
+    /// one authenticated principal. Default 1000.
     #[serde(default = "default_authenticated", deserialize_with = "lenient")]
     pub authenticated_max_requests: u64,
+    /// `server.quota.period`: the window, `day`, `hour` or `minute`. Default
+    /// `day`.
     #[serde(default)]
     pub period: QuotaPeriod,
-    /// webmethod's own: a window of this many seconds instead of `period`.
+    /// `server.quota.period_seconds` (webmethod's own): a window of this many
+    /// seconds instead of `period`. At least 1; default: none (`period` applies).
     #[serde(default, deserialize_with = "lenient_opt")]
     pub period_seconds: Option<u64>,
-    /// webmethod's own: proxies (addresses or networks) whose
-    /// `X-Forwarded-For` / `Forwarded` headers give the client address.
+    /// `server.quota.trusted_proxies` (webmethod's own): proxies (addresses
+    /// or networks) whose `X-Forwarded-For` / `Forwarded` headers give the
+    /// client address. Default: empty (the connection's peer is the client).
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
-    /// webmethod's own: the one header a trusted proxy's client is read
-    /// from, `x-forwarded-for` (default) or `forwarded` (RFC 7239).
+    /// `server.quota.forwarded_header` (webmethod's own): the one header a
+    /// trusted proxy's client is read from, `x-forwarded-for` (default) or
+    /// `forwarded` (RFC 7239).
     pub forwarded_header: Option<String>,
-    /// webmethod's own: IPv6 clients are counted per prefix of this length
-    /// (default 64).
+    /// `server.quota.ipv6_prefix` (webmethod's own): IPv6 clients are counted
+    /// per prefix of this length, 1 to 128. Default 64.
     #[serde(default, deserialize_with = "lenient_opt")]
     pub ipv6_prefix: Option<u8>,
-    /// webmethod's own: the most counters the memory store keeps (default
-    /// 100,000); see `MemoryStore` for what happens at the bound.
+    /// `server.quota.max_entries` (webmethod's own): the most counters the
+    /// memory store keeps, at least 1. Default 100,000; see
+    /// [`MemoryStore`](crate::quota::MemoryStore) for what happens at the bound.
     #[serde(default, deserialize_with = "lenient_opt")]
     pub max_entries: Option<usize>,
 }
@@ -532,9 +719,12 @@ impl QuotaConfig {
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum QuotaPeriod {
+    /// `day`: 86,400 seconds (the default).
     #[default]
     Day,
+    /// `hour`: 3,600 seconds.
     Hour,
+    /// `minute`: 60 seconds.
     Minute,
 }
 
@@ -543,13 +733,24 @@ pub enum QuotaPeriod {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KvStoreConfig {
+    /// `server.quota.kvstore.type`: `memory`, `sqlite` or `redis` (the last
+    /// two when the build has their feature). Default `memory`.
     #[serde(rename = "type", default = "memory")]
     pub kind: String,
+    /// `server.quota.kvstore.db_path`: the SQLite database file, created if
+    /// needed. Required for `sqlite`; no default.
     pub db_path: Option<PathBuf>,
+    /// `server.quota.kvstore.url`: the Redis URL (`redis://host:port`).
+    /// For `redis`, this or `host` is required; no default.
     pub url: Option<String>,
+    /// `server.quota.kvstore.host`: the Redis host, llama-stack's way, when
+    /// `url` is not given. Default: none.
     pub host: Option<String>,
+    /// `server.quota.kvstore.port`: the Redis port with `host`. Default 6379.
     #[serde(default, deserialize_with = "lenient_opt")]
     pub port: Option<u16>,
+    /// `server.quota.kvstore.namespace`: Redis keys start with
+    /// `<namespace>:quota:`. Default `webmethod`.
     pub namespace: Option<String>,
 }
 

@@ -22,6 +22,7 @@ pub struct ConfiguredProvider {
     /// Names it in logs and in [`User::provider`](crate::User::provider):
     /// its `name`, else its `type`.
     pub name: String,
+    /// Its config, typed by its `type` and checked.
     pub config: ProviderConfig,
     /// Its validation cache: its own `cache`, else `server.auth.cache`.
     pub cache: CacheConfig,

@@ -47,6 +47,7 @@ impl Default for MemoryStore {
 }
 
 impl MemoryStore {
+    /// At most [`DEFAULT_MAX_ENTRIES`] counters.
     pub fn new() -> Self {
         Self::default()
     }

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 pub struct Window {
     /// Which window since the epoch.
     pub index: u64,
+    /// How long every window is (the quota's period).
     pub length: Duration,
     /// Time left in this window.
     pub resets_in: Duration,
@@ -46,6 +47,56 @@ pub struct StoreError(pub String);
 
 /// Counters. Implementations must make `hit` atomic: concurrent hits on one
 /// key never lose a count.
+///
+/// The stores of `server.quota.kvstore` are [`MemoryStore`](super::MemoryStore)
+/// (the default), `SqliteStore` and `RedisStore`. A toy store of your own, one
+/// locked map whose counters are never dropped:
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::Mutex;
+/// use std::time::Duration;
+///
+/// use auth_runtime::async_trait;
+/// use auth_runtime::quota::{MemoryStore, QuotaStore, StoreError, Window};
+///
+/// #[derive(Default)]
+/// struct MapStore(Mutex<HashMap<(String, u64), u64>>);
+///
+/// #[async_trait]
+/// impl QuotaStore for MapStore {
+///     async fn hit(&self, key: &str, window: Window) -> Result<u64, StoreError> {
+///         let mut counts = self.0.lock().map_err(|e| StoreError(e.to_string()))?;
+///         let count = counts.entry((key.to_owned(), window.index)).or_insert(0);
+///         *count += 1;
+///         Ok(*count)
+///     }
+///
+///     async fn release(&self, key: &str, window: Window) -> Result<(), StoreError> {
+///         let mut counts = self.0.lock().map_err(|e| StoreError(e.to_string()))?;
+///         if let Some(count) = counts.get_mut(&(key.to_owned(), window.index)) {
+///             *count = count.saturating_sub(1);
+///         }
+///         Ok(())
+///     }
+///
+///     fn name(&self) -> &'static str {
+///         "map"
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), StoreError> {
+/// let window = Window::current(Duration::from_secs(60));
+/// for store in [&MapStore::default() as &dyn QuotaStore, &MemoryStore::new()] {
+///     assert_eq!(store.hit("addr:192.0.2.1", window).await?, 1);
+///     assert_eq!(store.hit("addr:192.0.2.1", window).await?, 2);
+///     store.release("addr:192.0.2.1", window).await?;
+///     assert_eq!(store.hit("addr:192.0.2.1", window).await?, 2, "{}", store.name());
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[async_trait]
 pub trait QuotaStore: Send + Sync + 'static {
     /// Adds one to `key` in `window` and returns the new count.

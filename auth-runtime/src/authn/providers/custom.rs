@@ -55,6 +55,8 @@ struct AuthResponse {
 }
 
 impl CustomProvider {
+    /// The provider of a `custom` config: `endpoint` must be an `http` or
+    /// `https` URL. An error says which setting is unusable.
     pub fn new(config: &CustomConfig) -> Result<Self, String> {
         let url = reqwest::Url::parse(&config.endpoint).map_err(|e| format!("endpoint: {e}"))?;
         // An http(s) URL, hence a host for the hint below.

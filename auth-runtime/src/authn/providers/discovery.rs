@@ -21,7 +21,9 @@ use crate::authn::{AuthError, http};
 /// What webmethod reads of a discovery document.
 #[derive(Debug)]
 pub struct Document {
+    /// `jwks_uri`: where the issuer's signing keys are.
     pub jwks_uri: Option<reqwest::Url>,
+    /// `introspection_endpoint`: the issuer's RFC 7662 endpoint.
     pub introspection_endpoint: Option<reqwest::Url>,
     fetched_at: Instant,
 }

@@ -33,6 +33,8 @@ pub struct GithubProvider {
 }
 
 impl GithubProvider {
+    /// The provider of a `github_token` config. An error says which setting
+    /// is unusable (the base URL, the TLS options).
     pub fn new(config: &GithubConfig) -> Result<Self, String> {
         let at = |path| {
             endpoint::join(&config.github_api_base_url, path)

@@ -36,6 +36,9 @@ pub struct IntrospectionProvider {
 }
 
 impl IntrospectionProvider {
+    /// The provider of an `oauth2_token` config with `introspection`: the
+    /// endpoint from `introspection.url`, else from the issuer's discovery
+    /// document. An error says which setting is unusable.
     pub fn new(config: &OAuth2Config) -> Result<Self, String> {
         let i = config
             .introspection

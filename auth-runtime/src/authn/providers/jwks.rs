@@ -26,6 +26,7 @@ pub const UNKNOWN_KID_REFRESH: Duration = Duration::from_secs(5);
 
 /// One usable verification key.
 pub struct Key {
+    /// The public key, ready to verify signatures.
     pub decoding: DecodingKey,
     /// The algorithms this key may verify: its `alg`, or its type's family.
     pub algorithms: Vec<Algorithm>,
@@ -42,7 +43,9 @@ pub(crate) struct KeySet {
 /// Where the keys are: a configured `jwks.uri`, or the `jwks_uri` of the
 /// issuer's discovery document.
 pub enum KeySource {
+    /// `jwks.uri`, as configured.
     Uri(reqwest::Url),
+    /// The `jwks_uri` of this discovery document, read when the keys are fetched.
     Discovered(Arc<Discovery>),
 }
 
@@ -111,6 +114,9 @@ struct Refreshed {
 }
 
 impl KeyStore {
+    /// A store with no key yet: the keys are fetched from `source` when first
+    /// needed, then every `recheck`, with `token` as the bearer token of each
+    /// fetch (when set); `timeout` bounds one fetch, answer included.
     pub fn new(
         source: KeySource,
         token: Option<String>,

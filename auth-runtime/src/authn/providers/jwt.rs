@@ -31,6 +31,9 @@ pub struct JwtProvider {
 }
 
 impl JwtProvider {
+    /// The provider of an `oauth2_token` config that verifies JWTs: keys
+    /// from `jwks.uri`, else from the issuer's discovery document (fetched
+    /// when first needed). An error says which setting is unusable.
     pub fn new(config: &OAuth2Config) -> Result<Self, String> {
         let client = http::client(
             config.verify_tls,

@@ -25,6 +25,8 @@ pub struct KubernetesProvider {
 }
 
 impl KubernetesProvider {
+    /// The provider of a `kubernetes` config. An error says which setting is
+    /// unusable (the API server URL, the TLS options).
     pub fn new(config: &KubernetesConfig) -> Result<Self, String> {
         Ok(KubernetesProvider {
             api_server_url: config.api_server_url.clone(),

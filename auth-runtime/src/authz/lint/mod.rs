@@ -66,7 +66,9 @@ pub struct Warning {
     pub policy: &'static str,
     /// Index of the rule in the configured list.
     pub rule: usize,
+    /// What the warning is about.
     pub kind: LintKind,
+    /// The problem, in a sentence.
     pub message: String,
 }
 
@@ -101,7 +103,9 @@ pub enum Produced {
     Any,
     /// Exactly these attribute names; `source` says where they come from.
     Known {
+        /// Where the names come from, for messages (`the `api_keys` keys carry`).
         source: String,
+        /// The attribute names a user may have.
         attributes: BTreeSet<String>,
     },
 }

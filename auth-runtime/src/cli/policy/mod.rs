@@ -80,6 +80,7 @@ impl PolicyCommand {
     }
 }
 
+/// Options of `policy check`.
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
     /// Server config (llama-stack `run.yaml` shape) [default: the app's own].
@@ -87,6 +88,7 @@ pub struct CheckArgs {
     pub config: Option<PathBuf>,
 }
 
+/// Options of `policy eval`.
 #[derive(Debug, Clone, Args)]
 pub struct EvalArgs {
     /// Server config (llama-stack `run.yaml` shape) [default: the app's own].
@@ -97,6 +99,7 @@ pub struct EvalArgs {
     pub cases: PathBuf,
 }
 
+/// Options of `policy test`.
 #[derive(Debug, Clone, Args)]
 pub struct TestArgs {
     /// Server config (llama-stack `run.yaml` shape) [default: the app's own].
@@ -108,6 +111,7 @@ pub struct TestArgs {
     pub cases: Vec<PathBuf>,
 }
 
+/// Options of `policy explain`.
 #[derive(Debug, Clone, Args)]
 pub struct ExplainArgs {
     /// Server config (llama-stack `run.yaml` shape) [default: the app's own].

@@ -39,7 +39,9 @@ struct Reached {
 /// The outcome of the files: failed expectations, checked cases.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Outcome {
+    /// The cases checked, in every file.
     pub cases: usize,
+    /// The cases whose expectation did not hold.
     pub failed: usize,
 }
 
