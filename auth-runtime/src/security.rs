@@ -131,6 +131,14 @@ impl Security {
         self
     }
 
+    /// Counts requests with `quota` instead of the configured one (a
+    /// [`QuotaStore`] of your own: `Quota::with_store(&settings, store)`,
+    /// with the limits of `server.quota`). A store that fails answers 503.
+    pub fn with_quota(mut self, quota: Quota) -> Security {
+        self.quota = Some(quota);
+        self
+    }
+
     /// Whether requests are authenticated (a provider is configured).
     pub fn authentication(&self) -> bool {
         self.authn.is_some()

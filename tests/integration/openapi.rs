@@ -156,13 +156,15 @@ fn security_schemes_follow_the_providers() {
     assert_eq!(alternatives.len(), 5, "{alternatives:?}");
     assert!(alternatives.contains(&json!({"people": ["models.write"]})));
     assert_eq!(doc["paths"]["/v1/health"]["get"]["security"], json!([]));
-    // The quota answers 429 (and 503 when its store fails) on every route.
+    // The quota answers 429 on every route.
     let health = &doc["paths"]["/v1/health"]["get"]["responses"];
     assert_eq!(
         health["429"]["$ref"],
         "#/components/responses/TooManyRequests"
     );
-    assert_eq!(health["503"]["$ref"], "#/components/responses/Unavailable");
+    // A failing quota store is 500; a public route never answers 503.
+    assert_eq!(health["500"]["$ref"], "#/components/responses/QuotaError");
+    assert!(health.get("503").is_none());
     let too_many = &doc["components"]["responses"]["TooManyRequests"];
     assert!(too_many["headers"]["Retry-After"].is_object());
     assert!(too_many["headers"]["RateLimit-Remaining"].is_object());

@@ -343,3 +343,64 @@ async fn a_router_needs_security_or_says_it_goes_without() {
     let base = serve_with_peers(router).await;
     assert_eq!(get(&base, "/v1/pipeline/open", None).await.status(), 200);
 }
+
+/// A quota store of the app's own, put in with `Security::with_quota`: it
+/// counts, and when it fails the request fails closed (500 "Quota service
+/// error", DESIGN.md "Failure behaviour").
+#[tokio::test]
+async fn a_quota_store_of_the_apps_own_counts_and_fails_closed() {
+    use auth_runtime::quota::{Quota, QuotaStore, StoreError, Window};
+    use auth_runtime::settings::Settings;
+
+    struct Flaky {
+        hits: AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl QuotaStore for Flaky {
+        async fn hit(&self, _key: &str, _window: Window) -> Result<u64, StoreError> {
+            match self.hits.fetch_add(1, Ordering::SeqCst) {
+                n if n < 2 => Ok(n as u64 + 1),
+                _ => Err(StoreError("the store is down".into())),
+            }
+        }
+        async fn release(&self, _key: &str, _window: Window) -> Result<(), StoreError> {
+            Ok(())
+        }
+        fn name(&self) -> &'static str {
+            "flaky"
+        }
+    }
+
+    let yaml = "server:\n  quota:\n    kvstore: {type: memory}\n    anonymous_max_requests: 5\n    authenticated_max_requests: 5\n    period: day\n";
+    let settings = Settings::parse(yaml, "test", &|_| None).unwrap();
+    let store = Arc::new(Flaky {
+        hits: AtomicUsize::new(0),
+    });
+    let quota = Quota::with_store(settings.quota.as_ref().unwrap(), store.clone());
+    let router = RouterBuilder::new()
+        .entries(entries_of(module_path!()))
+        .security(Security::new(&settings).unwrap().with_quota(quota))
+        .build()
+        .unwrap()
+        .router;
+    let base = serve_with_peers(router).await;
+    let client = reqwest::Client::new();
+    let status = || async {
+        client
+            .get(format!("{base}/v1/pipeline/open"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    assert_eq!(status().await, 200);
+    assert_eq!(status().await, 200);
+    assert_eq!(
+        status().await,
+        500,
+        "a failing store never lets a request through"
+    );
+    assert!(store.hits.load(Ordering::SeqCst) >= 3);
+}

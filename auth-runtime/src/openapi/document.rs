@@ -382,7 +382,8 @@ fn responses(
             PipelineAnswer::Forbidden,
         ),
         (guards.quota, PipelineAnswer::TooManyRequests),
-        (protected || guards.quota, PipelineAnswer::Unavailable),
+        (guards.quota, PipelineAnswer::QuotaError),
+        (protected, PipelineAnswer::Unavailable),
     ] {
         if answers {
             responses.insert(
@@ -401,6 +402,7 @@ enum PipelineAnswer {
     Unauthorized,
     Forbidden,
     TooManyRequests,
+    QuotaError,
     Unavailable,
 }
 
@@ -410,6 +412,7 @@ impl PipelineAnswer {
             PipelineAnswer::Unauthorized => "401",
             PipelineAnswer::Forbidden => "403",
             PipelineAnswer::TooManyRequests => "429",
+            PipelineAnswer::QuotaError => "500",
             PipelineAnswer::Unavailable => "503",
         }
     }
@@ -419,6 +422,7 @@ impl PipelineAnswer {
             PipelineAnswer::Unauthorized => "Unauthorized",
             PipelineAnswer::Forbidden => "Forbidden",
             PipelineAnswer::TooManyRequests => "TooManyRequests",
+            PipelineAnswer::QuotaError => "QuotaError",
             PipelineAnswer::Unavailable => "Unavailable",
         }
     }
@@ -456,8 +460,12 @@ impl PipelineAnswer {
                     "content": json_content(subschema::<ErrorMessage>(generator)),
                 })
             }
+            PipelineAnswer::QuotaError => json!({
+                "description": "The quota store failed (\"Quota service error\"): the request is not served",
+                "content": json_content(subschema::<ErrorMessage>(generator)),
+            }),
             PipelineAnswer::Unavailable => json!({
-                "description": "The identity provider or the quota store is unavailable",
+                "description": "The identity provider is unavailable",
                 "content": json_content(subschema::<ErrorMessage>(generator)),
             }),
         }
