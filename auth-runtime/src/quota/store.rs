@@ -49,8 +49,11 @@ pub struct StoreError(pub String);
 /// key never lose a count.
 ///
 /// The stores of `server.quota.kvstore` are [`MemoryStore`](super::MemoryStore)
-/// (the default), `SqliteStore` and `RedisStore`. A toy store of your own, one
-/// locked map whose counters are never dropped:
+/// (the default), `SqliteStore` and `RedisStore`. A store of your own serves
+/// with `Security::new(&settings)?.with_quota(Quota::with_store(quota_settings,
+/// Arc::new(store)))` (the limits stay the config's); when it fails, the
+/// request is answered 500 "Quota service error", never let through. A toy
+/// store, one locked map whose counters are never dropped:
 ///
 /// ```
 /// use std::collections::HashMap;
