@@ -3,6 +3,8 @@
 //! JSON Schema is decided by the runtime's probes (in the generated code), so
 //! a handler whose types have none still compiles.
 
+use proc_macro2::{TokenStream, TokenTree};
+use quote::ToTokens;
 use syn::{Attribute, Expr, FnArg, ItemFn, Lit, Meta, ReturnType, Type};
 
 use crate::signature::{generic_arg_of, generic_args_of, last_ident_is};
@@ -51,6 +53,9 @@ pub fn describe(func: &ItemFn) -> Description {
     for input in &func.sig.inputs {
         let FnArg::Typed(arg) = input else { continue };
         let ty = &*arg.ty;
+        if has_impl_trait(ty) {
+            continue;
+        }
         if let Some(inner) = generic_arg_of(ty, "Path") {
             d.path = Some(inner.clone());
         } else if let Some(inner) = generic_arg_of(ty, "Query") {
@@ -69,7 +74,7 @@ pub fn describe(func: &ItemFn) -> Description {
         ReturnType::Type(_, ty) => {
             let ty = match generic_args_of(ty, "Result").as_deref() {
                 Some([ok, err]) => {
-                    d.error = Some((*err).clone());
+                    d.error = (!has_impl_trait(err)).then(|| (*err).clone());
                     *ok
                 }
                 Some([ok]) => ok,
@@ -101,10 +106,27 @@ fn output(ty: &Type) -> (Output, Option<u16>) {
         _ if last_ident_is(ty, "StatusCode") => (Output::Empty, None),
         _ if last_ident_is(ty, "Html") => (Output::Html, Some(200)),
         _ => match generic_arg_of(ty, "Json") {
-            Some(inner) => (Output::Json(Box::new(inner.clone())), Some(200)),
-            None => (Output::Unknown, Some(200)),
+            // `Json<impl Serialize>` has no type to ask a schema of.
+            Some(inner) if !has_impl_trait(inner) => {
+                (Output::Json(Box::new(inner.clone())), Some(200))
+            }
+            _ => (Output::Unknown, Some(200)),
         },
     }
+}
+
+/// Whether `impl Trait` appears anywhere in the type: such a type cannot
+/// be named in the generated code, so it gets no schema (and the handler
+/// still compiles).
+fn has_impl_trait(ty: &Type) -> bool {
+    fn tokens_have_impl(tokens: TokenStream) -> bool {
+        tokens.into_iter().any(|tt| match tt {
+            TokenTree::Ident(ident) => ident == "impl",
+            TokenTree::Group(group) => tokens_have_impl(group.stream()),
+            _ => false,
+        })
+    }
+    tokens_have_impl(ty.to_token_stream())
 }
 
 fn is_str(ty: &Type) -> bool {
