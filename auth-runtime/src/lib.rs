@@ -75,7 +75,7 @@ pub use error::ApiError;
 pub use guard::{Guard, Target};
 pub use principal::{Attributes, AuthenticatedUser, ClaimsError, User};
 pub use registry::{Method, RouteEntry};
-pub use route_table::{Lookup, RouteTable, TableError};
+pub use route_table::{Conflict, Lookup, PathRoutes, RouteTable, TableError};
 pub use router::{BuildError, BuildErrors, BuiltRouter, RouterBuilder};
 /// For `#[derive(JsonSchema)]` on the types of handlers, which the API
 /// description documents (or depend on `schemars` 1.x yourself).

@@ -112,6 +112,11 @@ impl Transport {
         })
     }
 
+    /// The limits connections are served under (`server.limits`).
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
     /// Whether connections are HTTPS.
     pub fn is_tls(&self) -> bool {
         self.tls.is_some()
