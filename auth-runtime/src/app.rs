@@ -124,11 +124,11 @@ impl App {
         let settings = Settings::new(config, self.provider.is_some())?;
         let table = RouteTable::from_registry()?;
         Ok(OpenApi::generate(
-            table.entries(),
+            &table,
             &settings,
             self.provider.is_some(),
             &self.info(),
-        )?)
+        ))
     }
 
     /// `openapi`: prints, writes or checks the document.
@@ -333,7 +333,7 @@ impl Parts {
             .guards(self.guards);
         if let Some(path) = &settings.openapi {
             let table = RouteTable::from_registry()?;
-            let api = OpenApi::generate(table.entries(), settings, provider_in_code, &self.info)?;
+            let api = OpenApi::generate(&table, settings, provider_in_code, &self.info);
             builder = builder.openapi(path.clone(), api.to_json());
         }
         Ok(builder.build()?)

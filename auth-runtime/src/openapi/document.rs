@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::record::{Content, OperationDoc, Rejection, SchemaFn};
 use super::security::Schemes;
-use super::{Info, OpenApiError, Permissive};
+use super::{Info, Permissive};
 use crate::authz::RoutePolicy;
 use crate::error::{ApiError, ErrorDetail, ErrorMessage};
 use crate::registry::RouteEntry;
@@ -60,8 +60,7 @@ pub(super) fn build(
     guards: &Guards<'_>,
     info: &Info,
     permissive: &mut Vec<Permissive>,
-) -> Result<Value, OpenApiError> {
-    check_operation_ids(entries)?;
+) -> Value {
     let mut generators = Generators {
         request: generator(Contract::Deserialize),
         response: generator(Contract::Serialize),
@@ -99,33 +98,12 @@ pub(super) fn build(
     if !schemes.is_empty() {
         components.insert("securitySchemes".into(), Value::Object(schemes));
     }
-    Ok(json!({
+    json!({
         "openapi": "3.1.0",
         "info": {"title": info.title, "version": info.version},
         "paths": paths,
         "components": components,
-    }))
-}
-
-/// A duplicated `operationId` names both handlers.
-fn check_operation_ids(entries: &[&'static RouteEntry]) -> Result<(), OpenApiError> {
-    let mut seen: BTreeMap<&str, &'static RouteEntry> = BTreeMap::new();
-    let mut duplicates = Vec::new();
-    for entry in entries {
-        if let Some(first) = seen.insert(entry.doc.operation_id, entry) {
-            duplicates.push(format!(
-                "operationId `{}` is used by {} and by {}; give one of them `operation_id = \"...\"`",
-                entry.doc.operation_id,
-                first.describe(),
-                entry.describe()
-            ));
-        }
-    }
-    if duplicates.is_empty() {
-        Ok(())
-    } else {
-        Err(OpenApiError::DuplicateOperationIds(duplicates))
-    }
+    })
 }
 
 /// `/v1/files/{*path}` (the router's syntax) -> `/v1/files/{path}`.
@@ -644,7 +622,7 @@ mod tests {
         let settings = Settings::parse(yaml, "test", &|_| None).unwrap();
         let guards = Guards::new(&settings, false);
         let mut permissive = Vec::new();
-        let doc = build(entries, &guards, &Info::new("t", "1"), &mut permissive).unwrap();
+        let doc = build(entries, &guards, &Info::new("t", "1"), &mut permissive);
         (doc, permissive)
     }
 
@@ -807,7 +785,7 @@ mod tests {
             &[],
             OperationDoc::new("list"),
         )];
-        let doc = build(&entries, &guards, &Info::new("t", "1"), &mut Vec::new()).unwrap();
+        let doc = build(&entries, &guards, &Info::new("t", "1"), &mut Vec::new());
         assert_eq!(
             doc["components"]["securitySchemes"]["bearer"]["scheme"],
             "bearer"
@@ -822,20 +800,5 @@ mod tests {
         );
         let unauthorized = &doc["components"]["responses"]["Unauthorized"];
         assert!(unauthorized["headers"]["WWW-Authenticate"].is_object());
-    }
-
-    #[test]
-    fn duplicate_operation_ids_name_both_handlers() {
-        let a = entry(Method::Get, "/v1/a", "/a", &[], OperationDoc::new("list"));
-        let b = entry(Method::Get, "/v1/b", "/b", &[], OperationDoc::new("list"));
-        let settings = Settings::parse(KEYS, "test", &|_| None).unwrap();
-        let err =
-            crate::openapi::OpenApi::generate(&[a, b], &settings, false, &Info::new("t", "1"))
-                .unwrap_err();
-        let text = err.to_string();
-        assert!(
-            text.contains("/v1/a") && text.contains("/v1/b") && text.contains("`list`"),
-            "{text}"
-        );
     }
 }

@@ -10,12 +10,8 @@
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let settings = Settings::from_config(&auth_runtime::config::Config::default())?;
-//! let api = OpenApi::generate(
-//!     &auth_runtime::registry::registered(),
-//!     &settings,
-//!     false,
-//!     &Info::new("my-api", "1.0.0"),
-//! )?;
+//! let table = auth_runtime::RouteTable::from_registry()?;
+//! let api = OpenApi::generate(&table, &settings, false, &Info::new("my-api", "1.0.0"));
 //! println!("{}", api.to_json());
 //! # Ok(()) }
 //! ```
@@ -33,6 +29,7 @@ pub use check::differences;
 pub use record::{BodyDoc, Content, OperationDoc, Rejection, ResponseDoc, SchemaFn};
 
 use crate::registry::RouteEntry;
+use crate::route_table::RouteTable;
 use crate::settings::Settings;
 
 /// `info` of the document.
@@ -85,41 +82,24 @@ impl fmt::Display for Permissive {
     }
 }
 
-/// Why no document could be made.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum OpenApiError {
-    /// Two operations share an `operationId`; each line names both handlers.
-    DuplicateOperationIds(Vec<String>),
-}
-
-impl fmt::Display for OpenApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            OpenApiError::DuplicateOperationIds(lines) => f.write_str(&lines.join("\n")),
-        }
-    }
-}
-
-impl std::error::Error for OpenApiError {}
-
 impl OpenApi {
-    /// The document of `entries` (usually [`registered`](crate::registry::registered))
-    /// served under `settings`; `provider_in_code`: the app authenticates
-    /// with [`App::auth_provider`](crate::App::auth_provider).
+    /// The document of `table`'s routes served under `settings`;
+    /// `provider_in_code`: the app authenticates with
+    /// [`App::auth_provider`](crate::App::auth_provider). The table already
+    /// refused two routes with one `operationId`.
     pub fn generate(
-        entries: &[&'static RouteEntry],
+        table: &RouteTable,
         settings: &Settings,
         provider_in_code: bool,
         info: &Info,
-    ) -> Result<OpenApi, OpenApiError> {
+    ) -> OpenApi {
         let guards = document::Guards::new(settings, provider_in_code);
         let mut permissive = Vec::new();
-        let document = document::build(entries, &guards, info, &mut permissive)?;
-        Ok(OpenApi {
+        let document = document::build(table.entries(), &guards, info, &mut permissive);
+        OpenApi {
             document,
             permissive,
-        })
+        }
     }
 
     /// Pretty JSON, ending with a newline.
