@@ -60,6 +60,27 @@ impl<'a> Entry<'a> {
             reason: "",
         }
     }
+
+    /// An entry about a request a handler checks with `Access`.
+    pub(crate) fn in_context(
+        decision: &'static str,
+        context: &'a Context,
+        principal: Option<&'a str>,
+    ) -> Self {
+        Entry {
+            decision,
+            request_id: context.request_id(),
+            principal,
+            route: context.route,
+            method: context.method.as_str(),
+            action: None,
+            resource: None,
+            rule: None,
+            description: None,
+            outcome: "denied",
+            reason: "",
+        }
+    }
 }
 
 /// Where a request's decisions are taken, for the entries of handlers'

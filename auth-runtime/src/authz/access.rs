@@ -157,27 +157,15 @@ impl Access {
             metrics.policy("access", decision.allowed);
         }
         if let Some(context) = &self.context {
-            let reason = decision.reason();
-            crate::decision_log::record(&crate::decision_log::Entry {
-                decision: "access_policy",
-                request_id: context.request_id(),
-                principal: self.user.as_deref().map(|u| u.principal.as_str()),
-                route: context.route,
-                method: context.method.as_str(),
+            let principal = self.user.as_deref().map(|u| u.principal.as_str());
+            decision.log(crate::decision_log::Entry {
                 action: Some(action.as_str()),
                 resource: Some(format!(
                     "{}::{}",
                     resource.resource_type(),
                     resource.resource_id()
                 )),
-                rule: decision.rule,
-                description: decision.description,
-                outcome: if decision.allowed {
-                    "allowed"
-                } else {
-                    "denied"
-                },
-                reason: &reason,
+                ..crate::decision_log::Entry::in_context("access_policy", context, principal)
             });
         }
         decision

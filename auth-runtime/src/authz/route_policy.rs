@@ -230,23 +230,12 @@ impl RoutePolicy {
             metrics.policy("route", decision.allowed);
         }
         if crate::decision_log::enabled() {
-            let reason = decision.reason();
-            crate::decision_log::record(&crate::decision_log::Entry {
-                rule: decision.rule,
-                description: decision.description,
-                outcome: if decision.allowed {
-                    "allowed"
-                } else {
-                    "denied"
-                },
-                reason: &reason,
-                ..crate::decision_log::Entry::about(
-                    "route_policy",
-                    target,
-                    request,
-                    user.map(|u| u.principal.as_str()),
-                )
-            });
+            decision.log(crate::decision_log::Entry::about(
+                "route_policy",
+                target,
+                request,
+                user.map(|u| u.principal.as_str()),
+            ));
         }
         if decision.allowed {
             tracing::debug!(
