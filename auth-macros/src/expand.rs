@@ -258,20 +258,18 @@ fn operation_doc(
         }
         None => quote!(::core::option::Option::None),
     };
-    let json = match (&route.response, &d.output) {
-        (Some(ty), _) => Some(ty),
-        (None, Output::Json(ty)) => Some(&**ty),
-        _ => None,
+    let json = |ty: &syn::Type| {
+        let f = schema(ty);
+        quote!(#private::Content::Json(#f))
     };
-    let content = match (json, &d.output) {
-        (Some(ty), _) => {
-            let f = schema(ty);
-            quote!(#private::Content::Json(#f))
-        }
+    // `response = T` names the body whatever the return type says.
+    let content = match (&route.response, &d.output) {
+        (Some(ty), _) => json(ty),
+        (None, Output::Json(ty)) => json(ty),
         (None, Output::Empty) => quote!(#private::Content::Empty),
         (None, Output::Text) => quote!(#private::Content::Text),
         (None, Output::Html) => quote!(#private::Content::Html),
-        (None, Output::Json(_) | Output::Unknown) => quote!(#private::Content::Unknown),
+        (None, Output::Unknown) => quote!(#private::Content::Unknown),
     };
     let status = match route.status.or(d.status) {
         Some(code) => quote!(::core::option::Option::Some(#code)),
