@@ -432,7 +432,8 @@ async fn introspect(
         ),
         "short-lived" => (
             StatusCode::OK,
-            Json(json!({"active": true, "sub": "carol", "exp": now() + 1})),
+            // Whole seconds: 2 leaves it at least one second to live.
+            Json(json!({"active": true, "sub": "carol", "exp": now() + 2})),
         ),
         "error-500" => (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({}))),
         "error-400" => (
@@ -557,8 +558,8 @@ async fn cache_keeps_rejections_briefly_and_never_outlives_the_token() {
     assert_eq!(whoami(&base, "short-lived").await.0, 200);
     assert_eq!(whoami(&base, "short-lived").await.0, 200);
     assert_eq!(state.calls.load(Ordering::SeqCst), 2);
-    // Its `exp` is one second away: past it, the cache asks again.
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // Its `exp` is at most two seconds away: past it, the cache asks again.
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     assert_eq!(whoami(&base, "short-lived").await.0, 200);
     assert_eq!(state.calls.load(Ordering::SeqCst), 3);
 
