@@ -89,6 +89,15 @@ impl Settings {
                 .map_err(|e| errors.push(ConfigError::field("server.openapi.path", e)))
                 .ok()
         });
+        let decision_log = auth
+            .and_then(|a| a.decision_log.as_ref())
+            .map(|d| d.path.clone());
+        if decision_log.as_deref().is_some_and(|p| p.trim().is_empty()) {
+            errors.push(ConfigError::field(
+                "server.auth.decision_log.path",
+                "is empty: name a file, or `stderr`; or remove `decision_log`",
+            ));
+        }
         let (Some(access), Some(routes), Some(transport)) = (access, routes, transport) else {
             return Err(ConfigErrors(errors));
         };
@@ -106,9 +115,7 @@ impl Settings {
             routes,
             quota,
             transport,
-            decision_log: auth
-                .and_then(|a| a.decision_log.as_ref())
-                .map(|d| d.path.clone()),
+            decision_log,
             metrics,
             openapi,
             produced,
@@ -225,6 +232,59 @@ mod tests {
         let (path, message) = error_path("server:\n  host: ${env.HOST_NOT_SET}\n");
         assert_eq!(path, "server.host", "{message}");
         assert!(message.contains("HOST_NOT_SET"), "{message}");
+    }
+
+    /// A field whose absence changes security, left empty by `${env.X:=}`,
+    /// is refused at the same path as a literal `""`, and names the variable.
+    #[test]
+    fn empty_after_substitution_is_refused_as_a_literal_empty_value() {
+        let oauth = "provider_config: {type: oauth2_token, jwks: {uri: 'https://idp/jwks'}";
+        let cases = [
+            (
+                "  tls_certfile: V\n  tls_keyfile: /k.pem\n",
+                "server.tls_certfile",
+            ),
+            (
+                "  tls_certfile: /c.pem\n  tls_keyfile: V\n",
+                "server.tls_keyfile",
+            ),
+            ("  tls_cafile: V\n", "server.tls_cafile"),
+            (
+                &format!("  auth:\n    {oauth}, issuer: V}}\n"),
+                "server.auth.provider_config.issuer",
+            ),
+            (
+                &format!("  auth:\n    {oauth}, typ: V}}\n"),
+                "server.auth.provider_config.typ",
+            ),
+            (
+                &format!("  auth:\n    {oauth}, tls_cafile: V}}\n"),
+                "server.auth.provider_config.tls_cafile",
+            ),
+            ("  quota: V\n", "server.quota"),
+            ("  auth:\n    decision_log: V\n", "server.auth.decision_log"),
+            (
+                "  auth:\n    decision_log: {path: V}\n",
+                "server.auth.decision_log.path",
+            ),
+        ];
+        // The error about `field`, among every error of the config.
+        let about = |yaml: &str, field: &str| {
+            let err = parse(yaml).expect_err(yaml);
+            err.0
+                .iter()
+                .find(|e| e.path() == Some(field))
+                .map(ToString::to_string)
+                .unwrap_or_else(|| panic!("no error at {field}: {yaml}\n{err}"))
+        };
+        for (yaml, field) in cases {
+            about(&format!("server:\n{}", yaml.replace('V', "''")), field);
+            let substituted = about(
+                &format!("server:\n{}", yaml.replace('V', "'${env.UNSET_IN_TEST:=}'")),
+                field,
+            );
+            assert!(substituted.contains("UNSET_IN_TEST"), "{substituted}");
+        }
     }
 
     #[test]

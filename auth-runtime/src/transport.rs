@@ -312,6 +312,19 @@ fn limits(config: Option<&LimitsConfig>, errors: &mut Vec<ConfigError>) -> Limit
 
 /// The rustls config of `tls_certfile`, `tls_keyfile` and `tls_cafile`.
 fn tls(server: &ServerConfig) -> Result<Option<rustls::ServerConfig>, ConfigError> {
+    // An empty name is a mistake, never "no TLS" (nor "no client certificates").
+    for (field, value) in [
+        ("server.tls_certfile", &server.tls_certfile),
+        ("server.tls_keyfile", &server.tls_keyfile),
+        ("server.tls_cafile", &server.tls_cafile),
+    ] {
+        if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            return Err(ConfigError::field(
+                field,
+                "is empty: name a PEM file, or remove the field",
+            ));
+        }
+    }
     let (cert, key) = match (&server.tls_certfile, &server.tls_keyfile) {
         (None, None) => {
             return match server.tls_cafile {

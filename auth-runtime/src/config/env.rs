@@ -8,7 +8,10 @@ use super::error::ConfigError;
 
 /// Replaces every placeholder in every string of `value`. `path` names the
 /// value for errors. A string that was one placeholder and came out empty
-/// becomes null, so `${env.X:=}` leaves an optional field unset.
+/// becomes null, so `${env.X:=}` leaves an optional field unset, except in a
+/// field that changes security ([`changes_security`]): there it is refused,
+/// as a literal `""` is, naming the field and the variable. An unset
+/// variable must never switch TLS, an issuer check or a policy off.
 pub fn substitute(
     value: &mut Value,
     path: &str,
@@ -19,6 +22,18 @@ pub fn substitute(
             let whole = s.starts_with("${env.") && s.ends_with('}') && s.matches("${").count() == 1;
             let out = expand(s, path, lookup)?;
             *value = if whole && out.is_empty() {
+                if changes_security(path) {
+                    let name = s["${env.".len()..]
+                        .split([':', '}'])
+                        .next()
+                        .unwrap_or_default();
+                    return Err(ConfigError::field(
+                        path,
+                        format!(
+                            "is empty: {s} gave an empty value ({name} is unset or empty); an empty value is refused in this field, as a literal \"\" is, because leaving it out would change security: set {name}, or remove the field from the config"
+                        ),
+                    ));
+                }
                 Value::Null
             } else {
                 Value::String(out)
@@ -42,6 +57,24 @@ pub fn substitute(
         _ => {}
     }
     Ok(())
+}
+
+/// Whether leaving the field at `path` out changes what the server lets
+/// through: the TLS files, everything under `server.auth` (providers and
+/// their issuer, audience, `typ`, CA file, keys; the policies; the decision
+/// log) and under `server.quota`. README "Configuration" lists them.
+pub(crate) fn changes_security(path: &str) -> bool {
+    const FIELDS: &[&str] = &[
+        "server.tls_certfile",
+        "server.tls_keyfile",
+        "server.tls_cafile",
+    ];
+    const SECTIONS: &[&str] = &["server.auth", "server.quota"];
+    FIELDS.contains(&path)
+        || SECTIONS.iter().any(|section| {
+            path.strip_prefix(section)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+        })
 }
 
 fn expand(
@@ -121,6 +154,49 @@ mod tests {
         assert_eq!(v, json!({"p": "8321", "q": "d", "r": null}));
         let v = run(json!({"on": "${env.PORT:+yes}", "off": "${env.NOPE:+yes}"})).unwrap();
         assert_eq!(v, json!({"on": "yes", "off": null}));
+    }
+
+    #[test]
+    fn an_empty_security_field_is_refused_naming_field_and_variable() {
+        for field in [
+            "server.tls_certfile",
+            "server.tls_keyfile",
+            "server.tls_cafile",
+            "server.auth",
+            "server.auth.provider_config.issuer",
+            "server.auth.providers[1].typ",
+            "server.auth.access_policy[0].when",
+            "server.auth.decision_log.path",
+            "server.quota",
+            "server.quota.anonymous_max_requests",
+        ] {
+            for placeholder in ["${env.NOPE:=}", "${env.EMPTY}", "${env.NOPE:+x}"] {
+                let mut v = Value::String(placeholder.into());
+                let err = substitute(&mut v, field, &env).unwrap_err();
+                assert_eq!(err.path(), Some(field));
+                let name = if placeholder.contains("EMPTY") {
+                    "EMPTY"
+                } else {
+                    "NOPE"
+                };
+                assert!(err.to_string().contains(name), "{err}");
+            }
+        }
+        // Elsewhere the field is left unset, as before.
+        for field in [
+            "server.port",
+            "server.host",
+            "server.authx",
+            "server.quotas.x",
+        ] {
+            let mut v = Value::String("${env.NOPE:=}".into());
+            substitute(&mut v, field, &env).unwrap();
+            assert_eq!(v, Value::Null, "{field}");
+        }
+        // A placeholder inside a longer value is not the whole value.
+        let mut v = Value::String("https://idp${env.NOPE:=}".into());
+        substitute(&mut v, "server.auth.provider_config.issuer", &env).unwrap();
+        assert_eq!(v, json!("https://idp"));
     }
 
     #[test]

@@ -53,6 +53,13 @@ impl ProviderConfig {
         match self {
             ProviderConfig::OAuth2Token(c) => {
                 check_timeout(c.timeout, path)?;
+                check_cafile(c.tls_cafile.as_deref(), path)?;
+                if c.typ.as_deref().is_some_and(|t| t.trim().is_empty()) {
+                    return Err(ConfigError::field(
+                        format!("{path}.typ"),
+                        "is empty: name the `typ` header every JWT must carry, or remove the field",
+                    ));
+                }
                 check_mapping(&c.claims_mapping, path)?;
                 if let (Some(_), Some(_)) = (&c.jwks, &c.introspection) {
                     return Err(ConfigError::field(
@@ -93,6 +100,7 @@ impl ProviderConfig {
             }
             ProviderConfig::GithubToken(c) => {
                 check_timeout(c.timeout, path)?;
+                check_cafile(c.tls_cafile.as_deref(), path)?;
                 check_mapping(&c.claims_mapping, path)?;
                 check_url(
                     &c.github_api_base_url,
@@ -101,6 +109,7 @@ impl ProviderConfig {
             }
             ProviderConfig::Kubernetes(c) => {
                 check_timeout(c.timeout, path)?;
+                check_cafile(c.tls_cafile.as_deref(), path)?;
                 check_mapping(&c.claims_mapping, path)?;
                 check_url(&c.api_server_url, &format!("{path}.api_server_url"))?;
             }
@@ -219,4 +228,15 @@ fn check_mapping(mapping: &BTreeMap<String, String>, path: &str) -> Result<(), C
         )),
         None => Ok(()),
     }
+}
+
+/// An empty `tls_cafile` is a mistake, never "the system's roots".
+fn check_cafile(cafile: Option<&std::path::Path>, path: &str) -> Result<(), ConfigError> {
+    if cafile.is_some_and(|f| f.as_os_str().is_empty()) {
+        return Err(ConfigError::field(
+            format!("{path}.tls_cafile"),
+            "is empty: name a PEM file of CA certificates, or remove the field",
+        ));
+    }
+    Ok(())
 }
