@@ -27,10 +27,15 @@ pub fn substitute(
                         .split([':', '}'])
                         .next()
                         .unwrap_or_default();
+                    let what = if path.ends_with("provider_config") || path.ends_with(']') {
+                        " (a provider config needs at least its `type`)"
+                    } else {
+                        ""
+                    };
                     return Err(ConfigError::field(
                         path,
                         format!(
-                            "is empty: {s} gave an empty value ({name} is unset or empty); an empty value is refused in this field, as a literal \"\" is, because leaving it out would change security: set {name}, or remove the field from the config"
+                            "is empty: {s} gave an empty value ({name} is unset or empty); an empty value is refused in this field{what}, as a literal \"\" is, because leaving it out would change security: set {name}, or remove the field from the config"
                         ),
                     ));
                 }
