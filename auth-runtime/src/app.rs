@@ -15,7 +15,7 @@ use crate::openapi::{Info, OpenApi};
 use crate::quota::{QuotaStore, StoreKind};
 use crate::route_table::RouteTable;
 use crate::router::{BuiltRouter, RouterBuilder};
-use crate::security::Security;
+use crate::security::{BuiltProviders, Security};
 use crate::settings::Settings;
 use crate::state::StateMap;
 use crate::transport::{Routers, Transport};
@@ -194,6 +194,7 @@ impl App {
             guards: self.guards,
             provider: self.provider,
             quota: Arc::default(),
+            providers: BuiltProviders::default(),
         }
         .build(settings)
     }
@@ -205,23 +206,21 @@ impl App {
             Ok(loaded) => loaded,
             Err(e) => return fail(&e),
         };
-        for warning in &settings.warnings {
+        let authenticated = self.provider.is_some() || settings.authentication();
+        for warning in startup_warnings(&settings, true) {
             tracing::warn!("{warning}");
-        }
-        for warning in &settings.lint {
-            tracing::warn!("policy: {warning}");
         }
         let banner = match (&args.config, &self.default_config) {
             (None, Some((_, banner))) => banner.clone(),
             _ => None,
         };
-        let authenticated = self.provider.is_some() || settings.authentication();
         let parts = Parts {
             info: self.info(),
             states: self.states.clone(),
             guards: self.guards.clone(),
             provider: self.provider.clone(),
             quota: Arc::default(),
+            providers: BuiltProviders::default(),
         };
         if let Some(path) = &settings.decision_log
             && let Err(e) = crate::decision_log::open(path)
@@ -249,13 +248,12 @@ impl App {
             Err(e) => return fail(&e),
         };
         if !authenticated {
-            tracing::warn!(
-                "no authentication provider is configured: every route is served without authentication"
-            );
+            tracing::warn!("{NO_AUTHENTICATION}");
         }
         let host = args
             .host
-            .or(config.server.host)
+            .clone()
+            .or_else(|| config.server.host.clone())
             .unwrap_or_else(|| config::DEFAULT_HOST.to_owned());
         let port = args
             .port
@@ -290,9 +288,19 @@ impl App {
             "serving"
         );
         let routers = Routers::new(transport.wrap(built.router));
-        if let Some(path) = args.config.clone() {
-            reload_on_sighup(path, parts, transport.clone(), routers.clone());
-        }
+        reload_on_sighup(Reload {
+            path: args.config.clone(),
+            parts,
+            transport: transport.clone(),
+            routers: routers.clone(),
+            started: RestartOnly::of(&config),
+            args: ServeArgs {
+                config: None,
+                host: args.host.clone(),
+                port: args.port,
+            },
+            authenticated,
+        });
         transport
             .serve_routers(listener, routers, shutdown_signal())
             .await;
@@ -310,6 +318,9 @@ struct Parts {
     /// The quota store last opened and its kind: a reload that keeps the
     /// `kvstore` keeps the store, so no counter restarts.
     quota: Arc<std::sync::Mutex<Option<OpenStore>>>,
+    /// The providers last built: a reload keeps those whose config is
+    /// unchanged, with their keys, documents and validation cache.
+    providers: BuiltProviders,
 }
 
 /// A quota store and the `kvstore` it was opened for.
@@ -324,7 +335,7 @@ impl Parts {
             _ => None,
         };
         let provider_in_code = self.provider.is_some();
-        let security = Security::build_reusing(settings, self.provider, reuse)?;
+        let security = Security::build_reusing(settings, self.provider, reuse, &self.providers)?;
         *last = kind.zip(security.quota.as_ref().map(|q| q.store.clone()));
         drop(last);
         let mut builder = RouterBuilder::new()
@@ -346,21 +357,36 @@ impl Parts {
             guards: self.guards.clone(),
             provider: self.provider.clone(),
             quota: self.quota.clone(),
+            providers: self.providers.clone(),
         }
     }
 }
 
-/// On SIGHUP, reads `path` again and swaps the whole security configuration
-/// (keys, providers, policies, quota, cache) in one step: requests already
-/// in flight finish under the one they started with. A config that does not
-/// load or build keeps the running one; every error is logged. The
-/// transport (address, TLS, limits, CORS, metrics) stays as started.
-fn reload_on_sighup(
-    path: std::path::PathBuf,
+/// What a reload compares and keeps: the file, what the server was started
+/// with that only a restart applies, and whether the running config
+/// authenticates.
+struct Reload {
+    /// `--config`; `None`: the embedded config, no file to re-read.
+    path: Option<std::path::PathBuf>,
     parts: Parts,
     transport: Transport,
     routers: Routers,
-) {
+    /// The keys only a restart applies, as the server was started.
+    started: RestartOnly,
+    /// `--host` and `--port` given: the config's own are not read at all.
+    args: ServeArgs,
+    /// Whether the running config authenticates requests.
+    authenticated: bool,
+}
+
+/// On SIGHUP, reads `--config` again and swaps the whole security
+/// configuration (keys, providers, policies, quota, cache) in one step:
+/// requests already in flight finish under the one they started with. A
+/// config that does not load or build keeps the running one, and so does one
+/// that would switch authentication off (that takes a restart); every error
+/// is logged. The transport (address, TLS, limits, CORS, metrics, decision
+/// log) stays as started: a change to it is logged as needing a restart.
+fn reload_on_sighup(reload: Reload) {
     #[cfg(unix)]
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
@@ -368,46 +394,161 @@ fn reload_on_sighup(
             tracing::warn!("cannot listen for SIGHUP: the config will not be reloaded");
             return;
         };
+        let mut reload = reload;
         while hangups.recv().await.is_some() {
-            let file = path.display().to_string();
-            let outcome = Config::load(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|config| {
-                    Settings::new(&config, parts.provider.is_some()).map_err(|e| e.to_string())
-                })
-                .and_then(|settings| {
-                    for warning in &settings.warnings {
-                        tracing::warn!("{warning}");
-                    }
-                    for warning in &settings.lint {
-                        tracing::warn!("policy: {warning}");
-                    }
-                    parts.clone().build(&settings).map_err(|e| e.to_string())
-                });
-            let result = match outcome {
-                Ok(built) => {
-                    routers.swap(transport.wrap(built.router));
-                    tracing::info!(config = file.as_str(), "config reloaded");
-                    "ok"
-                }
-                Err(e) => {
-                    for line in e.lines() {
-                        tracing::error!(
-                            config = file.as_str(),
-                            error = line,
-                            "config reload refused; the running config stays"
-                        );
-                    }
-                    "error"
-                }
-            };
-            if let Some(metrics) = crate::metrics::enabled() {
-                crate::metrics::Metrics::count(&metrics.reloads, result);
-            }
+            reload.once().await;
         }
     });
     #[cfg(not(unix))]
-    let _ = (path, parts, transport, routers);
+    let _ = reload;
+}
+
+impl Reload {
+    /// One SIGHUP: reads, checks and builds the new config off the
+    /// runtime's worker threads (a heavy policy must not stall requests),
+    /// then swaps it in or refuses it.
+    async fn once(&mut self) {
+        let Some(path) = self.path.clone() else {
+            tracing::warn!(
+                "SIGHUP: this server runs its embedded config, there is no file to re-read; start it with --config FILE to reload"
+            );
+            return;
+        };
+        let file = path.display().to_string();
+        let parts = self.parts.clone();
+        let running = self.authenticated;
+        let loaded = tokio::task::spawn_blocking(move || prepare(&path, parts, running))
+            .await
+            .unwrap_or_else(|e| Err(format!("the reload failed: {e}")));
+        let result = match loaded {
+            Ok(next) => {
+                for warning in &next.warnings {
+                    tracing::warn!(config = file.as_str(), "{warning}");
+                }
+                for key in self.started.changed(&next.restart_only, &self.args) {
+                    tracing::warn!(
+                        config = file.as_str(),
+                        key,
+                        "config key changed, but it needs a restart: the running value stays until then"
+                    );
+                }
+                self.routers.swap(self.transport.wrap(next.router));
+                self.authenticated = next.authenticated;
+                tracing::info!(config = file.as_str(), "config reloaded");
+                "ok"
+            }
+            Err(e) => {
+                for line in e.lines() {
+                    tracing::error!(
+                        config = file.as_str(),
+                        error = line,
+                        "config reload refused; the running config stays"
+                    );
+                }
+                "error"
+            }
+        };
+        if let Some(metrics) = crate::metrics::enabled() {
+            crate::metrics::Metrics::count(&metrics.reloads, result);
+        }
+    }
+}
+
+/// A reloaded config, built and ready to swap in.
+struct Prepared {
+    router: axum::Router,
+    restart_only: RestartOnly,
+    authenticated: bool,
+    /// What the startup would print at WARN for this config.
+    warnings: Vec<String>,
+}
+
+/// Loads, checks and builds `path`; `running`: whether the running config
+/// authenticates. A reload never lowers security by itself.
+fn prepare(path: &std::path::Path, parts: Parts, running: bool) -> Result<Prepared, String> {
+    let config = Config::load(path).map_err(|e| e.to_string())?;
+    let settings = Settings::new(&config, parts.provider.is_some()).map_err(|e| e.to_string())?;
+    let authenticated = parts.provider.is_some() || settings.authentication();
+    if running && !authenticated {
+        return Err(
+            "the new config configures no authentication provider while the running one authenticates every protected request: a reload never switches authentication off (restart the server to do that)"
+                .to_owned(),
+        );
+    }
+    let warnings = startup_warnings(&settings, authenticated);
+    let built = parts.build(&settings).map_err(|e| e.to_string())?;
+    Ok(Prepared {
+        router: built.router,
+        restart_only: RestartOnly::of(&config),
+        authenticated,
+        warnings,
+    })
+}
+
+/// Every WARN a start prints about a config; a reload prints them too.
+fn startup_warnings(settings: &Settings, authenticated: bool) -> Vec<String> {
+    let mut out = settings.warnings.clone();
+    out.extend(settings.lint.iter().map(|w| format!("policy: {w}")));
+    if !authenticated {
+        out.push(NO_AUTHENTICATION.to_owned());
+    }
+    out
+}
+
+const NO_AUTHENTICATION: &str =
+    "no authentication provider is configured: every route is served without authentication";
+
+/// The keys of `server` that only a restart applies.
+#[derive(Clone, PartialEq)]
+struct RestartOnly {
+    host: Option<String>,
+    port: Option<u16>,
+    tls_certfile: Option<String>,
+    tls_keyfile: Option<String>,
+    tls_cafile: Option<String>,
+    limits: Option<config::LimitsConfig>,
+    metrics: Option<config::MetricsConfig>,
+    cors: Option<serde_json::Value>,
+    decision_log: Option<config::DecisionLogConfig>,
+}
+
+impl RestartOnly {
+    fn of(config: &Config) -> RestartOnly {
+        let s = &config.server;
+        RestartOnly {
+            host: s.host.clone(),
+            port: s.port,
+            tls_certfile: s.tls_certfile.clone(),
+            tls_keyfile: s.tls_keyfile.clone(),
+            tls_cafile: s.tls_cafile.clone(),
+            limits: s.limits.clone(),
+            metrics: s.metrics.clone(),
+            cors: s.cors.clone(),
+            decision_log: s.auth.as_ref().and_then(|a| a.decision_log.clone()),
+        }
+    }
+
+    /// The keys whose value in `new` differs from the running one; `host`
+    /// and `port` only when the command line did not set them.
+    fn changed(&self, new: &RestartOnly, args: &ServeArgs) -> Vec<&'static str> {
+        let keys = [
+            ("server.host", args.host.is_none() && self.host != new.host),
+            ("server.port", args.port.is_none() && self.port != new.port),
+            ("server.tls_certfile", self.tls_certfile != new.tls_certfile),
+            ("server.tls_keyfile", self.tls_keyfile != new.tls_keyfile),
+            ("server.tls_cafile", self.tls_cafile != new.tls_cafile),
+            ("server.limits", self.limits != new.limits),
+            ("server.metrics", self.metrics != new.metrics),
+            ("server.cors", self.cors != new.cors),
+            (
+                "server.auth.decision_log",
+                self.decision_log != new.decision_log,
+            ),
+        ];
+        keys.into_iter()
+            .filter_map(|(key, changed)| changed.then_some(key))
+            .collect()
+    }
 }
 
 /// `routes`: prints the table, or every conflict and exits non-zero.

@@ -5,7 +5,7 @@
 //!
 //! [`RouterBuilder::security`]: crate::RouterBuilder::security
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::authn::cache::CachedProvider;
@@ -62,15 +62,17 @@ impl Security {
         settings: &Settings,
         own: Option<Arc<dyn AuthProvider>>,
     ) -> Result<Security, ConfigErrors> {
-        Security::build_reusing(settings, own, None)
+        Security::build_reusing(settings, own, None, &BuiltProviders::default())
     }
 
     /// As [`build`](Self::build), over `store` instead of opening the
-    /// quota's own (a reload whose `kvstore` did not change).
+    /// quota's own (a reload whose `kvstore` did not change), and keeping
+    /// the providers of `built` whose config did not change.
     pub(crate) fn build_reusing(
         settings: &Settings,
         own: Option<Arc<dyn AuthProvider>>,
         store: Option<Arc<dyn QuotaStore>>,
+        built: &BuiltProviders,
     ) -> Result<Security, ConfigErrors> {
         let mut errors = Vec::new();
         let configured = if own.is_some() {
@@ -79,15 +81,23 @@ impl Security {
             &settings.providers[..]
         };
         let mut members = Vec::with_capacity(configured.len());
+        let mut kept = built.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut now = Vec::with_capacity(configured.len());
         for provider in configured {
-            match build_one(provider) {
-                Ok(built) => members.push(Member {
-                    provider: built,
-                    takes: provider.config.takes(),
-                }),
+            let key = ProviderKey::of(provider, configured.len());
+            let before = kept.iter().find(|(k, _)| *k == key).map(|(_, p)| p.clone());
+            match before.map_or_else(|| build_one(provider), Ok) {
+                Ok(one) => {
+                    now.push((key, one.clone()));
+                    members.push(Member {
+                        provider: one,
+                        takes: provider.config.takes(),
+                    });
+                }
                 Err(e) => errors.push(e),
             }
         }
+
         let authn = match members.len() {
             0 => None,
             // One provider takes every token, as llama-stack's.
@@ -99,6 +109,9 @@ impl Security {
             None => Quota::open(q).map_err(|e| errors.push(e)).ok(),
         });
         ConfigErrors::check(errors)?;
+        // Only a config that built replaces what the next reload compares with.
+        *kept = now;
+        drop(kept);
         let security = Security {
             authn,
             quota,
@@ -142,6 +155,48 @@ impl Security {
     /// Whether requests are authenticated (a provider is configured).
     pub fn authentication(&self) -> bool {
         self.authn.is_some()
+    }
+}
+
+/// The providers last built, each with what it was built from. A reload
+/// keeps a provider whose config (and CA file) did not change, with its
+/// fetched keys, discovery document and validation cache: a reload during
+/// an identity provider's outage must not turn tokens that verified a
+/// second earlier into 503s.
+#[derive(Clone, Default)]
+pub(crate) struct BuiltProviders(Arc<Mutex<Vec<Built>>>);
+
+/// A provider and what it was built from.
+type Built = (ProviderKey, Arc<dyn AuthProvider>);
+
+/// Everything a built provider depends on.
+#[derive(PartialEq)]
+pub(crate) struct ProviderKey {
+    name: String,
+    source: serde_json::Value,
+    cache: CacheConfig,
+    /// Alone or among several: names and token routing depend on it.
+    several: bool,
+    /// The CA file's bytes: a rotated CA is read again.
+    ca: Option<Vec<u8>>,
+}
+
+impl ProviderKey {
+    fn of(provider: &ConfiguredProvider, count: usize) -> ProviderKey {
+        let ca = match &provider.config {
+            ProviderConfig::OAuth2Token(c) => c.tls_cafile.as_ref(),
+            ProviderConfig::GithubToken(c) => c.tls_cafile.as_ref(),
+            ProviderConfig::Kubernetes(c) => c.tls_cafile.as_ref(),
+            _ => None,
+        };
+        ProviderKey {
+            name: provider.name.clone(),
+            source: provider.source.clone(),
+            cache: provider.cache.clone(),
+            several: count > 1,
+            // Unreadable now: an empty key, never equal to one that was read.
+            ca: ca.map(|file| std::fs::read(file).unwrap_or_default()),
+        }
     }
 }
 

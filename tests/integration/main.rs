@@ -20,6 +20,7 @@ mod policy_properties;
 mod providers_github_k8s;
 mod quota;
 mod reload;
+mod reload_safety;
 mod request_id;
 mod router;
 mod support;

@@ -36,14 +36,32 @@ pub const DEFAULT_HOST: &str = "127.0.0.1";
 pub const DEFAULT_PORT: u16 = 8321;
 
 impl Config {
-    /// Reads and validates a config file.
+    /// Reads and validates a config file. A file that is empty or has no
+    /// `server` section is refused: a truncated write, a full disk or a merge
+    /// that lost the section must not start (or reload) a server without
+    /// authentication; an empty config is written `server: {}`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             file: file.clone(),
             source,
         })?;
-        Config::parse(&text, &file, &|name| std::env::var(name).ok())
+        let lookup = |name: &str| std::env::var(name).ok();
+        match Config::document(&text, &file, &lookup)? {
+            None => Err(ConfigError::field(
+                "",
+                format!(
+                    "{file} is empty: a config file needs a `server` section (write `server: {{}}` for every default)"
+                ),
+            )),
+            Some(value) if value.get("server").is_none() => Err(ConfigError::field(
+                "server",
+                format!(
+                    "missing from {file}: webmethod reads only `server` (write `server: {{}}` for every default)"
+                ),
+            )),
+            Some(value) => typed(value, ""),
+        }
     }
 
     /// Parses a config document; `file` names it in errors, `lookup` reads the
@@ -53,8 +71,21 @@ impl Config {
         file: &str,
         lookup: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
+        match Config::document(text, file, lookup)? {
+            Some(value) => typed(value, ""),
+            None => Ok(Config::default()),
+        }
+    }
+
+    /// The document as a generic value, substituted and checked for typos;
+    /// `None` when it is empty.
+    fn document(
+        text: &str,
+        file: &str,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<Value>, ConfigError> {
         if text.trim().is_empty() {
-            return Ok(Config::default());
+            return Ok(None);
         }
         // serde-saphyr's default budget bounds depth, nodes, aliases and sizes,
         // so a hostile document (alias bombs, deep nesting) is refused.
@@ -63,7 +94,7 @@ impl Config {
             message: e.to_string(),
         })?;
         if value.is_null() {
-            return Ok(Config::default());
+            return Ok(None);
         }
         if !value.is_object() {
             return Err(ConfigError::field(
@@ -77,7 +108,7 @@ impl Config {
             env::substitute(server, "server", lookup)?;
         }
         typos::check(&value)?;
-        typed(value, "")
+        Ok(Some(value))
     }
 
     /// Warnings about keys that are accepted but not acted on.

@@ -118,7 +118,7 @@ pub struct ServerConfig {
 }
 
 /// `server.limits` (webmethod's own): what one client may hold.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsConfig {
     /// `server.limits.header_read_timeout`: seconds to send a whole request
@@ -137,7 +137,7 @@ pub struct LimitsConfig {
 }
 
 /// `server.metrics` (webmethod's own).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct MetricsConfig {
     /// `server.metrics.address`: `host:port` of the metrics listener (never
@@ -188,7 +188,7 @@ pub struct AuthConfig {
 }
 
 /// `server.auth.decision_log`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionLogConfig {
     /// `server.auth.decision_log.path`: a file (appended to), or `stderr`.
@@ -217,7 +217,7 @@ pub enum ProviderConfig {
 /// `server.auth.cache` (webmethod's own): the validation cache in front of
 /// the provider, keyed by a secret-keyed 128-bit hash of the token. An entry
 /// of `server.auth.providers` may have a `cache` of its own, with the same keys.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct CacheConfig {
     /// `server.auth.cache.enabled`: whether validations are cached. Default:

@@ -28,6 +28,9 @@ pub struct ConfiguredProvider {
     pub cache: CacheConfig,
     /// Where it is in the config (`server.auth.providers[1]`), for errors.
     pub path: String,
+    /// The config as written (after substitution): a reload that finds it
+    /// unchanged keeps the provider built from it.
+    pub(crate) source: Value,
 }
 
 /// The tokens a provider may be sent when several are configured.
@@ -112,6 +115,7 @@ pub(crate) fn providers(
                 config,
                 cache: cache.clone(),
                 path: path.to_owned(),
+                source: value.clone(),
             }])
         }
         (None, Some(list)) => several(list, cache),
@@ -151,6 +155,7 @@ fn entry(
     path: &str,
     cache: &CacheConfig,
 ) -> Result<ConfiguredProvider, ConfigError> {
+    let source = value.clone();
     let empty = match &value {
         Value::Null => true,
         Value::String(s) => s.trim().is_empty(),
@@ -186,6 +191,7 @@ fn entry(
         config,
         cache,
         path: path.to_owned(),
+        source,
     })
 }
 
