@@ -4,7 +4,8 @@
 //! Python cannot compile (so llama-stack would never match it), is a load
 //! error, never a silent difference.
 
-use regex::Regex;
+use regex_automata::meta::Regex;
+use regex_automata::util::syntax;
 
 /// A compiled `regex:` pattern.
 #[derive(Debug, Clone)]
@@ -109,18 +110,77 @@ fn translate(pattern: &str) -> Result<String, String> {
     Ok(out)
 }
 
+/// What the `regex:` patterns of one policy may take once compiled: a
+/// pattern is compiled with what is left as its size limit, so a policy of
+/// hundreds of heavy patterns is refused at load, before it takes the memory.
+#[derive(Debug)]
+pub struct RegexBudget {
+    left: usize,
+}
+
+impl RegexBudget {
+    /// The budget of one policy's patterns: 64 MiB compiled. A pattern such
+    /// as `model::[\w-]+` takes about 56 KiB (Unicode classes), `model::m1`
+    /// 4 KiB, `\w{50}` 2.7 MB.
+    pub const POLICY: usize = 64 << 20;
+
+    /// A full budget for one policy.
+    pub fn policy() -> RegexBudget {
+        RegexBudget { left: Self::POLICY }
+    }
+}
+
+/// The lazy DFA's cache per pattern and thread: far more than matching a
+/// resource name or a path needs, and bounded (the default is 2 MiB).
+const MATCH_CACHE: usize = 256 << 10;
+
 impl PyRegex {
     /// Compiles a Python pattern, anchored at the start as `re.match` is; an
-    /// error says why it cannot be used.
+    /// error says why it cannot be used. Its own full [`RegexBudget`].
     pub fn new(pattern: &str) -> Result<PyRegex, String> {
+        PyRegex::within(pattern, &mut RegexBudget::policy())
+    }
+
+    /// As [`new`](Self::new), taking its compiled size from `budget`.
+    pub fn within(pattern: &str, budget: &mut RegexBudget) -> Result<PyRegex, String> {
         let translated =
             translate(pattern).map_err(|e| format!("invalid regex {pattern:?}: {e}"))?;
-        let regex = Regex::new(&format!("^(?:{translated})"))
-            .map_err(|e| format!("invalid regex {pattern:?}: {e}"))?;
+        let too_large = || {
+            format!(
+                "regex {pattern:?} is too large: the `regex:` patterns of one policy may compile to {} MiB in all, and this one does not fit in what the patterns before it left; simplify it (bounded repetitions of `\\w` or of large classes are the usual cause)",
+                RegexBudget::POLICY >> 20
+            )
+        };
+        // Spent: the rest of the policy is not compiled at all.
+        if budget.left == 0 {
+            return Err(too_large());
+        }
+        let config = Regex::config()
+            .nfa_size_limit(Some(budget.left))
+            .onepass_size_limit(Some(budget.left))
+            .hybrid_cache_capacity(MATCH_CACHE);
+        let regex = Regex::builder()
+            .configure(config)
+            .syntax(syntax::Config::new())
+            .build(&format!("^(?:{translated})"))
+            .map_err(|e| match e.size_limit() {
+                Some(_) => {
+                    budget.left = 0;
+                    too_large()
+                }
+                None => format!("invalid regex {pattern:?}: {e}"),
+            })?;
+        budget.left = budget.left.saturating_sub(regex.memory_usage());
         Ok(PyRegex {
             regex,
             dollar: pattern.contains('$') && !pattern.contains(r"\Z"),
         })
+    }
+
+    /// The heap memory of the compiled pattern, in bytes (its match caches
+    /// aside).
+    pub fn memory(&self) -> usize {
+        self.regex.memory_usage()
     }
 
     /// `re.match(pattern, text)` is truthy.
@@ -201,5 +261,50 @@ mod tests {
         ] {
             assert!(PyRegex::new(bad).is_err(), "{bad:?}");
         }
+    }
+}
+
+#[cfg(test)]
+mod budget_tests {
+    use super::*;
+    use crate::authz::{AccessPolicy, RoutePolicy};
+    use serde_json::json;
+
+    /// Hundreds of heavy patterns are refused at load, naming the first rule
+    /// that does not fit, before they take the memory (the probe saw 1.5 GB
+    /// for 800 rules); light ones load. (Small counts: compiling Unicode
+    /// classes is slow in a debug build.)
+    #[test]
+    fn a_policy_over_its_regex_budget_is_refused() {
+        let heavy = |i: usize| json!({"permit": {"actions": ["read"], "resource": format!("regex:model::{i}\\w{{50}}")}});
+        let rules: Vec<_> = (0..200).map(heavy).collect();
+        let errors = AccessPolicy::compile(&rules).unwrap_err();
+        let first = &errors[0];
+        assert!(first.message.contains("too large"), "{}", first.message);
+        assert!(first.message.contains("64 MiB"), "{}", first.message);
+        // About two dozen fit (2.7 MB each), never hundreds.
+        assert!((10..40).contains(&first.rule), "rule {}", first.rule);
+        assert_eq!(
+            first.path("p"),
+            format!("p[{}].permit.resource", first.rule)
+        );
+        let light: Vec<_> = (0..100)
+            .map(|i| json!({"permit": {"actions": ["read"], "resource": format!("regex:model::[\\w-]+{i}")}}))
+            .collect();
+        AccessPolicy::compile(&light).unwrap();
+        let paths: Vec<_> = (0..200)
+            .map(|i| json!({"permit": {"paths": format!("regex:/v1/{i}\\w{{50}}")}}))
+            .collect();
+        assert!(RoutePolicy::compile(&paths).is_err());
+    }
+
+    #[test]
+    fn one_pattern_reports_its_size() {
+        assert!(PyRegex::new("model::m1").unwrap().memory() < 64 << 10);
+        let big = PyRegex::new(r"\w{50}").unwrap().memory();
+        assert!(big > 1 << 20, "{big}");
+        let mut budget = RegexBudget { left: big / 2 };
+        let err = PyRegex::within(r"\w{50}", &mut budget).unwrap_err();
+        assert!(err.contains("too large"), "{err}");
     }
 }

@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::condition::Condition;
 use super::decision::{Basis, Decision};
 use super::error::PolicyError;
-use super::pattern::PyRegex;
+use super::pattern::{PyRegex, RegexBudget};
 use super::resource::ProtectedResource;
 use super::rules::{self, Action, Conditions, RawScope};
 use crate::principal::User;
@@ -67,12 +67,12 @@ thread_local! {
 }
 
 impl ResourcePattern {
-    fn compile(pattern: Option<&str>) -> Result<ResourcePattern, String> {
+    fn compile(pattern: Option<&str>, budget: &mut RegexBudget) -> Result<ResourcePattern, String> {
         Ok(match pattern {
             None | Some("") => ResourcePattern::Any,
             Some(p) if p.starts_with("regex:") => ResourcePattern::Regex {
                 source: p.to_owned(),
-                regex: PyRegex::new(&p["regex:".len()..])?,
+                regex: PyRegex::within(&p["regex:".len()..], budget)?,
             },
             Some(p) if p.ends_with("::*") => ResourcePattern::Prefix(p[..p.len() - 1].to_owned()),
             Some(p) => ResourcePattern::Exact(p.to_owned()),
@@ -126,7 +126,11 @@ fn qualified_starts_with(prefix: &str, kind: &str, identifier: &str) -> bool {
 }
 
 impl AccessRule {
-    fn compile(index: usize, value: &Value) -> Result<AccessRule, PolicyError> {
+    fn compile(
+        index: usize,
+        value: &Value,
+        budget: &mut RegexBudget,
+    ) -> Result<AccessRule, PolicyError> {
         let checked = rules::check::<RawScope>(index, value)?;
         let field = if checked.permit { "permit" } else { "forbid" };
         let mut actions = 0u8;
@@ -136,7 +140,7 @@ impl AccessRule {
                 .map_err(|e: String| PolicyError::new(index, format!("{field}.actions"), e))?;
             actions |= action.bit();
         }
-        let resource = ResourcePattern::compile(checked.scope.resource.as_deref())
+        let resource = ResourcePattern::compile(checked.scope.resource.as_deref(), budget)
             .map_err(|e| PolicyError::new(index, format!("{field}.resource"), e))?;
         Ok(AccessRule {
             permit: checked.permit,
@@ -193,10 +197,11 @@ impl AccessPolicy {
         if rules.is_empty() {
             return Ok(AccessPolicy::default_policy());
         }
+        let mut budget = RegexBudget::policy();
         let (compiled, errors): (Vec<_>, Vec<_>) = rules
             .iter()
             .enumerate()
-            .map(|(i, v)| AccessRule::compile(i, v))
+            .map(|(i, v)| AccessRule::compile(i, v, &mut budget))
             .partition(Result::is_ok);
         if !errors.is_empty() {
             return Err(errors.into_iter().filter_map(Result::err).collect());

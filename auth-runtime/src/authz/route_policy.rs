@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::decision::{Basis, Decision};
 use super::error::PolicyError;
-use super::pattern::PyRegex;
+use super::pattern::{PyRegex, RegexBudget};
 use super::rules::{self, Conditions, RawRouteScope};
 use crate::error::ApiError;
 use crate::guard::Target;
@@ -56,13 +56,13 @@ pub enum PathPattern {
 }
 
 impl PathPattern {
-    fn compile(pattern: &str) -> Result<PathPattern, String> {
+    fn compile(pattern: &str, budget: &mut RegexBudget) -> Result<PathPattern, String> {
         Ok(if pattern == "*" {
             PathPattern::All
         } else if let Some(p) = pattern.strip_prefix("regex:") {
             PathPattern::Regex {
                 source: pattern.to_owned(),
-                regex: PyRegex::new(p)?,
+                regex: PyRegex::within(p, budget)?,
             }
         } else if let Some(prefix) = pattern.strip_suffix('*') {
             PathPattern::Prefix(prefix.to_owned())
@@ -83,7 +83,11 @@ impl PathPattern {
 }
 
 impl RouteRule {
-    fn compile(index: usize, value: &Value) -> Result<RouteRule, PolicyError> {
+    fn compile(
+        index: usize,
+        value: &Value,
+        budget: &mut RegexBudget,
+    ) -> Result<RouteRule, PolicyError> {
         let checked = rules::check::<RawRouteScope>(index, value)?;
         let field = if checked.permit {
             "permit.paths"
@@ -96,7 +100,7 @@ impl RouteRule {
             .paths
             .items()
             .into_iter()
-            .map(|p| PathPattern::compile(p).map_err(|e| PolicyError::new(index, field, e)))
+            .map(|p| PathPattern::compile(p, budget).map_err(|e| PolicyError::new(index, field, e)))
             .collect::<Result<_, _>>()?;
         Ok(RouteRule {
             permit: checked.permit,
@@ -130,10 +134,11 @@ impl RoutePolicy {
 
     /// Compiles every rule; `Err` holds the error of each bad rule (never empty).
     pub fn compile(rules: &[Value]) -> Result<RoutePolicy, Vec<PolicyError>> {
+        let mut budget = RegexBudget::policy();
         let (compiled, errors): (Vec<_>, Vec<_>) = rules
             .iter()
             .enumerate()
-            .map(|(i, v)| RouteRule::compile(i, v))
+            .map(|(i, v)| RouteRule::compile(i, v, &mut budget))
             .partition(Result::is_ok);
         if !errors.is_empty() {
             return Err(errors.into_iter().filter_map(Result::err).collect());
