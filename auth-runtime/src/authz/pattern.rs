@@ -7,6 +7,8 @@
 use regex_automata::meta::Regex;
 use regex_automata::util::syntax;
 
+use super::PolicyError;
+
 /// A compiled `regex:` pattern.
 #[derive(Debug, Clone)]
 pub struct PyRegex {
@@ -114,19 +116,42 @@ fn translate(pattern: &str) -> Result<String, String> {
 /// pattern is compiled with what is left as its size limit, so a policy of
 /// hundreds of heavy patterns is refused at load, before it takes the memory.
 #[derive(Debug)]
-pub struct RegexBudget {
+pub(crate) struct RegexBudget {
     left: usize,
+    /// Patterns not compiled because the budget was spent.
+    skipped: usize,
 }
+
+/// The error of a pattern not compiled because the budget was spent.
+const SPENT: &str = "the budget of `regex:` patterns is spent";
 
 impl RegexBudget {
     /// The budget of one policy's patterns: 64 MiB compiled. A pattern such
     /// as `model::[\w-]+` takes about 56 KiB (Unicode classes), `model::m1`
     /// 4 KiB, `\w{50}` 2.7 MB.
-    pub const POLICY: usize = 64 << 20;
+    pub(crate) const POLICY: usize = 64 << 20;
 
     /// A full budget for one policy.
-    pub fn policy() -> RegexBudget {
-        RegexBudget { left: Self::POLICY }
+    pub(crate) fn policy() -> RegexBudget {
+        RegexBudget {
+            left: Self::POLICY,
+            skipped: 0,
+        }
+    }
+
+    /// The errors of a policy's compilation, with the patterns skipped once
+    /// the budget was spent folded into the one that spent it.
+    pub(crate) fn report(&self, errors: Vec<PolicyError>) -> Vec<PolicyError> {
+        let mut out: Vec<PolicyError> = errors.into_iter().filter(|e| e.message != SPENT).collect();
+        if self.skipped > 0
+            && let Some(first) = out.iter_mut().find(|e| e.message.contains("is too large"))
+        {
+            first.message.push_str(&format!(
+                " ({} later `regex:` patterns were not compiled)",
+                self.skipped
+            ));
+        }
+        out
     }
 }
 
@@ -142,7 +167,7 @@ impl PyRegex {
     }
 
     /// As [`new`](Self::new), taking its compiled size from `budget`.
-    pub fn within(pattern: &str, budget: &mut RegexBudget) -> Result<PyRegex, String> {
+    pub(crate) fn within(pattern: &str, budget: &mut RegexBudget) -> Result<PyRegex, String> {
         let translated =
             translate(pattern).map_err(|e| format!("invalid regex {pattern:?}: {e}"))?;
         let too_large = || {
@@ -151,9 +176,11 @@ impl PyRegex {
                 RegexBudget::POLICY >> 20
             )
         };
-        // Spent: the rest of the policy is not compiled at all.
+        // Spent: the rest of the policy is not compiled at all, and not
+        // reported one by one either (see `RegexBudget::report`).
         if budget.left == 0 {
-            return Err(too_large());
+            budget.skipped += 1;
+            return Err(SPENT.to_owned());
         }
         let config = Regex::config()
             .nfa_size_limit(Some(budget.left))
@@ -279,7 +306,15 @@ mod budget_tests {
         let heavy = |i: usize| json!({"permit": {"actions": ["read"], "resource": format!("regex:model::{i}\\w{{50}}")}});
         let rules: Vec<_> = (0..200).map(heavy).collect();
         let errors = AccessPolicy::compile(&rules).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
         let first = &errors[0];
+        assert!(
+            first
+                .message
+                .contains("later `regex:` patterns were not compiled"),
+            "{}",
+            first.message
+        );
         assert!(first.message.contains("too large"), "{}", first.message);
         assert!(first.message.contains("64 MiB"), "{}", first.message);
         // About two dozen fit (2.7 MB each), never hundreds.
@@ -303,7 +338,10 @@ mod budget_tests {
         assert!(PyRegex::new("model::m1").unwrap().memory() < 64 << 10);
         let big = PyRegex::new(r"\w{50}").unwrap().memory();
         assert!(big > 1 << 20, "{big}");
-        let mut budget = RegexBudget { left: big / 2 };
+        let mut budget = RegexBudget {
+            left: big / 2,
+            skipped: 0,
+        };
         let err = PyRegex::within(r"\w{50}", &mut budget).unwrap_err();
         assert!(err.contains("too large"), "{err}");
     }

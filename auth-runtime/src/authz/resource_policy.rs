@@ -204,7 +204,7 @@ impl AccessPolicy {
             .map(|(i, v)| AccessRule::compile(i, v, &mut budget))
             .partition(Result::is_ok);
         if !errors.is_empty() {
-            return Err(errors.into_iter().filter_map(Result::err).collect());
+            return Err(budget.report(errors.into_iter().filter_map(Result::err).collect()));
         }
         Ok(AccessPolicy {
             rules: compiled.into_iter().filter_map(Result::ok).collect(),

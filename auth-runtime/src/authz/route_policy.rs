@@ -141,7 +141,7 @@ impl RoutePolicy {
             .map(|(i, v)| RouteRule::compile(i, v, &mut budget))
             .partition(Result::is_ok);
         if !errors.is_empty() {
-            return Err(errors.into_iter().filter_map(Result::err).collect());
+            return Err(budget.report(errors.into_iter().filter_map(Result::err).collect()));
         }
         Ok(RoutePolicy {
             rules: compiled.into_iter().filter_map(Result::ok).collect(),
