@@ -21,17 +21,31 @@ use super::{AuthError, AuthProvider, RequestHead};
 use crate::config::Takes;
 use crate::principal::User;
 
-/// A provider and what it may be sent.
+/// A provider, its configured name, and what it may be sent.
 pub(crate) struct Member<'c> {
+    pub name: Arc<str>,
     pub provider: Arc<dyn AuthProvider>,
     pub takes: Takes<'c>,
+}
+
+/// What labels (metrics, logs, the decision log) an authentication no
+/// configured provider decided: no credentials were sent, or the token is
+/// one no configured provider could have issued (no local provider knew
+/// it and no remote provider takes its kind). Not a valid provider `name`,
+/// so it never stands for one.
+pub(crate) const NO_PROVIDER: &str = "(none)";
+
+/// One configured provider, by name.
+struct Configured {
+    name: Arc<str>,
+    provider: Arc<dyn AuthProvider>,
 }
 
 /// The configured providers, routed by token.
 pub(crate) struct ProviderSet {
     /// Checked in turn, in config order, before any remote provider.
-    locals: Vec<Arc<dyn AuthProvider>>,
-    remotes: Vec<Arc<dyn AuthProvider>>,
+    locals: Vec<Configured>,
+    remotes: Vec<Configured>,
     /// A JWT's `iss` -> its provider in `remotes`.
     by_issuer: HashMap<String, usize>,
     /// The provider for JWTs of an issuer nobody lists.
@@ -44,10 +58,15 @@ pub(crate) struct ProviderSet {
 
 /// Where a token goes.
 enum Choice<'s> {
-    /// Answered already: a local provider knew it, or nobody may be asked.
-    Answered(Result<Arc<User>, AuthError>),
-    Remote(&'s Arc<dyn AuthProvider>),
+    /// Answered already (a local provider knew it, or nobody may be asked),
+    /// by the provider named.
+    Answered(&'s str, Result<Arc<User>, AuthError>),
+    Remote(&'s Configured),
 }
+
+/// A verdict and the name of the provider that gave it ([`NO_PROVIDER`]
+/// when none did).
+pub(crate) type Verdict<'s> = (&'s str, Result<Arc<User>, AuthError>);
 
 impl ProviderSet {
     pub(crate) fn new(members: Vec<Member<'_>>) -> Self {
@@ -65,12 +84,16 @@ impl ProviderSet {
             hint,
         };
         for member in members {
+            let named = Configured {
+                name: member.name,
+                provider: member.provider,
+            };
             if member.takes.local {
-                set.locals.push(member.provider);
+                set.locals.push(named);
                 continue;
             }
             let index = set.remotes.len();
-            set.remotes.push(member.provider);
+            set.remotes.push(named);
             for issuer in member.takes.issuers.into_iter().flat_map(|i| i.iter()) {
                 set.by_issuer.entry(issuer.to_owned()).or_insert(index);
             }
@@ -87,11 +110,11 @@ impl ProviderSet {
     fn choose(&self, token: &str, request: RequestHead<'_>) -> Choice<'_> {
         let mut rejected = None;
         for local in &self.locals {
-            match local.authenticate_now(Some(token), request) {
+            match local.provider.authenticate_now(Some(token), request) {
                 Some(Err(AuthError::Rejected(reason))) => rejected = Some(reason),
                 // A local provider answers at once; one that accepted, or
                 // failed otherwise, decides.
-                Some(answer) => return Choice::Answered(answer),
+                Some(answer) => return Choice::Answered(&local.name, answer),
                 // Never for `api_keys`, the only local provider.
                 None => {}
             }
@@ -103,9 +126,51 @@ impl ProviderSet {
         };
         match remote {
             Some(index) => Choice::Remote(&self.remotes[index]),
-            None => Choice::Answered(Err(AuthError::Rejected(
-                rejected.unwrap_or_else(|| "Invalid token".to_owned()),
-            ))),
+            None => Choice::Answered(
+                NO_PROVIDER,
+                Err(AuthError::Rejected(
+                    rejected.unwrap_or_else(|| "Invalid token".to_owned()),
+                )),
+            ),
+        }
+    }
+
+    /// The verdict on `token`, and the name of the provider that gave it.
+    pub(crate) async fn decide(
+        &self,
+        token: Option<&str>,
+        request: RequestHead<'_>,
+    ) -> Verdict<'_> {
+        let token = match super::require_token(token) {
+            Ok(token) => token,
+            Err(e) => return (NO_PROVIDER, Err(e)),
+        };
+        match self.choose(token, request) {
+            Choice::Answered(name, answer) => (name, answer),
+            Choice::Remote(remote) => (
+                &remote.name,
+                remote.provider.authenticate(Some(token), request).await,
+            ),
+        }
+    }
+
+    /// [`decide`](Self::decide) when the chosen provider can answer
+    /// without waiting; `None` when it cannot.
+    pub(crate) fn decide_now(
+        &self,
+        token: Option<&str>,
+        request: RequestHead<'_>,
+    ) -> Option<Verdict<'_>> {
+        let token = match super::require_token(token) {
+            Ok(token) => token,
+            Err(e) => return Some((NO_PROVIDER, Err(e))),
+        };
+        match self.choose(token, request) {
+            Choice::Answered(name, answer) => Some((name, answer)),
+            Choice::Remote(remote) => Some((
+                &remote.name,
+                remote.provider.authenticate_now(Some(token), request)?,
+            )),
         }
     }
 }
@@ -117,11 +182,7 @@ impl AuthProvider for ProviderSet {
         token: Option<&str>,
         request: RequestHead<'_>,
     ) -> Result<Arc<User>, AuthError> {
-        let token = super::require_token(token)?;
-        match self.choose(token, request) {
-            Choice::Answered(answer) => answer,
-            Choice::Remote(provider) => provider.authenticate(Some(token), request).await,
-        }
+        self.decide(token, request).await.1
     }
 
     fn authenticate_now(
@@ -129,14 +190,7 @@ impl AuthProvider for ProviderSet {
         token: Option<&str>,
         request: RequestHead<'_>,
     ) -> Option<Result<Arc<User>, AuthError>> {
-        let token = match super::require_token(token) {
-            Ok(token) => token,
-            Err(e) => return Some(Err(e)),
-        };
-        match self.choose(token, request) {
-            Choice::Answered(answer) => Some(answer),
-            Choice::Remote(provider) => provider.authenticate_now(Some(token), request),
-        }
+        self.decide_now(token, request).map(|(_, answer)| answer)
     }
 
     fn missing_credentials_message(&self) -> String {
@@ -182,21 +236,28 @@ fn jwt_issuer(token: &str) -> Option<Option<String>> {
 }
 
 /// A provider whose users carry its configured name
-/// ([`User::provider`]).
+/// ([`User::provider`]) and, among several providers, are qualified by it
+/// ([`User::principal`] is `<name>:<principal>`). Sits under the validation
+/// cache, so a user is named once per validation, not per request.
 pub(crate) struct Named {
     inner: Arc<dyn AuthProvider>,
     name: Arc<str>,
+    qualify: bool,
 }
 
 impl Named {
-    pub(crate) fn new(inner: Arc<dyn AuthProvider>, name: Arc<str>) -> Self {
-        Named { inner, name }
+    pub(crate) fn new(inner: Arc<dyn AuthProvider>, name: Arc<str>, qualify: bool) -> Self {
+        Named {
+            inner,
+            name,
+            qualify,
+        }
     }
 
     fn name_it(&self, mut user: Arc<User>) -> Arc<User> {
-        if user.provider.as_deref() != Some(&*self.name) {
+        if !user.named_by(&self.name, self.qualify) {
             // A fresh user (the provider's own, not shared): no copy.
-            Arc::make_mut(&mut user).provider = Some(self.name.clone());
+            Arc::make_mut(&mut user).name_provider(&self.name, self.qualify);
         }
         user
     }
