@@ -8,6 +8,12 @@
 //! provider that takes opaque tokens. The config checks made that choice
 //! unambiguous; a token no provider could have issued is 401 without asking
 //! anyone.
+//!
+//! Among several providers, every user's principal is qualified by its
+//! provider's name (`<name>:<principal>`, see [`User::principal`]), so two
+//! providers' users never share an identity; and every verdict comes with the
+//! name of the provider that gave it ([`NO_PROVIDER`] when none did), for the
+//! metrics, the logs and the decision log.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -330,6 +336,100 @@ mod tests {
         ] {
             assert_eq!(jwt_issuer(opaque), None, "{opaque}");
         }
+    }
+
+    /// A remote provider that takes any token and gives the principal `admin`.
+    struct Admin;
+
+    #[async_trait]
+    impl AuthProvider for Admin {
+        async fn authenticate(
+            &self,
+            _: Option<&str>,
+            _: RequestHead<'_>,
+        ) -> Result<Arc<User>, AuthError> {
+            Ok(Arc::new(User::new("admin", Default::default())))
+        }
+    }
+
+    #[tokio::test]
+    async fn each_verdict_names_its_provider_and_each_user_is_qualified() {
+        use crate::authn::providers::ApiKeyProvider;
+        use crate::config::{ApiKeyConfig, ApiKeysConfig};
+        let keys: Arc<str> = "keys".into();
+        let partners: Arc<str> = "partners".into();
+        let local = ApiKeyProvider::new(&ApiKeysConfig {
+            keys: vec![ApiKeyConfig {
+                key: Some("k".into()),
+                key_sha256: None,
+                principal: "admin".into(),
+                attributes: Default::default(),
+            }],
+        })
+        .unwrap()
+        .named(&keys, true);
+        let set = ProviderSet::new(vec![
+            Member {
+                name: keys.clone(),
+                provider: Arc::new(local),
+                takes: Takes {
+                    local: true,
+                    ..Takes::default()
+                },
+            },
+            Member {
+                name: partners.clone(),
+                provider: Arc::new(Named::new(Arc::new(Admin), partners.clone(), true)),
+                takes: Takes {
+                    any_jwt: true,
+                    ..Takes::default()
+                },
+            },
+        ]);
+        let (method, uri, headers) = (
+            axum::http::Method::GET,
+            axum::http::Uri::from_static("/"),
+            axum::http::HeaderMap::new(),
+        );
+        let head = RequestHead {
+            method: &method,
+            uri: &uri,
+            headers: &headers,
+        };
+        let jwt = format!(
+            "{}.{}.sig",
+            b64(r#"{"alg":"ES256"}"#),
+            b64(r#"{"iss":"https://p","sub":"admin"}"#)
+        );
+        let verdict = |(by, answer): Verdict<'_>| {
+            (
+                by.to_owned(),
+                answer.map(|u| (u.principal.clone(), u.unqualified_principal().to_owned())),
+            )
+        };
+        assert_eq!(
+            verdict(set.decide(Some("k"), head).await),
+            ("keys".into(), Ok(("keys:admin".into(), "admin".into())))
+        );
+        assert_eq!(
+            verdict(set.decide(Some(&jwt), head).await),
+            (
+                "partners".into(),
+                Ok(("partners:admin".into(), "admin".into()))
+            )
+        );
+        // Nobody takes opaque tokens: no provider decided.
+        assert_eq!(
+            verdict(set.decide(Some("opaque"), head).await),
+            (
+                NO_PROVIDER.into(),
+                Err(AuthError::Rejected("Invalid API key".into()))
+            )
+        );
+        assert_eq!(verdict(set.decide(None, head).await).0, NO_PROVIDER);
+        // The local answer needs no waiting; the remote's does.
+        assert_eq!(set.decide_now(Some("k"), head).map(|v| v.0), Some("keys"));
+        assert!(set.decide_now(Some(&jwt), head).is_none());
     }
 
     #[test]

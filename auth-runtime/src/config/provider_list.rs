@@ -20,7 +20,8 @@ use super::{CacheConfig, ConfigError, OneOrMany, ProviderConfig, typed};
 #[non_exhaustive]
 pub struct ConfiguredProvider {
     /// Names it in logs and in [`User::provider`](crate::User::provider):
-    /// its `name`, else its `type`.
+    /// its `name`, else its `type`. With several providers it also
+    /// qualifies its users' principals (`<name>:<principal>`).
     pub name: String,
     /// Its config, typed by its `type` and checked.
     pub config: ProviderConfig,
