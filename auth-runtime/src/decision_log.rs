@@ -15,6 +15,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::http::{HeaderValue, Method};
 use serde::Serialize;
 
+use crate::principal::User;
+
 /// Lines waiting for the writer, at most.
 const QUEUE: usize = 16 * 1024;
 
@@ -24,7 +26,13 @@ pub(crate) struct Entry<'a> {
     /// `authentication`, `scope`, `route_policy` or `access_policy`.
     pub decision: &'static str,
     pub request_id: Option<&'a str>,
+    /// The user's principal (qualified by its provider when several are
+    /// configured).
     pub principal: Option<&'a str>,
+    /// The provider that authenticated the user, or that decided an
+    /// authentication (`(none)`: no provider did); absent when none is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider: Option<&'a str>,
     pub route: &'a str,
     pub method: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -39,17 +47,18 @@ pub(crate) struct Entry<'a> {
 }
 
 impl<'a> Entry<'a> {
-    /// An entry about `request`, served by `target`.
+    /// An entry about `request`, served by `target`, for `user`.
     pub(crate) fn about(
         decision: &'static str,
         target: crate::guard::Target,
         request: &'a axum::extract::Request,
-        principal: Option<&'a str>,
+        user: Option<&'a User>,
     ) -> Self {
         Entry {
             decision,
             request_id: Some(crate::authn::request_id(request)).filter(|id| !id.is_empty()),
-            principal,
+            principal: user.map(|u| u.principal.as_str()),
+            provider: user.and_then(|u| u.provider.as_deref()),
             route: crate::authn::route_name(target),
             method: request.method().as_str(),
             action: None,
@@ -61,16 +70,17 @@ impl<'a> Entry<'a> {
         }
     }
 
-    /// An entry about a request a handler checks with `Access`.
+    /// An entry about a request a handler checks with `Access`, for `user`.
     pub(crate) fn in_context(
         decision: &'static str,
         context: &'a Context,
-        principal: Option<&'a str>,
+        user: Option<&'a User>,
     ) -> Self {
         Entry {
             decision,
             request_id: context.request_id(),
-            principal,
+            principal: user.map(|u| u.principal.as_str()),
+            provider: user.and_then(|u| u.provider.as_deref()),
             route: context.route,
             method: context.method.as_str(),
             action: None,

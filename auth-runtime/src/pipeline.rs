@@ -231,12 +231,7 @@ impl Pipeline {
                 decision_log::record(&decision_log::Entry {
                     outcome: if checked.is_ok() { "allowed" } else { "denied" },
                     reason: &reason,
-                    ..decision_log::Entry::about(
-                        "scope",
-                        plan.target,
-                        request,
-                        user.as_deref().map(|u| u.principal.as_str()),
-                    )
+                    ..decision_log::Entry::about("scope", plan.target, request, user.as_deref())
                 });
             }
             checked.map_err(IntoResponse::into_response)?;

@@ -16,6 +16,16 @@ pub type Attributes = BTreeMap<String, Vec<String>>;
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     /// Who the caller is: a JWT's `sub`, an API key's `principal`, ...
+    ///
+    /// With several providers (`server.auth.providers` listing more than
+    /// one), qualified by the provider that authenticated the caller:
+    /// `<provider name>:<principal the provider gave>` (`staff:alice`,
+    /// `api_keys:ci`), set once at authentication. Policies (`principal:`,
+    /// `user is owner`), owners an app stores, quota counters and logs all
+    /// see this one string, so two providers' users never share an identity.
+    /// [`unqualified_principal`](Self::unqualified_principal) gives the part
+    /// the provider gave. With one provider it is the provider's principal,
+    /// unchanged.
     pub principal: String,
     /// What the provider says of the caller (`roles`, `teams`, `scopes`, ...),
     /// as the policies read it.
@@ -35,6 +45,9 @@ pub struct User {
     /// the app's own.
     #[serde(skip)]
     pub provider: Option<Arc<str>>,
+    /// Whether `principal` is qualified by `provider` (several providers).
+    #[serde(skip)]
+    qualified: bool,
 }
 
 impl fmt::Debug for User {
@@ -45,6 +58,7 @@ impl fmt::Debug for User {
             .field("expires_at", &self.expires_at)
             .field("claims", &self.claims.as_ref().map(|_| "<not shown>"))
             .field("provider", &self.provider)
+            .field("qualified", &self.qualified)
             .finish()
     }
 }
@@ -72,7 +86,51 @@ impl User {
             expires_at: None,
             claims: None,
             provider: None,
+            qualified: false,
         }
+    }
+
+    /// The principal as its provider gave it: [`principal`](Self::principal)
+    /// without the `<provider name>:` that qualifies it when several
+    /// providers are configured (`alice` for `staff:alice`); the principal
+    /// itself otherwise. For display, or to look the caller up at its
+    /// provider; never to decide who the caller is (two providers may give
+    /// the same one).
+    ///
+    /// ```
+    /// # use auth_runtime::User;
+    /// let user = User::new("alice", Default::default());
+    /// assert_eq!(user.unqualified_principal(), "alice");
+    /// ```
+    pub fn unqualified_principal(&self) -> &str {
+        match (&self.provider, self.qualified) {
+            (Some(provider), true) => self
+                .principal
+                .strip_prefix(&**provider)
+                .and_then(|rest| rest.strip_prefix(':'))
+                .unwrap_or(&self.principal),
+            _ => &self.principal,
+        }
+    }
+
+    /// Names the provider that authenticated the user; with `qualify` (several
+    /// providers), also qualifies the principal by it, once.
+    pub(crate) fn name_provider(&mut self, name: &Arc<str>, qualify: bool) {
+        if qualify && !self.qualified {
+            let mut principal = String::with_capacity(name.len() + 1 + self.principal.len());
+            principal.push_str(name);
+            principal.push(':');
+            principal.push_str(&self.principal);
+            self.principal = principal;
+            self.qualified = true;
+        }
+        self.provider = Some(name.clone());
+    }
+
+    /// Whether the user is already named by `name` as `qualify` asks (no
+    /// copy needed).
+    pub(crate) fn named_by(&self, name: &str, qualify: bool) -> bool {
+        self.provider.as_deref() == Some(name) && (self.qualified || !qualify)
     }
 
     /// The verified claims as the handler's own type: a JWT's payload or an
@@ -120,5 +178,49 @@ impl std::ops::Deref for AuthenticatedUser {
     type Target = User;
     fn deref(&self) -> &User {
         &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn several_providers_qualify_the_principal_once() {
+        let name: Arc<str> = "partners".into();
+        let mut user = User::new("admin", Attributes::new());
+        assert!(!user.named_by(&name, true));
+        user.name_provider(&name, true);
+        assert_eq!(user.principal, "partners:admin");
+        assert_eq!(user.unqualified_principal(), "admin");
+        assert_eq!(user.provider.as_deref(), Some("partners"));
+        assert!(user.named_by(&name, true));
+        // Named again (a provider handing back a user it keeps): unchanged.
+        user.name_provider(&name, true);
+        assert_eq!(user.principal, "partners:admin");
+
+        // A principal with colons of its own (Kubernetes): only the first `:`
+        // is the provider's.
+        let mut sa = User::new("system:serviceaccount:ns:x", Attributes::new());
+        sa.name_provider(&"k8s".into(), true);
+        assert_eq!(sa.principal, "k8s:system:serviceaccount:ns:x");
+        assert_eq!(sa.unqualified_principal(), "system:serviceaccount:ns:x");
+    }
+
+    #[test]
+    fn one_provider_names_without_qualifying() {
+        let name: Arc<str> = "api_keys".into();
+        // A principal that happens to look qualified stays whole.
+        let mut user = User::new("api_keys:admin", Attributes::new());
+        user.name_provider(&name, false);
+        assert_eq!(user.principal, "api_keys:admin");
+        assert_eq!(user.unqualified_principal(), "api_keys:admin");
+        assert!(user.named_by(&name, false));
+        // Owners an app stored and read back (the flag is not serialized)
+        // compare by the principal string they were stored with.
+        let json = serde_json::to_string(&user).unwrap();
+        let back: User = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.principal, "api_keys:admin");
+        assert_eq!(back.unqualified_principal(), "api_keys:admin");
     }
 }

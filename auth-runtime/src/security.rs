@@ -80,16 +80,21 @@ impl Security {
         } else {
             &settings.providers[..]
         };
+        // Several providers: every principal is qualified by its provider's
+        // name, so two providers' users never share an identity.
+        let qualify = configured.len() > 1;
         let mut members = Vec::with_capacity(configured.len());
         let mut kept = built.0.lock().unwrap_or_else(|p| p.into_inner());
         let mut now = Vec::with_capacity(configured.len());
         for provider in configured {
+            let name: Arc<str> = provider.name.as_str().into();
             let key = ProviderKey::of(provider, configured.len());
             let before = kept.iter().find(|(k, _)| *k == key).map(|(_, p)| p.clone());
-            match before.map_or_else(|| build_one(provider), Ok) {
+            match before.map_or_else(|| build_one(provider, &name, qualify), Ok) {
                 Ok(one) => {
                     now.push((key, one.clone()));
                     members.push(Member {
+                        name,
                         provider: one,
                         takes: provider.config.takes(),
                     });
@@ -101,8 +106,10 @@ impl Security {
         let authn = match members.len() {
             0 => None,
             // One provider takes every token, as llama-stack's.
-            1 => members.pop().map(|m| Authenticator::new(m.provider)),
-            _ => Some(Authenticator::new(Arc::new(ProviderSet::new(members)))),
+            1 => members
+                .pop()
+                .map(|m| Authenticator::named(m.provider, m.name)),
+            _ => Some(Authenticator::several(Arc::new(ProviderSet::new(members)))),
         };
         let quota = settings.quota.as_ref().and_then(|q| match store {
             Some(store) => Some(Quota::with_store(q, store)),
@@ -200,29 +207,46 @@ impl ProviderKey {
     }
 }
 
-/// One configured provider: named, behind its validation cache when it is
-/// remote.
-fn build_one(provider: &ConfiguredProvider) -> Result<Arc<dyn AuthProvider>, ConfigError> {
-    let name: Arc<str> = provider.name.as_str().into();
+/// One configured provider: named (its users qualified by `name` when
+/// `qualify`), behind its validation cache when it is remote. The cache
+/// keeps named users, so a user is named once per validation; each provider
+/// has a cache of its own, under a tag key of its own: a cache entry is
+/// keyed by provider and token.
+fn build_one(
+    provider: &ConfiguredProvider,
+    name: &Arc<str>,
+    qualify: bool,
+) -> Result<Arc<dyn AuthProvider>, ConfigError> {
+    let name = name.clone();
     let (config, path, cache) = (&provider.config, provider.path.as_str(), &provider.cache);
     Ok(match config {
         // Local providers gain nothing from a cache; their users are named once.
         ProviderConfig::ApiKeys(c) => Arc::new(
             ApiKeyProvider::new(c)
                 .map_err(|e| e.under(path))?
-                .named(&name),
+                .named(&name, qualify),
         ),
-        ProviderConfig::UpstreamHeader(_) => {
-            Arc::new(Named::new(providers::from_config(config, path)?, name))
-        }
+        ProviderConfig::UpstreamHeader(_) => Arc::new(Named::new(
+            providers::from_config(config, path)?,
+            name,
+            qualify,
+        )),
         // A custom endpoint may decide per request path: off unless asked.
         ProviderConfig::Custom(_) => cached(
-            Arc::new(Named::new(providers::from_config(config, path)?, name)),
+            Arc::new(Named::new(
+                providers::from_config(config, path)?,
+                name,
+                qualify,
+            )),
             cache,
             false,
         ),
         _ => cached(
-            Arc::new(Named::new(providers::from_config(config, path)?, name)),
+            Arc::new(Named::new(
+                providers::from_config(config, path)?,
+                name,
+                qualify,
+            )),
             cache,
             true,
         ),

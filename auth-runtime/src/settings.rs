@@ -98,6 +98,15 @@ impl Settings {
                 "is empty: name a file, or `stderr`; or remove `decision_log`",
             ));
         }
+        // Several providers qualify every principal by their name: so must
+        // the access policy (an app's own provider replaces them all).
+        if let Some(access) = &access
+            && providers.len() > 1
+            && !provider_in_code
+        {
+            let names: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();
+            errors.extend(located(access.check_principals(&names), ACCESS_POLICY));
+        }
         let (Some(access), Some(routes), Some(transport)) = (access, routes, transport) else {
             return Err(ConfigErrors(errors));
         };
@@ -379,6 +388,31 @@ mod tests {
             assert_eq!(got, path, "{yaml}\n{message}");
             assert!(message.contains(path), "{message}");
         }
+    }
+
+    #[test]
+    fn with_several_providers_a_policy_principal_names_its_provider() {
+        let providers = "server:\n  auth:\n    providers:\n      - {type: api_keys, keys: [{key: k, principal: admin}]}\n      - {type: oauth2_token, name: partners, issuer: 'https://idp', jwks: {uri: 'https://idp/jwks'}}\n";
+        let (path, message) = error_path(&format!(
+            "{providers}    access_policy:\n      - permit: {{principal: 'api_keys:admin', actions: [read]}}\n      - forbid: {{actions: [delete]}}\n      - permit: {{principal: admin, actions: [read]}}\n"
+        ));
+        assert_eq!(path, "server.auth.access_policy[2].permit.principal");
+        assert!(message.contains("`api_keys`, `partners`"), "{message}");
+        // Qualified: loads.
+        parse(&format!(
+            "{providers}    access_policy:\n      - permit: {{principal: 'partners:admin', actions: [read]}}\n"
+        ))
+        .unwrap();
+        // One provider: a principal as today.
+        parse(
+            "server:\n  auth:\n    provider_config: {type: api_keys, keys: [{key: k, principal: admin}]}\n    access_policy:\n      - permit: {principal: admin, actions: [read]}\n",
+        )
+        .unwrap();
+        // A list of one provider is one provider.
+        parse(
+            "server:\n  auth:\n    providers: [{type: api_keys, keys: [{key: k, principal: admin}]}]\n    access_policy:\n      - permit: {principal: admin, actions: [read]}\n",
+        )
+        .unwrap();
     }
 
     #[test]

@@ -289,12 +289,13 @@ async fn each_token_goes_to_the_one_provider_that_could_have_issued_it() {
         .insert("partner-token".to_owned(), json!({"sub": "partner"}));
     let base = three_providers(&a, &b).await;
 
-    // An API key: no remote provider asked.
+    // An API key: no remote provider asked. Among several providers, a
+    // principal is qualified by its provider's name.
     let (status, body) = whoami(&base, Some("machine-key")).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         (&body["principal"], &body["provider"]),
-        (&json!("robot"), &json!("api_keys"))
+        (&json!("api_keys:robot"), &json!("api_keys"))
     );
     assert_eq!(body["email"], "no claims");
     assert_eq!((a.calls(), b.calls()), ((0, 0, 0), (0, 0, 0)));
@@ -310,7 +311,7 @@ async fn each_token_goes_to_the_one_provider_that_could_have_issued_it() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         (&body["principal"], &body["provider"]),
-        (&json!("partner"), &json!("partners"))
+        (&json!("partners:partner"), &json!("partners"))
     );
     assert_eq!((a.calls(), b.calls()), ((1, 1, 0), (0, 0, 1)));
 

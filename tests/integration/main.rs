@@ -18,6 +18,7 @@ mod pipeline;
 mod policy_cli;
 mod policy_properties;
 mod providers_github_k8s;
+mod providers_identity;
 mod quota;
 mod reload;
 mod reload_safety;

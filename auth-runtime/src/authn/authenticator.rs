@@ -9,17 +9,25 @@ use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use axum::response::{IntoResponse, Response};
 
 use super::bearer::{self, Challenge, Credentials};
+use super::provider_set::{NO_PROVIDER, ProviderSet, Verdict};
 use super::{AuthError, AuthProvider, RequestHead};
 use crate::decision_log::{self, Entry};
 use crate::error::ApiError;
 use crate::guard::Target;
 use crate::principal::User;
 
-/// Authenticates requests with one provider (behind the validation cache
-/// when the config asks for one).
+/// Authenticates requests with the configured provider or providers
+/// (each behind its validation cache when the config asks for one), and
+/// labels every verdict with the provider that gave it.
 #[derive(Clone)]
 pub(crate) struct Authenticator {
     provider: Arc<dyn AuthProvider>,
+    /// Several providers: asked directly, so that each verdict comes with
+    /// the name of the provider that gave it.
+    set: Option<Arc<ProviderSet>>,
+    /// What labels verdicts no provider of the set gave (no credentials, a
+    /// token none takes), or every verdict of the one provider: its name.
+    name: Arc<str>,
 }
 
 /// The bearer token a request carries, as far as the provider needs one.
@@ -31,9 +39,44 @@ enum Token<'r> {
     Malformed,
 }
 
+/// Why a provider's verdict did not give a user, as the answer needs it.
+enum Failure {
+    /// Rejected or declined: 401 with this reason (redacted).
+    Denied(String),
+    /// The provider is unreachable: 503 with this reason (redacted).
+    Unavailable(String),
+    /// Anything else: 401 "Authentication service error".
+    Error,
+}
+
 impl Authenticator {
+    /// A provider of the app's own (or the testing kit's): its verdicts
+    /// labelled with its [`name`](AuthProvider::name).
     pub(crate) fn new(provider: Arc<dyn AuthProvider>) -> Self {
-        Authenticator { provider }
+        let name = provider.name().into();
+        Authenticator {
+            provider,
+            set: None,
+            name,
+        }
+    }
+
+    /// The one configured provider, named `name` in metrics and logs.
+    pub(crate) fn named(provider: Arc<dyn AuthProvider>, name: Arc<str>) -> Self {
+        Authenticator {
+            provider,
+            set: None,
+            name,
+        }
+    }
+
+    /// Several configured providers.
+    pub(crate) fn several(set: Arc<ProviderSet>) -> Self {
+        Authenticator {
+            provider: set.clone(),
+            set: Some(set),
+            name: NO_PROVIDER.into(),
+        }
     }
 
     /// The provider it asks (the testing kit wraps it).
@@ -42,10 +85,28 @@ impl Authenticator {
         self.provider
     }
 
+    /// The verdict on `token`, and the name of the provider that gave it.
+    async fn verdict(&self, token: Option<&str>, request: RequestHead<'_>) -> Verdict<'_> {
+        match &self.set {
+            Some(set) => set.decide(token, request).await,
+            None => (&self.name, self.provider.authenticate(token, request).await),
+        }
+    }
+
+    /// [`verdict`](Self::verdict) when it needs no waiting; `None` when it does.
+    fn verdict_now(&self, token: Option<&str>, request: RequestHead<'_>) -> Option<Verdict<'_>> {
+        match &self.set {
+            Some(set) => set.decide_now(token, request),
+            None => Some((&self.name, self.provider.authenticate_now(token, request)?)),
+        }
+    }
+
     /// Optional authentication (a public route whose handler takes
     /// `Option<AuthenticatedUser>`): the user when the caller sent
     /// credentials the provider accepts; `None` otherwise, whatever the
-    /// reason (none sent, malformed, rejected, provider down). Never an answer.
+    /// reason (none sent, malformed, rejected, provider down). Never an
+    /// answer; a token presented and not accepted is logged and audited as
+    /// on any route.
     pub(crate) async fn optional(
         &self,
         target: Target,
@@ -55,8 +116,8 @@ impl Authenticator {
         let Token::Sent(token) = self.token(request) else {
             return None;
         };
-        let outcome = self.provider.authenticate(token, head(request)).await;
-        self.optional_outcome(target, request, outcome)
+        let (by, outcome) = self.verdict(token, head(request)).await;
+        self.settle(target, request, token, by, outcome).ok()
     }
 
     /// [`optional`](Self::optional) when the provider can answer without
@@ -70,8 +131,8 @@ impl Authenticator {
         let Token::Sent(token) = self.token(request) else {
             return Some(None);
         };
-        let outcome = self.provider.authenticate_now(token, head(request))?;
-        Some(self.optional_outcome(target, request, outcome))
+        let (by, outcome) = self.verdict_now(token, head(request))?;
+        Some(self.settle(target, request, token, by, outcome).ok())
     }
 
     /// Required authentication (a protected route, or no route): the user, or
@@ -83,8 +144,8 @@ impl Authenticator {
     ) -> Result<Arc<User>, Response> {
         mark_sensitive(request);
         let token = self.sent(target, request)?;
-        let outcome = self.provider.authenticate(token, head(request)).await;
-        self.required_outcome(target, request, token, outcome)
+        let (by, outcome) = self.verdict(token, head(request)).await;
+        self.required_outcome(target, request, token, by, outcome)
     }
 
     /// [`required`](Self::required) when the provider can answer without
@@ -99,8 +160,8 @@ impl Authenticator {
             Ok(token) => token,
             Err(answer) => return Some(Err(answer)),
         };
-        let outcome = self.provider.authenticate_now(token, head(request))?;
-        Some(self.required_outcome(target, request, token, outcome))
+        let (by, outcome) = self.verdict_now(token, head(request))?;
+        Some(self.required_outcome(target, request, token, by, outcome))
     }
 
     /// The credentials the provider needs.
@@ -121,104 +182,80 @@ impl Authenticator {
         reason = "the answer is the error: a cold path, moved once"
     )]
     fn sent<'r>(&self, target: Target, request: &'r Request) -> Result<Option<&'r str>, Response> {
-        match self.token(request) {
-            Token::Sent(token) => Ok(token),
-            Token::Missing => {
-                self.count(None, "denied");
-                Self::audit(target, request, None, "denied", "missing credentials");
-                log_denied(target, request, "missing credentials");
-                Err(unauthorized(
-                    self.provider.missing_credentials_message(),
-                    Challenge::Missing,
-                ))
-            }
-            Token::Malformed => {
-                self.count(None, "denied");
-                Self::audit(
-                    target,
-                    request,
-                    None,
-                    "denied",
-                    "invalid Authorization header format",
-                );
-                log_denied(target, request, "invalid Authorization header format");
-                Err(unauthorized(
-                    "Invalid Authorization header format".to_owned(),
-                    Challenge::InvalidRequest,
-                ))
-            }
-        }
+        let (reason, message, challenge) = match self.token(request) {
+            Token::Sent(token) => return Ok(token),
+            Token::Missing => (
+                "missing credentials",
+                self.provider.missing_credentials_message(),
+                Challenge::Missing,
+            ),
+            Token::Malformed => (
+                "invalid Authorization header format",
+                "Invalid Authorization header format".to_owned(),
+                Challenge::InvalidRequest,
+            ),
+        };
+        // No provider was asked: labelled with the one provider, or none.
+        count(&self.name, "denied");
+        audit(target, request, None, &self.name, "denied", reason);
+        log_denied(target, request, &self.name, reason);
+        Err(unauthorized(message, challenge))
     }
 
-    /// Logs the decision (`server.auth.decision_log`).
-    fn audit(
-        target: Target,
-        request: &Request,
-        principal: Option<&str>,
-        outcome: &str,
-        reason: &str,
-    ) {
-        if decision_log::enabled() {
-            decision_log::record(&Entry {
-                outcome,
-                reason,
-                ..Entry::about("authentication", target, request, principal)
-            });
-        }
-    }
-
-    /// Counts the decision, by the provider that took it.
-    fn count(&self, user: Option<&User>, outcome: &'static str) {
-        if let Some(metrics) = crate::metrics::enabled() {
-            let provider = user
-                .and_then(|u| u.provider.as_deref())
-                .unwrap_or(self.provider.name());
-            metrics.auth(provider, outcome);
-        }
-    }
-
-    fn optional_outcome(
+    /// Counts, audits and logs a provider's verdict (`by`: the provider that
+    /// gave it): the user, or why not, its reason redacted.
+    fn settle(
         &self,
         target: Target,
         request: &Request,
+        token: Option<&str>,
+        by: &str,
         outcome: Result<Arc<User>, AuthError>,
-    ) -> Option<Arc<User>> {
-        self.count(outcome.as_ref().ok().map(|u| &**u), outcome_word(&outcome));
+    ) -> Result<Arc<User>, Failure> {
+        let word = outcome_word(&outcome);
+        count(by, word);
         match outcome {
             Ok(user) => {
-                self.log_authenticated(target, request, &user);
-                Some(user)
+                audit(target, request, Some(&user), by, word, "authenticated");
+                log_authenticated(target, request, &user, by);
+                Ok(user)
             }
-            Err(_) => {
-                // The details stay out of the log: the route is public and the
-                // caller is served anonymously.
-                tracing::debug!(
+            Err(AuthError::Rejected(reason) | AuthError::Declined(reason)) => {
+                // Whatever a provider says is redacted: an endpoint may echo the token.
+                let reason = redact(token, reason);
+                audit(target, request, None, by, word, &reason);
+                log_denied(target, request, by, &reason);
+                Err(Failure::Denied(reason))
+            }
+            Err(AuthError::Unavailable(reason)) => {
+                let reason = redact(token, reason);
+                audit(target, request, None, by, word, &reason);
+                tracing::warn!(
                     target: "webmethod::auth",
+                    request_id = request_id(request),
                     method = %request.method(),
                     route = route_name(target),
-                    outcome = "anonymous",
-                    provider = self.provider.name(),
-                    reason = "credentials not accepted on a public route",
+                    outcome = "unavailable",
+                    provider = by,
+                    reason = reason.as_str(),
                 );
-                None
+                Err(Failure::Unavailable(reason))
+            }
+            Err(AuthError::Failed(detail)) => {
+                let detail = redact(token, detail);
+                audit(target, request, None, by, word, &detail);
+                tracing::error!(
+                    target: "webmethod::auth",
+                    request_id = request_id(request),
+                    method = %request.method(),
+                    route = route_name(target),
+                    outcome = "error",
+                    provider = by,
+                    reason = detail.as_str(),
+                );
+                Err(Failure::Error)
             }
         }
-    }
-
-    fn log_authenticated(&self, target: Target, request: &Request, user: &User) {
-        crate::request_id::record_principal(&user.principal);
-        tracing::debug!(
-            target: "webmethod::auth",
-            request_id = request_id(request),
-            // As a str field: quoted and escaped, so a provider's newline
-            // or escape sequence never starts a log line of its own.
-            principal = user.principal.as_str(),
-            method = %request.method(),
-            route = route_name(target),
-            outcome = "authenticated",
-            // The configured provider's name (which of several accepted).
-            provider = user.provider.as_deref().unwrap_or(self.provider.name()),
-        );
     }
 
     /// The provider's verdict as the pipeline answers it.
@@ -231,74 +268,77 @@ impl Authenticator {
         target: Target,
         request: &Request,
         token: Option<&str>,
+        by: &str,
         outcome: Result<Arc<User>, AuthError>,
     ) -> Result<Arc<User>, Response> {
-        // Whatever a provider says is redacted: an endpoint may echo the token.
-        let redact = |text: String| match token {
-            Some(token) if text.contains(token) => text.replace(token, "[redacted]"),
-            _ => text,
-        };
         let challenge = if token.is_some() {
             Challenge::InvalidToken
         } else {
             Challenge::Missing
         };
-        self.count(outcome.as_ref().ok().map(|u| &**u), outcome_word(&outcome));
-        if decision_log::enabled() {
-            let (principal, reason) = match &outcome {
-                Ok(user) => (Some(user.principal.as_str()), "authenticated"),
-                Err(
-                    AuthError::Rejected(r)
-                    | AuthError::Declined(r)
-                    | AuthError::Unavailable(r)
-                    | AuthError::Failed(r),
-                ) => (None, r.as_str()),
-            };
-            // What a provider says may echo the token: redacted like the answer.
-            let reason = redact(reason.to_owned());
-            Self::audit(target, request, principal, outcome_word(&outcome), &reason);
-        }
-        match outcome {
-            Ok(user) => {
-                self.log_authenticated(target, request, &user);
-                Ok(user)
-            }
-            Err(AuthError::Rejected(reason) | AuthError::Declined(reason)) => {
-                let reason = redact(reason);
-                log_denied(target, request, &reason);
-                Err(unauthorized(reason, challenge))
-            }
-            Err(AuthError::Unavailable(reason)) => {
-                let reason = redact(reason);
-                tracing::warn!(
-                    target: "webmethod::auth",
-                    request_id = request_id(request),
-                    method = %request.method(),
-                    route = route_name(target),
-                    outcome = "unavailable",
-                    provider = self.provider.name(),
-                    reason = reason.as_str(),
-                );
+        match self.settle(target, request, token, by, outcome) {
+            Ok(user) => Ok(user),
+            Err(Failure::Denied(reason)) => Err(unauthorized(reason, challenge)),
+            Err(Failure::Unavailable(reason)) => {
                 Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, reason).into_response())
             }
-            Err(AuthError::Failed(detail)) => {
-                let detail = redact(detail);
-                tracing::error!(
-                    target: "webmethod::auth",
-                    request_id = request_id(request),
-                    method = %request.method(),
-                    route = route_name(target),
-                    outcome = "error",
-                    provider = self.provider.name(),
-                    reason = detail.as_str(),
-                );
-                Err(unauthorized(
-                    "Authentication service error".to_owned(),
-                    challenge,
-                ))
-            }
+            Err(Failure::Error) => Err(unauthorized(
+                "Authentication service error".to_owned(),
+                challenge,
+            )),
         }
     }
+}
+
+/// `text` without `token` in it: what a provider says may echo the token.
+fn redact(token: Option<&str>, text: String) -> String {
+    match token {
+        Some(token) if text.contains(token) => text.replace(token, "[redacted]"),
+        _ => text,
+    }
+}
+
+/// Counts the decision, by the provider that took it.
+fn count(by: &str, outcome: &'static str) {
+    if let Some(metrics) = crate::metrics::enabled() {
+        metrics.auth(by, outcome);
+    }
+}
+
+/// Logs the decision (`server.auth.decision_log`), naming the provider
+/// that took it.
+fn audit(
+    target: Target,
+    request: &Request,
+    user: Option<&User>,
+    by: &str,
+    outcome: &str,
+    reason: &str,
+) {
+    if decision_log::enabled() {
+        decision_log::record(&Entry {
+            outcome,
+            reason,
+            provider: Some(by),
+            ..Entry::about("authentication", target, request, user)
+        });
+    }
+}
+
+fn log_authenticated(target: Target, request: &Request, user: &User, by: &str) {
+    crate::request_id::record_principal(&user.principal);
+    tracing::debug!(
+        target: "webmethod::auth",
+        request_id = request_id(request),
+        // As a str field: quoted and escaped, so a provider's newline
+        // or escape sequence never starts a log line of its own.
+        principal = user.principal.as_str(),
+        method = %request.method(),
+        route = route_name(target),
+        outcome = "authenticated",
+        // The configured provider's name (which of several accepted).
+        provider = by,
+    );
 }
 
 /// A provider's verdict as the metrics name it.
@@ -345,13 +385,14 @@ pub(crate) fn request_id(request: &Request) -> &str {
         .unwrap_or("")
 }
 
-fn log_denied(target: Target, request: &Request, reason: &str) {
+fn log_denied(target: Target, request: &Request, by: &str, reason: &str) {
     tracing::info!(
         target: "webmethod::auth",
         request_id = request_id(request),
         method = %request.method(),
         route = route_name(target),
         outcome = "denied",
+        provider = by,
         reason,
     );
 }

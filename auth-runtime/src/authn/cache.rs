@@ -2,6 +2,12 @@
 //! of the token (`TokenTags`, never the token), bounded, an entry kept no longer than the
 //! configured TTL nor past the credential's own expiry; rejected tokens kept
 //! briefly; concurrent validations of one token coalesce into one call.
+//!
+//! Each configured provider has a cache of its own, under a tag key of its
+//! own, so an entry is keyed by provider and token: one provider's answer is
+//! never another's. It keeps users as the provider named them (among several
+//! providers, their principals qualified by its name): a cache is only ever
+//! reused for a provider of the same name and the same number of providers.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -8,6 +8,12 @@
 //! provider that takes opaque tokens. The config checks made that choice
 //! unambiguous; a token no provider could have issued is 401 without asking
 //! anyone.
+//!
+//! Among several providers, every user's principal is qualified by its
+//! provider's name (`<name>:<principal>`, see [`User::principal`]), so two
+//! providers' users never share an identity; and every verdict comes with the
+//! name of the provider that gave it ([`NO_PROVIDER`] when none did), for the
+//! metrics, the logs and the decision log.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,17 +27,31 @@ use super::{AuthError, AuthProvider, RequestHead};
 use crate::config::Takes;
 use crate::principal::User;
 
-/// A provider and what it may be sent.
+/// A provider, its configured name, and what it may be sent.
 pub(crate) struct Member<'c> {
+    pub name: Arc<str>,
     pub provider: Arc<dyn AuthProvider>,
     pub takes: Takes<'c>,
+}
+
+/// What labels (metrics, logs, the decision log) an authentication no
+/// configured provider decided: no credentials were sent, or the token is
+/// one no configured provider could have issued (no local provider knew
+/// it and no remote provider takes its kind). Not a valid provider `name`,
+/// so it never stands for one.
+pub(crate) const NO_PROVIDER: &str = "(none)";
+
+/// One configured provider, by name.
+struct Configured {
+    name: Arc<str>,
+    provider: Arc<dyn AuthProvider>,
 }
 
 /// The configured providers, routed by token.
 pub(crate) struct ProviderSet {
     /// Checked in turn, in config order, before any remote provider.
-    locals: Vec<Arc<dyn AuthProvider>>,
-    remotes: Vec<Arc<dyn AuthProvider>>,
+    locals: Vec<Configured>,
+    remotes: Vec<Configured>,
     /// A JWT's `iss` -> its provider in `remotes`.
     by_issuer: HashMap<String, usize>,
     /// The provider for JWTs of an issuer nobody lists.
@@ -44,10 +64,15 @@ pub(crate) struct ProviderSet {
 
 /// Where a token goes.
 enum Choice<'s> {
-    /// Answered already: a local provider knew it, or nobody may be asked.
-    Answered(Result<Arc<User>, AuthError>),
-    Remote(&'s Arc<dyn AuthProvider>),
+    /// Answered already (a local provider knew it, or nobody may be asked),
+    /// by the provider named.
+    Answered(&'s str, Result<Arc<User>, AuthError>),
+    Remote(&'s Configured),
 }
+
+/// A verdict and the name of the provider that gave it ([`NO_PROVIDER`]
+/// when none did).
+pub(crate) type Verdict<'s> = (&'s str, Result<Arc<User>, AuthError>);
 
 impl ProviderSet {
     pub(crate) fn new(members: Vec<Member<'_>>) -> Self {
@@ -65,12 +90,16 @@ impl ProviderSet {
             hint,
         };
         for member in members {
+            let named = Configured {
+                name: member.name,
+                provider: member.provider,
+            };
             if member.takes.local {
-                set.locals.push(member.provider);
+                set.locals.push(named);
                 continue;
             }
             let index = set.remotes.len();
-            set.remotes.push(member.provider);
+            set.remotes.push(named);
             for issuer in member.takes.issuers.into_iter().flat_map(|i| i.iter()) {
                 set.by_issuer.entry(issuer.to_owned()).or_insert(index);
             }
@@ -87,11 +116,11 @@ impl ProviderSet {
     fn choose(&self, token: &str, request: RequestHead<'_>) -> Choice<'_> {
         let mut rejected = None;
         for local in &self.locals {
-            match local.authenticate_now(Some(token), request) {
+            match local.provider.authenticate_now(Some(token), request) {
                 Some(Err(AuthError::Rejected(reason))) => rejected = Some(reason),
                 // A local provider answers at once; one that accepted, or
                 // failed otherwise, decides.
-                Some(answer) => return Choice::Answered(answer),
+                Some(answer) => return Choice::Answered(&local.name, answer),
                 // Never for `api_keys`, the only local provider.
                 None => {}
             }
@@ -103,9 +132,51 @@ impl ProviderSet {
         };
         match remote {
             Some(index) => Choice::Remote(&self.remotes[index]),
-            None => Choice::Answered(Err(AuthError::Rejected(
-                rejected.unwrap_or_else(|| "Invalid token".to_owned()),
-            ))),
+            None => Choice::Answered(
+                NO_PROVIDER,
+                Err(AuthError::Rejected(
+                    rejected.unwrap_or_else(|| "Invalid token".to_owned()),
+                )),
+            ),
+        }
+    }
+
+    /// The verdict on `token`, and the name of the provider that gave it.
+    pub(crate) async fn decide(
+        &self,
+        token: Option<&str>,
+        request: RequestHead<'_>,
+    ) -> Verdict<'_> {
+        let token = match super::require_token(token) {
+            Ok(token) => token,
+            Err(e) => return (NO_PROVIDER, Err(e)),
+        };
+        match self.choose(token, request) {
+            Choice::Answered(name, answer) => (name, answer),
+            Choice::Remote(remote) => (
+                &remote.name,
+                remote.provider.authenticate(Some(token), request).await,
+            ),
+        }
+    }
+
+    /// [`decide`](Self::decide) when the chosen provider can answer
+    /// without waiting; `None` when it cannot.
+    pub(crate) fn decide_now(
+        &self,
+        token: Option<&str>,
+        request: RequestHead<'_>,
+    ) -> Option<Verdict<'_>> {
+        let token = match super::require_token(token) {
+            Ok(token) => token,
+            Err(e) => return Some((NO_PROVIDER, Err(e))),
+        };
+        match self.choose(token, request) {
+            Choice::Answered(name, answer) => Some((name, answer)),
+            Choice::Remote(remote) => Some((
+                &remote.name,
+                remote.provider.authenticate_now(Some(token), request)?,
+            )),
         }
     }
 }
@@ -117,11 +188,7 @@ impl AuthProvider for ProviderSet {
         token: Option<&str>,
         request: RequestHead<'_>,
     ) -> Result<Arc<User>, AuthError> {
-        let token = super::require_token(token)?;
-        match self.choose(token, request) {
-            Choice::Answered(answer) => answer,
-            Choice::Remote(provider) => provider.authenticate(Some(token), request).await,
-        }
+        self.decide(token, request).await.1
     }
 
     fn authenticate_now(
@@ -129,14 +196,7 @@ impl AuthProvider for ProviderSet {
         token: Option<&str>,
         request: RequestHead<'_>,
     ) -> Option<Result<Arc<User>, AuthError>> {
-        let token = match super::require_token(token) {
-            Ok(token) => token,
-            Err(e) => return Some(Err(e)),
-        };
-        match self.choose(token, request) {
-            Choice::Answered(answer) => Some(answer),
-            Choice::Remote(provider) => provider.authenticate_now(Some(token), request),
-        }
+        self.decide_now(token, request).map(|(_, answer)| answer)
     }
 
     fn missing_credentials_message(&self) -> String {
@@ -182,21 +242,28 @@ fn jwt_issuer(token: &str) -> Option<Option<String>> {
 }
 
 /// A provider whose users carry its configured name
-/// ([`User::provider`]).
+/// ([`User::provider`]) and, among several providers, are qualified by it
+/// ([`User::principal`] is `<name>:<principal>`). Sits under the validation
+/// cache, so a user is named once per validation, not per request.
 pub(crate) struct Named {
     inner: Arc<dyn AuthProvider>,
     name: Arc<str>,
+    qualify: bool,
 }
 
 impl Named {
-    pub(crate) fn new(inner: Arc<dyn AuthProvider>, name: Arc<str>) -> Self {
-        Named { inner, name }
+    pub(crate) fn new(inner: Arc<dyn AuthProvider>, name: Arc<str>, qualify: bool) -> Self {
+        Named {
+            inner,
+            name,
+            qualify,
+        }
     }
 
     fn name_it(&self, mut user: Arc<User>) -> Arc<User> {
-        if user.provider.as_deref() != Some(&*self.name) {
+        if !user.named_by(&self.name, self.qualify) {
             // A fresh user (the provider's own, not shared): no copy.
-            Arc::make_mut(&mut user).provider = Some(self.name.clone());
+            Arc::make_mut(&mut user).name_provider(&self.name, self.qualify);
         }
         user
     }
@@ -269,6 +336,100 @@ mod tests {
         ] {
             assert_eq!(jwt_issuer(opaque), None, "{opaque}");
         }
+    }
+
+    /// A remote provider that takes any token and gives the principal `admin`.
+    struct Admin;
+
+    #[async_trait]
+    impl AuthProvider for Admin {
+        async fn authenticate(
+            &self,
+            _: Option<&str>,
+            _: RequestHead<'_>,
+        ) -> Result<Arc<User>, AuthError> {
+            Ok(Arc::new(User::new("admin", Default::default())))
+        }
+    }
+
+    #[tokio::test]
+    async fn each_verdict_names_its_provider_and_each_user_is_qualified() {
+        use crate::authn::providers::ApiKeyProvider;
+        use crate::config::{ApiKeyConfig, ApiKeysConfig};
+        let keys: Arc<str> = "keys".into();
+        let partners: Arc<str> = "partners".into();
+        let local = ApiKeyProvider::new(&ApiKeysConfig {
+            keys: vec![ApiKeyConfig {
+                key: Some("k".into()),
+                key_sha256: None,
+                principal: "admin".into(),
+                attributes: Default::default(),
+            }],
+        })
+        .unwrap()
+        .named(&keys, true);
+        let set = ProviderSet::new(vec![
+            Member {
+                name: keys.clone(),
+                provider: Arc::new(local),
+                takes: Takes {
+                    local: true,
+                    ..Takes::default()
+                },
+            },
+            Member {
+                name: partners.clone(),
+                provider: Arc::new(Named::new(Arc::new(Admin), partners.clone(), true)),
+                takes: Takes {
+                    any_jwt: true,
+                    ..Takes::default()
+                },
+            },
+        ]);
+        let (method, uri, headers) = (
+            axum::http::Method::GET,
+            axum::http::Uri::from_static("/"),
+            axum::http::HeaderMap::new(),
+        );
+        let head = RequestHead {
+            method: &method,
+            uri: &uri,
+            headers: &headers,
+        };
+        let jwt = format!(
+            "{}.{}.sig",
+            b64(r#"{"alg":"ES256"}"#),
+            b64(r#"{"iss":"https://p","sub":"admin"}"#)
+        );
+        let verdict = |(by, answer): Verdict<'_>| {
+            (
+                by.to_owned(),
+                answer.map(|u| (u.principal.clone(), u.unqualified_principal().to_owned())),
+            )
+        };
+        assert_eq!(
+            verdict(set.decide(Some("k"), head).await),
+            ("keys".into(), Ok(("keys:admin".into(), "admin".into())))
+        );
+        assert_eq!(
+            verdict(set.decide(Some(&jwt), head).await),
+            (
+                "partners".into(),
+                Ok(("partners:admin".into(), "admin".into()))
+            )
+        );
+        // Nobody takes opaque tokens: no provider decided.
+        assert_eq!(
+            verdict(set.decide(Some("opaque"), head).await),
+            (
+                NO_PROVIDER.into(),
+                Err(AuthError::Rejected("Invalid API key".into()))
+            )
+        );
+        assert_eq!(verdict(set.decide(None, head).await).0, NO_PROVIDER);
+        // The local answer needs no waiting; the remote's does.
+        assert_eq!(set.decide_now(Some("k"), head).map(|v| v.0), Some("keys"));
+        assert!(set.decide_now(Some(&jwt), head).is_none());
     }
 
     #[test]

@@ -157,7 +157,6 @@ impl Access {
             metrics.policy("access", decision.allowed);
         }
         if let Some(context) = &self.context {
-            let principal = self.user.as_deref().map(|u| u.principal.as_str());
             decision.log(crate::decision_log::Entry {
                 action: Some(action.as_str()),
                 resource: Some(format!(
@@ -165,7 +164,11 @@ impl Access {
                     resource.resource_type(),
                     resource.resource_id()
                 )),
-                ..crate::decision_log::Entry::in_context("access_policy", context, principal)
+                ..crate::decision_log::Entry::in_context(
+                    "access_policy",
+                    context,
+                    self.user.as_deref(),
+                )
             });
         }
         decision

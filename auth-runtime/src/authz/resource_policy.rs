@@ -247,6 +247,43 @@ impl AccessPolicy {
         }
     }
 
+    /// With several providers (`providers`: their names), every rule's
+    /// `principal:` must say whose it is: `<provider name>:<principal>`, as
+    /// [`User::principal`] is then qualified. The name is what precedes the
+    /// first `:` (`k8s:system:serviceaccount:ns:x` names `k8s`). The error
+    /// of each rule that does not, listing the names.
+    pub fn check_principals(&self, providers: &[&str]) -> Vec<PolicyError> {
+        if self.default {
+            return Vec::new();
+        }
+        self.rules
+            .iter()
+            .enumerate()
+            .filter_map(|(index, rule)| {
+                let principal = rule.principal.as_deref()?;
+                let named = principal
+                    .split_once(':')
+                    .is_some_and(|(provider, _)| providers.contains(&provider));
+                (!named).then(|| {
+                    let field = if rule.permit { "permit" } else { "forbid" };
+                    let names = providers
+                        .iter()
+                        .map(|p| format!("`{p}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let example = providers.first().copied().unwrap_or("provider");
+                    PolicyError::new(
+                        index,
+                        format!("{field}.principal"),
+                        format!(
+                            "`{principal}` does not say which provider's principal it is: with several providers a principal is written `<provider>:<principal>` (as `{example}:{principal}`), the provider one of {names}"
+                        ),
+                    )
+                })
+            })
+            .collect()
+    }
+
     /// Whether this is the default policy (the configured list was empty).
     pub fn is_default(&self) -> bool {
         self.default
@@ -340,6 +377,70 @@ pub(crate) fn yaml_list(text: &str) -> Result<Vec<Value>, PolicyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn with_several_providers_a_principal_names_its_provider() {
+        let policy = AccessPolicy::from_yaml(
+            "- permit: {principal: admin, actions: [read]}\n\
+             - permit: {principal: 'api_keys:admin', actions: [read]}\n\
+             - forbid: {principal: 'staf:alice', actions: [delete]}\n\
+             - permit: {principal: 'k8s:system:serviceaccount:ns:x', actions: [read]}\n\
+             - permit: {principal: 'system:serviceaccount:ns:x', actions: [read]}\n\
+             - permit: {actions: [read]}\n",
+        )
+        .unwrap();
+        let errors = policy.check_principals(&["api_keys", "staff", "k8s"]);
+        let paths: Vec<_> = errors
+            .iter()
+            .map(|e| e.path("server.auth.access_policy"))
+            .collect();
+        assert_eq!(
+            paths,
+            [
+                "server.auth.access_policy[0].permit.principal",
+                "server.auth.access_policy[2].forbid.principal",
+                "server.auth.access_policy[4].permit.principal",
+            ]
+        );
+        assert!(
+            errors[0].message.contains("`api_keys`, `staff`, `k8s`")
+                && errors[0].message.contains("`api_keys:admin`"),
+            "{}",
+            errors[0].message
+        );
+        // The default policy names no principal.
+        assert!(
+            AccessPolicy::default_policy()
+                .check_principals(&["a", "b"])
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_qualified_rule_matches_only_its_providers_user() {
+        let policy =
+            AccessPolicy::from_yaml("- permit: {principal: 'keys:admin', actions: [read]}\n")
+                .unwrap();
+        let unowned = crate::authz::resource::Resource {
+            kind: "model",
+            identifier: "m",
+            owner: None,
+        };
+        let mut key_admin = User::new("admin", Default::default());
+        key_admin.name_provider(&"keys".into(), true);
+        let mut jwt_admin = User::new("admin", Default::default());
+        jwt_admin.name_provider(&"partners".into(), true);
+        assert!(policy.is_allowed(Action::Read, &unowned, Some(&key_admin)));
+        assert!(!policy.is_allowed(Action::Read, &unowned, Some(&jwt_admin)));
+        // Ownership (`user is owner` of the default policy) likewise.
+        let owned = crate::authz::resource::Resource {
+            owner: Some(&key_admin),
+            ..unowned
+        };
+        let default = AccessPolicy::default_policy();
+        assert!(default.is_allowed(Action::Delete, &owned, Some(&key_admin)));
+        assert!(!default.is_allowed(Action::Delete, &owned, Some(&jwt_admin)));
+    }
 
     #[test]
     fn qualified_comparisons_without_joining() {

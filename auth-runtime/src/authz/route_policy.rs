@@ -239,7 +239,7 @@ impl RoutePolicy {
                 "route_policy",
                 target,
                 request,
-                user.map(|u| u.principal.as_str()),
+                user,
             ));
         }
         if decision.allowed {

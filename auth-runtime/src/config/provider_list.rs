@@ -20,7 +20,8 @@ use super::{CacheConfig, ConfigError, OneOrMany, ProviderConfig, typed};
 #[non_exhaustive]
 pub struct ConfiguredProvider {
     /// Names it in logs and in [`User::provider`](crate::User::provider):
-    /// its `name`, else its `type`.
+    /// its `name`, else its `type`. With several providers it also
+    /// qualifies its users' principals (`<name>:<principal>`).
     pub name: String,
     /// Its config, typed by its `type` and checked.
     pub config: ProviderConfig,
@@ -195,6 +196,20 @@ fn entry(
     })
 }
 
+/// An API key's SHA-256, from the key or its `key_sha256`; `None` when
+/// neither gives one.
+fn key_digest(clear: Option<&str>, hex_digest: Option<&str>) -> Option<[u8; 32]> {
+    match (clear, hex_digest) {
+        (Some(clear), _) => Some(crate::digest::sha256(clear.as_bytes())),
+        (None, Some(hex_digest)) => {
+            let mut out = [0u8; 32];
+            hex::decode_to_slice(hex_digest, &mut out).ok()?;
+            Some(out)
+        }
+        (None, None) => None,
+    }
+}
+
 /// A name fit for a log field or a metric label.
 fn valid_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
@@ -211,6 +226,36 @@ fn conflicts(providers: &[ConfiguredProvider]) -> Vec<ConfigError> {
     let mut issuers: BTreeMap<&str, &str> = BTreeMap::new();
     let mut any_jwt: Option<&str> = None;
     let mut opaque: Option<&str> = None;
+    // Every API key by its SHA-256 (given in clear or as `key_sha256`): a
+    // key two providers hold would be the first one's user, silently.
+    let mut keys: BTreeMap<[u8; 32], (usize, String)> = BTreeMap::new();
+    for (at, p) in providers.iter().enumerate() {
+        if let ProviderConfig::ApiKeys(c) = &p.config {
+            for (i, key) in c.keys.iter().enumerate() {
+                // A malformed key is the provider's own error, reported when
+                // it is built.
+                let Some(digest) = key_digest(key.key.as_deref(), key.key_sha256.as_deref()) else {
+                    continue;
+                };
+                let path = format!("{}.keys[{i}]", p.path);
+                match keys.get(&digest) {
+                    Some((first_at, first)) if *first_at != at => {
+                        errors.push(ConfigError::field(
+                            &path,
+                            format!(
+                                "the same key as {first}: a key belongs to one provider (compared by its SHA-256, whether given as `key` or `key_sha256`)"
+                            ),
+                        ));
+                    }
+                    // The same provider twice: its own check says so.
+                    Some(_) => {}
+                    None => {
+                        keys.insert(digest, (at, path));
+                    }
+                }
+            }
+        }
+    }
     for p in providers {
         if let Some(first) = names.insert(&p.name, &p.path) {
             errors.push(ConfigError::field(
@@ -364,6 +409,14 @@ mod tests {
             (
                 "providers: [{type: github_token}, {type: custom, endpoint: 'http://127.0.0.1:9/'}]".to_owned(),
                 "server.auth.providers[1]: server.auth.providers[0] already takes opaque tokens",
+            ),
+            (
+                format!("providers: [{{type: api_keys, keys: [{{key: k1, principal: a}}, {{key: shared, principal: b}}]}}, {{type: api_keys, name: more, keys: [{{key_sha256: '{}', principal: c}}]}}]", hex::encode(crate::digest::sha256(b"shared"))),
+                "server.auth.providers[1].keys[0]: the same key as server.auth.providers[0].keys[1]",
+            ),
+            (
+                "providers: [{type: api_keys, keys: [{key: same, principal: a}]}, {type: api_keys, name: more, keys: [{key: same, principal: b}]}]".to_owned(),
+                "server.auth.providers[1].keys[0]: the same key as server.auth.providers[0].keys[0]",
             ),
             (
                 "providers: [{type: api_keys, keys: []}, {type: upstream_header, principal_header: x-user}]".to_owned(),

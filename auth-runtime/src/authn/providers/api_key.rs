@@ -93,10 +93,12 @@ impl ApiKeyProvider {
         })
     }
 
-    /// The same keys, their users carrying `name` ([`User::provider`]).
-    pub(crate) fn named(mut self, name: &Arc<str>) -> Self {
+    /// The same keys, their users carrying `name` ([`User::provider`]) and,
+    /// with `qualify` (several providers), qualified by it
+    /// (`<name>:<principal>`). Once, at startup: a lookup copies nothing.
+    pub(crate) fn named(mut self, name: &Arc<str>, qualify: bool) -> Self {
         for (_, user) in self.by_tag.values_mut().chain(self.by_digest.values_mut()) {
-            Arc::make_mut(user).provider = Some(name.clone());
+            Arc::make_mut(user).name_provider(name, qualify);
         }
         self
     }
