@@ -277,7 +277,7 @@ impl App {
         // On stdout, so scripts and tests started with `--port 0` learn the port.
         println!("listening on {scheme}://{addr}");
         if let Some(listener) = metrics {
-            match crate::metrics::serve(listener, addr) {
+            match crate::metrics::serve(listener, addr, &transport) {
                 Ok(metrics_addr) => println!("metrics on http://{metrics_addr}/metrics"),
                 Err(e) => return fail(&e),
             }

@@ -218,10 +218,13 @@ pub fn enable() -> &'static Metrics {
 }
 
 /// Serves `/metrics` on `listener`, in a task of its own, until the process
-/// ends; its address. Refused on the API's own address.
+/// ends; its address. Refused on the API's own address. Served by
+/// `transport`'s machinery in plain HTTP: the API's header-read and idle
+/// timeouts and a connection cap of its own (`server.metrics.max_connections`).
 pub(crate) fn serve(
     listener: tokio::net::TcpListener,
     api: std::net::SocketAddr,
+    transport: &crate::transport::Transport,
 ) -> Result<std::net::SocketAddr, String> {
     let addr = listener
         .local_addr()
@@ -239,10 +242,11 @@ pub(crate) fn serve(
             )
         }),
     );
+    let transport = transport.clone();
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            tracing::error!(error = ?e.to_string(), "the metrics listener stopped");
-        }
+        transport
+            .serve_metrics(listener, app, std::future::pending())
+            .await;
     });
     Ok(addr)
 }

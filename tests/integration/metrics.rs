@@ -57,12 +57,28 @@ impl Running {
 
 /// The demo server with the config file at `path` (it must turn metrics on).
 pub(crate) fn start_at(path: &std::path::Path) -> Running {
-    let mut child = Command::new(server_binary())
+    let mut command = Command::new(server_binary());
+    command
         .args(["--config", path.to_str().unwrap(), "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::null());
+    run(command)
+}
+
+/// The demo server with the config file at `path`, started by `sh` after
+/// `ulimit <limit>` (`-n 256`: soft and hard; `-S -n 256`: soft only), its
+/// logs written to `log`.
+fn start_under_ulimit(path: &std::path::Path, limit: &str, log: &std::path::Path) -> Running {
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", &format!("ulimit {limit} && exec \"$0\" \"$@\"")])
+        .arg(server_binary())
+        .args(["--config", path.to_str().unwrap(), "--port", "0"])
+        .stderr(std::fs::File::create(log).unwrap());
+    run(command)
+}
+
+fn run(mut command: Command) -> Running {
+    let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut next = |prefix: &str| {
         let line = lines.next().unwrap().unwrap();
@@ -267,4 +283,96 @@ fn a_bad_metrics_address_stops_the_start() {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("server.metrics.address"), "{stderr}");
+}
+
+/// A config file of its own for one test; its path, and the path of a log
+/// file beside it.
+fn config_file(test: &str, config: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let base = std::env::temp_dir().join(format!("webmethod-{test}-{}", std::process::id()));
+    let path = base.with_extension("yaml");
+    std::fs::write(&path, config).unwrap();
+    (path, base.with_extension("log"))
+}
+
+/// Connections that sent half a request head to `addr` and wait.
+async fn half_open(addr: &str, count: usize) -> Vec<tokio::net::TcpStream> {
+    use tokio::io::AsyncWriteExt;
+    let mut held = Vec::with_capacity(count);
+    for _ in 0..count {
+        let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+        socket
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        held.push(socket);
+    }
+    held
+}
+
+/// `host:port` of a base URL.
+fn authority(url: &str) -> &str {
+    let rest = url.split_once("://").unwrap().1;
+    rest.split('/').next().unwrap()
+}
+
+#[tokio::test]
+async fn metrics_connections_have_a_cap_of_their_own_and_never_starve_the_api() {
+    // 256 open files for the whole process; the metrics listener's default
+    // cap (64) keeps 600 clients holding half a request head from taking
+    // them all (without a cap, accept fails with EMFILE on every port).
+    let (path, log) = config_file(
+        "metrics-cap",
+        "server:\n  metrics: {address: '127.0.0.1:0'}\n  limits: {header_read_timeout: 5}\n",
+    );
+    let server = start_under_ulimit(&path, "-n 256", &log);
+    let held = half_open(authority(&server.metrics), 600).await;
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .unwrap();
+    for _ in 0..5 {
+        let r = client
+            .get(format!("{}/v1/health", server.api))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("the API stopped answering: {e}"));
+        assert_eq!(r.status(), 200);
+    }
+    // Once they are gone, the metrics answer again.
+    drop(held);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        match client.get(&server.metrics).send().await {
+            Ok(r) if r.status() == 200 => break,
+            other => assert!(
+                std::time::Instant::now() < deadline,
+                "the metrics do not answer again: {other:?}"
+            ),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_file(&log);
+}
+
+#[tokio::test]
+async fn a_half_open_metrics_connection_is_closed_after_the_header_read_timeout() {
+    use tokio::io::AsyncReadExt;
+    let (path, _) = config_file(
+        "metrics-timeout",
+        "server:\n  metrics: {address: '127.0.0.1:0'}\n  limits: {header_read_timeout: 1}\n",
+    );
+    let server = start_at(&path);
+    let started = std::time::Instant::now();
+    let mut held = half_open(authority(&server.metrics), 1).await;
+    let mut buf = [0u8; 512];
+    // EOF, or hyper's 408 before it: either way the server ended it.
+    let read =
+        tokio::time::timeout(std::time::Duration::from_secs(10), held[0].read(&mut buf)).await;
+    assert!(
+        matches!(read, Ok(Ok(_))),
+        "the connection is still open after 10 s"
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+    let _ = std::fs::remove_file(&path);
 }
