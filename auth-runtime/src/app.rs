@@ -201,10 +201,12 @@ impl App {
     /// `serve`: builds the router and serves it until Ctrl-C or SIGTERM.
     pub async fn serve(self, args: ServeArgs) -> ExitCode {
         init_tracing();
-        let (settings, config) = match self.settings(&args) {
+        let (mut settings, config) = match self.settings(&args) {
             Ok(loaded) => loaded,
             Err(e) => return fail(&e),
         };
+        let metrics_on = settings.metrics.is_some();
+        settings.transport.fit_open_file_limit(metrics_on);
         for warning in &settings.warnings {
             tracing::warn!("{warning}");
         }

@@ -376,3 +376,67 @@ async fn a_half_open_metrics_connection_is_closed_after_the_header_read_timeout(
     assert!(started.elapsed() >= std::time::Duration::from_millis(900));
     let _ = std::fs::remove_file(&path);
 }
+
+#[tokio::test]
+async fn a_low_open_file_limit_lowers_the_api_cap_with_a_warning() {
+    let (path, log) = config_file(
+        "metrics-nofile",
+        "server:\n  metrics: {address: '127.0.0.1:0'}\n",
+    );
+    let server = start_under_ulimit(&path, "-n 256", &log);
+    let r = reqwest::get(format!("{}/v1/health", server.api))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let warning = logged
+        .lines()
+        .find(|l| l.contains("WARN") && l.contains("open-file limit"))
+        .unwrap_or_else(|| panic!("no warning:\n{logged}"));
+    // 256 - 64 (metrics) - 128 (reserve) = 64.
+    for number in ["10000", "256", "at most 64 connections"] {
+        assert!(warning.contains(number), "{number} not in {warning}");
+    }
+    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_file(&log);
+}
+
+/// The soft and hard `Max open files` of a process, from `/proc`.
+#[cfg(target_os = "linux")]
+fn open_file_limits(pid: &str) -> (String, String) {
+    let limits = std::fs::read_to_string(format!("/proc/{pid}/limits")).unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap();
+    let mut fields = line["Max open files".len()..].split_whitespace();
+    (
+        fields.next().unwrap().to_owned(),
+        fields.next().unwrap().to_owned(),
+    )
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_soft_open_file_limit_is_raised_to_the_hard_one() {
+    let (_, hard) = open_file_limits("self");
+    if hard.parse::<u64>().is_ok_and(|h| h <= 256) {
+        return; // nothing to raise on this machine
+    }
+    let (path, log) = config_file(
+        "metrics-raise",
+        "server:\n  metrics: {address: '127.0.0.1:0'}\n",
+    );
+    let server = start_under_ulimit(&path, "-S -n 256", &log);
+    let r = reqwest::get(format!("{}/v1/health", server.api))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (soft, child_hard) = open_file_limits(&server.child.id().to_string());
+    assert_eq!(child_hard, hard);
+    assert_eq!(soft, hard, "the soft limit was not raised");
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(!logged.contains("open-file limit"), "{logged}");
+    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_file(&log);
+}
