@@ -176,7 +176,12 @@ async fn metrics_count_requests_decisions_and_quota_with_bounded_labels() {
     // The API port does not serve the metrics.
     assert_eq!(get("/metrics", Some("reader-key")).await, 404);
 
-    let response = client.get(&server.metrics).send().await.unwrap();
+    let response = client
+        .get(&server.metrics)
+        .header("accept", "application/openmetrics-text")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     assert!(
         response.headers()["content-type"]
@@ -439,4 +444,96 @@ async fn the_soft_open_file_limit_is_raised_to_the_hard_one() {
     assert!(!logged.contains("open-file limit"), "{logged}");
     let _ = std::fs::remove_file(&path);
     let _ = std::fs::remove_file(&log);
+}
+
+#[tokio::test]
+async fn metrics_answer_classic_text_unless_the_scraper_takes_openmetrics() {
+    let (path, _) = config_file(
+        "metrics-formats",
+        "server:\n  metrics: {address: '127.0.0.1:0'}\n",
+    );
+    let server = start_at(&path);
+    let client = reqwest::Client::new();
+    let health = client
+        .get(format!("{}/v1/health", server.api))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let sample = r#"webmethod_http_requests_total{route="/v1/health",method="GET",status="200"} 1"#;
+    server.wait_for_metric(&client, sample).await;
+    let scrape = |accept: Option<&'static str>| {
+        let mut request = client.get(&server.metrics);
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        async move {
+            let r = request.send().await.unwrap();
+            assert_eq!(r.status(), 200);
+            let content_type = r.headers()["content-type"].to_str().unwrap().to_owned();
+            (content_type, r.text().await.unwrap())
+        }
+    };
+
+    // A Prometheus server's Accept: OpenMetrics.
+    let (content_type, text) = scrape(Some(
+        "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+    ))
+    .await;
+    assert!(
+        content_type.starts_with("application/openmetrics-text; version=1.0.0"),
+        "{content_type}"
+    );
+    let open = openmetrics_parser::openmetrics::parse_openmetrics(&text)
+        .unwrap_or_else(|e| panic!("{e:?}: {text}"));
+    assert_eq!(
+        value(
+            &open,
+            "webmethod_http_requests",
+            &[
+                ("route", "/v1/health"),
+                ("method", "GET"),
+                ("status", "200")
+            ]
+        ),
+        1.0,
+        "{text}"
+    );
+    assert!(text.ends_with("# EOF\n"), "{text}");
+
+    // Accept without OpenMetrics, `*/*`, or none: the classic text format.
+    for accept in [Some("text/plain;version=0.0.4"), Some("*/*"), None] {
+        let (content_type, text) = scrape(accept).await;
+        assert_eq!(
+            content_type, "text/plain; version=0.0.4; charset=utf-8",
+            "{accept:?}"
+        );
+        assert!(!text.contains("# EOF"), "{text}");
+        assert!(!text.contains("_created"), "{text}");
+        assert!(
+            text.contains("# TYPE webmethod_http_requests_total counter\n"),
+            "{text}"
+        );
+        let classic = openmetrics_parser::prometheus::parse_prometheus(&text)
+            .unwrap_or_else(|e| panic!("{accept:?} {e:?}: {text}"));
+        let family = classic
+            .families
+            .get("webmethod_http_requests_total")
+            .unwrap_or_else(|| panic!("{text}"));
+        let health = family
+            .iter_samples()
+            .find(|s| {
+                let set = s.get_labelset().unwrap();
+                set.get_label_value("route") == Some("/v1/health")
+                    && set.get_label_value("status") == Some("200")
+            })
+            .unwrap_or_else(|| panic!("{text}"));
+        match &health.value {
+            openmetrics_parser::PrometheusValue::Counter(c) => {
+                assert_eq!(number(c.value), 1.0, "{text}")
+            }
+            other => panic!("not a counter: {other:?}"),
+        }
+    }
+    let _ = std::fs::remove_file(&path);
 }
