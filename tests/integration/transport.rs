@@ -643,3 +643,53 @@ async fn failed_tls_handshakes_are_logged_once_per_peer_and_reason() {
     drop(server);
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn body_timeout_and_metrics_cap_are_checked_naming_the_field() {
+    for (server, field) in [
+        (
+            "  limits: {body_read_timeout: 0}\n",
+            "server.limits.body_read_timeout",
+        ),
+        (
+            "  limits: {body_read_timeout: -1}\n",
+            "server.limits.body_read_timeout",
+        ),
+        (
+            "  limits: {body_read_timeout: 3601}\n",
+            "server.limits.body_read_timeout",
+        ),
+        (
+            "  metrics: {address: '127.0.0.1:0', max_connections: 0}\n",
+            "server.metrics.max_connections",
+        ),
+    ] {
+        let error = match Config::parse(&format!("server:\n{server}"), "test", &|_| None)
+            .map_err(|e| e.to_string())
+            .and_then(|config| Settings::from_config(&config).map_err(|e| e.to_string()))
+        {
+            Ok(_) => panic!("accepted:\n{server}"),
+            Err(e) => e,
+        };
+        assert!(error.contains(field), "{server}: {error}");
+    }
+    let config = Config::parse(
+        "server:\n  limits: {body_read_timeout: 2.5}\n  metrics: {address: '127.0.0.1:0', max_connections: 8}\n",
+        "test",
+        &|_| None,
+    )
+    .unwrap();
+    let limits = Settings::from_config(&config)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .transport
+        .limits();
+    assert_eq!(limits.body_read_timeout, Duration::from_millis(2500));
+    assert_eq!(limits.metrics_max_connections, 8);
+    // The defaults.
+    let limits = Settings::from_config(&Config::default())
+        .unwrap()
+        .transport
+        .limits();
+    assert_eq!(limits.body_read_timeout, Duration::from_secs(30));
+    assert_eq!(limits.metrics_max_connections, 64);
+}
