@@ -202,11 +202,13 @@ impl App {
     /// `serve`: builds the router and serves it until Ctrl-C or SIGTERM.
     pub async fn serve(self, args: ServeArgs) -> ExitCode {
         init_tracing();
-        let (settings, config) = match self.settings(&args) {
+        let (mut settings, config) = match self.settings(&args) {
             Ok(loaded) => loaded,
             Err(e) => return fail(&e),
         };
         let authenticated = self.provider.is_some() || settings.authentication();
+        let metrics_on = settings.metrics.is_some();
+        settings.transport.fit_open_file_limit(metrics_on);
         for warning in startup_warnings(&settings, true) {
             tracing::warn!("{warning}");
         }
@@ -275,7 +277,7 @@ impl App {
         // On stdout, so scripts and tests started with `--port 0` learn the port.
         println!("listening on {scheme}://{addr}");
         if let Some(listener) = metrics {
-            match crate::metrics::serve(listener, addr) {
+            match crate::metrics::serve(listener, addr, &transport) {
                 Ok(metrics_addr) => println!("metrics on http://{metrics_addr}/metrics"),
                 Err(e) => return fail(&e),
             }

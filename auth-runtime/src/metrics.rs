@@ -21,8 +21,12 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-/// The content type of [`Metrics::encode`]'s text.
+/// The content type of [`Metrics::encode`]'s text (OpenMetrics).
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The content type of [`Metrics::encode_classic`]'s text (the Prometheus
+/// text format 0.0.4).
+pub const CLASSIC_CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
 type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
 
@@ -166,6 +170,28 @@ impl Metrics {
         out
     }
 
+    /// The exposition in the classic Prometheus text format (0.0.4): no
+    /// `# EOF`, counters' `# HELP`/`# TYPE` under their `_total` names
+    /// (prometheus-client's own encoder of that format).
+    pub fn encode_classic(&self) -> String {
+        let mut out = String::with_capacity(8 * 1024);
+        // Writing to a String cannot fail.
+        let _ = prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry);
+        out
+    }
+
+    /// The exposition a scraper sending `accept` asked for, and its content
+    /// type: OpenMetrics when `Accept` names `application/openmetrics-text`
+    /// (with a non-zero `q`), the classic text format otherwise (as the
+    /// Prometheus Go client negotiates: `*/*` or no `Accept` gets 0.0.4).
+    pub fn negotiate(&self, accept: Option<&axum::http::HeaderValue>) -> (&'static str, String) {
+        if accept.is_some_and(takes_openmetrics) {
+            (CONTENT_TYPE, self.encode())
+        } else {
+            (CLASSIC_CONTENT_TYPE, self.encode_classic())
+        }
+    }
+
     pub(crate) fn auth(&self, provider: &str, outcome: &'static str) {
         self.auth_decisions
             .get_or_create(&AuthLabels {
@@ -218,10 +244,13 @@ pub fn enable() -> &'static Metrics {
 }
 
 /// Serves `/metrics` on `listener`, in a task of its own, until the process
-/// ends; its address. Refused on the API's own address.
+/// ends; its address. Refused on the API's own address. Served by
+/// `transport`'s machinery in plain HTTP: the API's header-read and idle
+/// timeouts and a connection cap of its own (`server.metrics.max_connections`).
 pub(crate) fn serve(
     listener: tokio::net::TcpListener,
     api: std::net::SocketAddr,
+    transport: &crate::transport::Transport,
 ) -> Result<std::net::SocketAddr, String> {
     let addr = listener
         .local_addr()
@@ -232,19 +261,38 @@ pub(crate) fn serve(
     let metrics = enable();
     let app = axum::Router::new().route(
         "/metrics",
-        axum::routing::get(move || async move {
-            (
-                [(axum::http::header::CONTENT_TYPE, CONTENT_TYPE)],
-                metrics.encode(),
-            )
+        axum::routing::get(move |headers: axum::http::HeaderMap| async move {
+            let (content_type, text) = metrics.negotiate(headers.get(axum::http::header::ACCEPT));
+            ([(axum::http::header::CONTENT_TYPE, content_type)], text)
         }),
     );
+    let transport = transport.clone();
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
-            tracing::error!(error = ?e.to_string(), "the metrics listener stopped");
-        }
+        transport
+            .serve_metrics(listener, app, std::future::pending())
+            .await;
     });
     Ok(addr)
+}
+
+/// Whether an `Accept` header takes `application/openmetrics-text`: one of
+/// its media ranges names it, with no `q` parameter or a `q` above 0.
+fn takes_openmetrics(accept: &axum::http::HeaderValue) -> bool {
+    let Ok(accept) = accept.to_str() else {
+        return false;
+    };
+    accept.split(',').any(|range| {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or_default().trim();
+        media.eq_ignore_ascii_case("application/openmetrics-text")
+            && parts.all(|param| {
+                let Some((name, value)) = param.split_once('=') else {
+                    return true;
+                };
+                !name.trim().eq_ignore_ascii_case("q")
+                    || value.trim().parse::<f32>().is_ok_and(|q| q > 0.0)
+            })
+    })
 }
 
 /// A method as a label: the standard ones by name, any other as `OTHER`
@@ -381,6 +429,42 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+
+    #[test]
+    fn openmetrics_only_when_accept_names_it() {
+        let takes =
+            |accept: &'static str| takes_openmetrics(&axum::http::HeaderValue::from_static(accept));
+        // Prometheus 2.x and 3.x scrapers.
+        assert!(takes(
+            "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+        ));
+        assert!(takes(
+            "text/plain;q=0.5, Application/OpenMetrics-Text; q=0.2"
+        ));
+        assert!(!takes("*/*"));
+        assert!(!takes("text/plain; version=0.0.4"));
+        assert!(!takes("application/openmetrics-text;q=0"));
+        assert!(!takes("application/openmetrics-textual"));
+    }
+
+    #[test]
+    fn classic_text_has_no_eof_and_names_counters_by_their_samples() {
+        let metrics = Metrics::new();
+        metrics.auth("api_keys", "authenticated");
+        let text = metrics.encode_classic();
+        assert!(!text.contains("# EOF"), "{text}");
+        assert!(!text.contains("_created"), "{text}");
+        assert!(
+            text.contains("# TYPE webmethod_auth_decisions_total counter\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"webmethod_auth_decisions_total{provider="api_keys",outcome="authenticated"} 1"#
+            ),
+            "{text}"
+        );
     }
 
     #[test]

@@ -12,20 +12,20 @@
 use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
-use tower::ServiceExt;
 
-use crate::config::{ConfigError, LimitsConfig, ServerConfig};
+use crate::config::{ConfigError, LimitsConfig, MetricsConfig, ServerConfig};
+use crate::error::ApiError;
 
 /// How connections are served: TLS or not, and the limits.
 #[derive(Clone)]
@@ -49,8 +49,18 @@ pub struct Limits {
     /// 10,000 ([`DEFAULT_MAX_CONNECTIONS`]).
     pub max_connections: usize,
     /// `server.limits.max_request_body_bytes`: the largest request body an
-    /// extractor reads. Default 2 MiB ([`DEFAULT_MAX_REQUEST_BODY_BYTES`]).
+    /// extractor reads; a request announcing a longer `Content-Length` is
+    /// answered 413 before its body is read. Default 2 MiB
+    /// ([`DEFAULT_MAX_REQUEST_BODY_BYTES`]).
     pub max_request_body_bytes: usize,
+    /// `server.limits.body_read_timeout`: the time a request's whole body
+    /// has to arrive, counted from its head; a slower body is cut (408).
+    /// Default 30 seconds ([`DEFAULT_BODY_READ_TIMEOUT_SECONDS`]).
+    pub body_read_timeout: Duration,
+    /// `server.metrics.max_connections`: connections the metrics listener
+    /// serves at once, apart from the API's. Default 64
+    /// ([`DEFAULT_METRICS_MAX_CONNECTIONS`]).
+    pub metrics_max_connections: usize,
 }
 
 impl Default for Limits {
@@ -59,6 +69,8 @@ impl Default for Limits {
             header_read_timeout: Duration::from_secs(DEFAULT_HEADER_READ_TIMEOUT_SECONDS),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_request_body_bytes: DEFAULT_MAX_REQUEST_BODY_BYTES,
+            body_read_timeout: Duration::from_secs(DEFAULT_BODY_READ_TIMEOUT_SECONDS),
+            metrics_max_connections: DEFAULT_METRICS_MAX_CONNECTIONS,
         }
     }
 }
@@ -69,6 +81,10 @@ pub const DEFAULT_HEADER_READ_TIMEOUT_SECONDS: u64 = 10;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 /// The largest request body a handler's extractor reads (axum's default).
 pub const DEFAULT_MAX_REQUEST_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// Seconds a request's whole body has to arrive, from its head.
+pub const DEFAULT_BODY_READ_TIMEOUT_SECONDS: u64 = 30;
+/// Connections the metrics listener serves at once.
+pub const DEFAULT_METRICS_MAX_CONNECTIONS: usize = 64;
 
 impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -86,7 +102,7 @@ impl Transport {
     /// checked; every error names its field.
     pub fn from_config(server: &ServerConfig) -> Result<Transport, Vec<ConfigError>> {
         let mut errors = Vec::new();
-        let limits = limits(server.limits.as_ref(), &mut errors);
+        let limits = limits(server.limits.as_ref(), server.metrics.as_ref(), &mut errors);
         let tls = match tls(server) {
             Ok(tls) => tls,
             Err(e) => {
@@ -115,6 +131,47 @@ impl Transport {
     /// The limits connections are served under (`server.limits`).
     pub fn limits(&self) -> Limits {
         self.limits
+    }
+
+    /// Raises the process's soft open-file limit (`RLIMIT_NOFILE`) to its
+    /// hard limit. When the API's connections, the metrics listener's (if
+    /// `metrics`) and [`RESERVED_FILE_DESCRIPTORS`] still do not fit, the
+    /// API's cap is lowered to fit, with a WARN naming both numbers: past
+    /// the limit, `accept` fails for everyone, the API included. `App::serve`
+    /// calls it before serving; call it yourself when you serve with
+    /// [`serve`](Self::serve).
+    pub fn fit_open_file_limit(&mut self, metrics: bool) {
+        let limit = match open_file_limit() {
+            Ok(limit) => limit,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read or raise the open-file limit (RLIMIT_NOFILE)");
+                return;
+            }
+        };
+        let api = self.limits.max_connections;
+        let metrics = if metrics {
+            self.limits.metrics_max_connections
+        } else {
+            0
+        };
+        let needed = (api as u64)
+            .saturating_add(metrics as u64)
+            .saturating_add(RESERVED_FILE_DESCRIPTORS);
+        if needed <= limit {
+            return;
+        }
+        let fitted = limit
+            .saturating_sub(RESERVED_FILE_DESCRIPTORS)
+            .saturating_sub(metrics as u64)
+            .max(1);
+        let fitted = usize::try_from(fitted).unwrap_or(usize::MAX).min(api);
+        tracing::warn!(
+            "server.limits.max_connections is {api} but the open-file limit (ulimit -n) is \
+             {limit}: with the metrics listener's {metrics} and {RESERVED_FILE_DESCRIPTORS} \
+             files kept for the server itself, at most {fitted} connections are served at \
+             once; raise the hard open-file limit or lower max_connections"
+        );
+        self.limits.max_connections = fitted;
     }
 
     /// Whether connections are HTTPS.
@@ -165,78 +222,364 @@ impl Transport {
         routers: Routers,
         shutdown: impl Future<Output = ()>,
     ) {
-        let slots = Arc::new(tokio::sync::Semaphore::new(self.limits.max_connections));
-        let mut http = hyper::server::conn::http1::Builder::new();
-        http.header_read_timeout(self.limits.header_read_timeout);
-        let graceful = GracefulShutdown::new();
         let acceptor = self.tls.clone().map(TlsAcceptor::from);
-        let handshake_timeout = self.limits.header_read_timeout;
-        tokio::pin!(shutdown);
-        loop {
-            let slot = tokio::select! {
-                slot = slots.clone().acquire_owned() => match slot {
-                    Ok(slot) => slot,
-                    Err(_) => break,
-                },
-                () = &mut shutdown => break,
-            };
-            let (stream, peer) = tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok(accepted) => accepted,
-                    Err(e) => {
-                        // Out of file descriptors, a connection reset before
-                        // it was accepted: keep serving the ones we have.
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-                () = &mut shutdown => break,
-            };
-            let _ = stream.set_nodelay(true);
-            let service = TowerToHyperService::new(routers.clone().map_request(
-                move |mut request: axum::extract::Request<hyper::body::Incoming>| {
-                    request.extensions_mut().insert(ConnectInfo(peer));
-                    request.map(axum::body::Body::new)
-                },
-            ));
-            let watcher = graceful.watcher();
-            let mut http = http.clone();
-            http.timer(ConnectionTimer::default());
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let _slot = slot;
-                match acceptor {
-                    None => {
-                        let connection = http.serve_connection(TokioIo::new(stream), service);
-                        let _ = watcher.watch(connection).await;
-                    }
-                    Some(acceptor) => {
-                        let stream = match tokio::time::timeout(
-                            handshake_timeout,
-                            acceptor.accept(stream),
-                        )
-                        .await
-                        {
-                            Ok(Ok(stream)) => stream,
-                            Ok(Err(e)) => {
-                                tracing::debug!(%peer, error = ?e.to_string(), "TLS handshake failed");
-                                return;
-                            }
-                            Err(_) => {
-                                tracing::debug!(%peer, "TLS handshake timed out");
-                                return;
-                            }
-                        };
-                        let connection = http.serve_connection(TokioIo::new(stream), service);
-                        let _ = watcher.watch(connection).await;
-                    }
+        serve_connections(
+            listener,
+            routers,
+            self.limits,
+            self.limits.max_connections,
+            acceptor,
+            shutdown,
+        )
+        .await;
+    }
+
+    /// Serves `router` (the metrics' own) on `listener`, in plain HTTP, under
+    /// the API's timeouts and at most `metrics_max_connections` at once, a
+    /// cap of its own: its clients never take the API's connections.
+    pub async fn serve_metrics(
+        &self,
+        listener: TcpListener,
+        router: Router,
+        shutdown: impl Future<Output = ()>,
+    ) {
+        serve_connections(
+            listener,
+            Routers::new(router),
+            self.limits,
+            self.limits.metrics_max_connections,
+            None,
+            shutdown,
+        )
+        .await;
+    }
+}
+
+/// Accepts connections on `listener` while fewer than `max_connections` are
+/// served, each under `limits`, until `shutdown` completes.
+async fn serve_connections(
+    listener: TcpListener,
+    routers: Routers,
+    limits: Limits,
+    max_connections: usize,
+    acceptor: Option<TlsAcceptor>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(max_connections));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.header_read_timeout(limits.header_read_timeout);
+    let graceful = GracefulShutdown::new();
+    let handshake_timeout = limits.header_read_timeout;
+    let failures = HandshakeFailures::new();
+    let body = BodyLimits {
+        max_bytes: u64::try_from(limits.max_request_body_bytes).unwrap_or(u64::MAX),
+        read_timeout: limits.body_read_timeout,
+    };
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, a connection reset before
+                    // it was accepted: keep serving the ones we have.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
                 }
-            });
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = Connection {
+            routers: routers.clone(),
+            peer,
+            body,
+        };
+        let watcher = graceful.watcher();
+        let mut http = http.clone();
+        http.timer(ConnectionTimer::default());
+        let acceptor = acceptor.clone();
+        let failures = failures.clone();
+        tokio::spawn(async move {
+            let _slot = slot;
+            match acceptor {
+                None => {
+                    let connection = http.serve_connection(TokioIo::new(stream), service);
+                    let _ = watcher.watch(connection).await;
+                }
+                Some(acceptor) => {
+                    let stream = match tokio::time::timeout(
+                        handshake_timeout,
+                        acceptor.accept(stream),
+                    )
+                    .await
+                    {
+                        Ok(Ok(stream)) => stream,
+                        Ok(Err(e)) => {
+                            failures.failed(peer, &e);
+                            return;
+                        }
+                        Err(_) => {
+                            failures.report(peer, "handshake timed out");
+                            return;
+                        }
+                    };
+                    let connection = http.serve_connection(TokioIo::new(stream), service);
+                    let _ = watcher.watch(connection).await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    // Requests in flight get a moment; idle connections close at once.
+    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+}
+
+/// Open files `fit_open_file_limit` keeps for the server itself besides
+/// client connections: listeners, log and quota files, connections to
+/// identity providers and Redis, the runtime's own.
+pub const RESERVED_FILE_DESCRIPTORS: u64 = 128;
+
+/// The soft open-file limit, raised first to the hard one.
+#[cfg(unix)]
+fn open_file_limit() -> std::io::Result<u64> {
+    let (soft, hard) = rlimit::Resource::NOFILE.get()?;
+    match rlimit::increase_nofile_limit(hard) {
+        Ok(raised) => {
+            if raised > soft {
+                tracing::debug!(from = soft, to = raised, "open-file limit raised");
+            }
+            Ok(raised)
         }
-        drop(listener);
-        // Requests in flight get a moment; idle connections close at once.
-        let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+        Err(e) => {
+            tracing::warn!(error = %e, soft, hard, "cannot raise the open-file limit to the hard limit");
+            Ok(soft)
+        }
+    }
+}
+
+/// No `RLIMIT_NOFILE` here: nothing to fit.
+#[cfg(not(unix))]
+fn open_file_limit() -> std::io::Result<u64> {
+    Ok(u64::MAX)
+}
+
+/// How long a failed TLS handshake's peer and reason stay logged: the same
+/// failure from the same address within it is not logged again.
+pub const HANDSHAKE_LOG_WINDOW: Duration = Duration::from_secs(60);
+
+/// The (peer address, reason) pairs of failed TLS handshakes logged in the
+/// last [`HANDSHAKE_LOG_WINDOW`], bounded: a client failing in a loop
+/// writes one line a minute, not one per attempt.
+#[derive(Clone)]
+struct HandshakeFailures(moka::sync::Cache<(std::net::IpAddr, Box<str>), ()>);
+
+impl HandshakeFailures {
+    fn new() -> HandshakeFailures {
+        HandshakeFailures(
+            moka::sync::Cache::builder()
+                .max_capacity(4_096)
+                .time_to_live(HANDSHAKE_LOG_WINDOW)
+                .build(),
+        )
+    }
+
+    /// A handshake that ended in `error`. A client that closes the connection
+    /// before finishing (a port scan, a TCP health check) is no failure worth
+    /// a warning.
+    fn failed(&self, peer: std::net::SocketAddr, error: &std::io::Error) {
+        use std::io::ErrorKind;
+        match error.kind() {
+            ErrorKind::UnexpectedEof | ErrorKind::ConnectionReset | ErrorKind::BrokenPipe => {
+                tracing::debug!(%peer, error = ?error.to_string(), "TLS handshake abandoned");
+            }
+            _ => self.report(peer, &error.to_string()),
+        }
+    }
+
+    fn report(&self, peer: std::net::SocketAddr, reason: &str) {
+        let first = self
+            .0
+            .entry((peer.ip(), reason.into()))
+            .or_insert(())
+            .is_fresh();
+        if first {
+            tracing::warn!(
+                %peer,
+                reason = ?reason,
+                "TLS handshake failed (the same failure from this address is not logged again for {} s)",
+                HANDSHAKE_LOG_WINDOW.as_secs()
+            );
+        }
+    }
+}
+
+/// The body limits of every request.
+#[derive(Clone, Copy)]
+struct BodyLimits {
+    max_bytes: u64,
+    read_timeout: Duration,
+}
+
+/// The service of one connection: the request's peer address, its body
+/// limits, then whichever router is current.
+struct Connection {
+    routers: Routers,
+    peer: std::net::SocketAddr,
+    body: BodyLimits,
+}
+
+impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for Connection {
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = Answer;
+
+    fn call(&self, request: hyper::Request<hyper::body::Incoming>) -> Answer {
+        use hyper::body::Body as _;
+        // hyper's size hint of a body with a Content-Length is that length.
+        if request.body().size_hint().lower() > self.body.max_bytes {
+            return Answer::AtOnce {
+                response: Some(closing(ApiError::new(
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "Request body too large",
+                ))),
+            };
+        }
+        let (mut parts, body) = request.into_parts();
+        parts.extensions.insert(ConnectInfo(self.peer));
+        let (body, timed_out) = if body.is_end_stream() {
+            (axum::body::Body::new(body), None)
+        } else {
+            let timed_out = Arc::new(AtomicBool::new(false));
+            let body = TimedBody {
+                body,
+                deadline: tokio::time::Instant::now() + self.body.read_timeout,
+                sleep: None,
+                timed_out: timed_out.clone(),
+            };
+            (axum::body::Body::new(body), Some(timed_out))
+        };
+        let mut router = Router::clone(&self.routers.0.load());
+        Answer::Routed {
+            future: tower::Service::call(&mut router, hyper::Request::from_parts(parts, body)),
+            timed_out,
+        }
+    }
+}
+
+/// `error` with `Connection: close`: its request's body is left unread.
+fn closing(error: ApiError) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut response = error.into_response();
+    response.headers_mut().insert(
+        axum::http::header::CONNECTION,
+        axum::http::HeaderValue::from_static("close"),
+    );
+    response
+}
+
+pin_project_lite::pin_project! {
+    /// A connection's answer to one request.
+    #[project = AnswerProjection]
+    enum Answer {
+        /// Refused before the router (a body over the limit).
+        AtOnce { response: Option<axum::response::Response> },
+        /// The router's, unless the body timed out meanwhile.
+        Routed {
+            #[pin]
+            future: <Router as tower::Service<axum::extract::Request>>::Future,
+            timed_out: Option<Arc<AtomicBool>>,
+        },
+    }
+}
+
+impl Future for Answer {
+    type Output = Result<axum::response::Response, std::convert::Infallible>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        match self.project() {
+            AnswerProjection::AtOnce { response } => {
+                std::task::Poll::Ready(Ok(response.take().unwrap_or_default()))
+            }
+            AnswerProjection::Routed { future, timed_out } => {
+                let response = std::task::ready!(future.poll(cx))?;
+                if timed_out
+                    .as_ref()
+                    .is_some_and(|t| t.load(Ordering::Relaxed))
+                {
+                    // Whatever the extractor made of the cut body.
+                    return std::task::Poll::Ready(Ok(closing(ApiError::new(
+                        axum::http::StatusCode::REQUEST_TIMEOUT,
+                        "Request body not received in time",
+                    ))));
+                }
+                std::task::Poll::Ready(Ok(response))
+            }
+        }
+    }
+}
+
+/// The request body was not all received within `body_read_timeout`.
+#[derive(Debug, thiserror::Error)]
+#[error("request body not received within server.limits.body_read_timeout")]
+struct BodyReadTimeout;
+
+pin_project_lite::pin_project! {
+    /// A request body that must end by `deadline`. The timer is armed only
+    /// when the body makes the reader wait: a body already received costs
+    /// no timer.
+    struct TimedBody {
+        #[pin]
+        body: hyper::body::Incoming,
+        deadline: tokio::time::Instant,
+        #[pin]
+        sleep: Option<tokio::time::Sleep>,
+        timed_out: Arc<AtomicBool>,
+    }
+}
+
+impl hyper::body::Body for TimedBody {
+    type Data = bytes::Bytes;
+    type Error = axum::BoxError;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<bytes::Bytes>, axum::BoxError>>> {
+        let this = self.project();
+        if let std::task::Poll::Ready(frame) = this.body.poll_frame(cx) {
+            return std::task::Poll::Ready(frame.map(|f| f.map_err(Into::into)));
+        }
+        let mut sleep = this.sleep;
+        if sleep.is_none() {
+            sleep.set(Some(tokio::time::sleep_until(*this.deadline)));
+        }
+        if let Some(sleep) = sleep.as_pin_mut()
+            && sleep.poll(cx).is_ready()
+        {
+            this.timed_out.store(true, Ordering::Relaxed);
+            return std::task::Poll::Ready(Some(Err(BodyReadTimeout.into())));
+        }
+        std::task::Poll::Pending
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
     }
 }
 
@@ -276,19 +619,39 @@ impl tower::Service<axum::extract::Request> for Routers {
     }
 }
 
-fn limits(config: Option<&LimitsConfig>, errors: &mut Vec<ConfigError>) -> Limits {
+fn limits(
+    config: Option<&LimitsConfig>,
+    metrics: Option<&MetricsConfig>,
+    errors: &mut Vec<ConfigError>,
+) -> Limits {
     let mut limits = Limits::default();
+    match metrics.and_then(|m| m.max_connections) {
+        Some(0) => errors.push(ConfigError::field(
+            "server.metrics.max_connections",
+            "must be at least 1",
+        )),
+        Some(n) => limits.metrics_max_connections = n,
+        None => {}
+    }
     let Some(config) = config else {
         return limits;
     };
     if let Some(seconds) = config.header_read_timeout {
-        if seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0 {
-            limits.header_read_timeout = Duration::from_secs_f64(seconds);
-        } else {
-            errors.push(ConfigError::field(
+        match seconds_in_range(seconds) {
+            Some(timeout) => limits.header_read_timeout = timeout,
+            None => errors.push(ConfigError::field(
                 "server.limits.header_read_timeout",
                 "must be a number of seconds above 0 and at most 3600",
-            ));
+            )),
+        }
+    }
+    if let Some(seconds) = config.body_read_timeout {
+        match seconds_in_range(seconds) {
+            Some(timeout) => limits.body_read_timeout = timeout,
+            None => errors.push(ConfigError::field(
+                "server.limits.body_read_timeout",
+                "must be a number of seconds above 0 and at most 3600",
+            )),
         }
     }
     match config.max_connections {
@@ -308,6 +671,12 @@ fn limits(config: Option<&LimitsConfig>, errors: &mut Vec<ConfigError>) -> Limit
         None => {}
     }
     limits
+}
+
+/// `seconds` as a duration when above 0 and at most an hour.
+fn seconds_in_range(seconds: f64) -> Option<Duration> {
+    (seconds.is_finite() && seconds > 0.0 && seconds <= 3600.0)
+        .then(|| Duration::from_secs_f64(seconds))
 }
 
 /// The rustls config of `tls_certfile`, `tls_keyfile` and `tls_cafile`.

@@ -479,3 +479,217 @@ fn cors_mistakes_stop_the_start() {
     .unwrap();
     assert!(Settings::from_config(&config).is_ok());
 }
+
+/// Reads from `socket` until a whole response head came, the connection
+/// ended (what was read, maybe nothing); a panic after `within`.
+async fn read_answer(socket: &mut tokio::net::tcp::OwnedReadHalf, within: Duration) -> String {
+    let deadline = Instant::now() + within;
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, socket.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => answer.extend_from_slice(&buf[..n]),
+            Err(_) => panic!(
+                "no answer within {within:?}: {:?}",
+                String::from_utf8_lossy(&answer)
+            ),
+        }
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn a_request_body_that_stalls_or_trickles_is_cut_by_the_body_read_timeout() {
+    let addr = serve("server:\n  limits: {body_read_timeout: 1}\n").await;
+    let head = "POST /v1/transport/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"a\": \"";
+
+    // Half a body, then nothing: 408 once the timeout has passed, and closed.
+    let started = Instant::now();
+    let socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut read, mut write) = socket.into_split();
+    write.write_all(head.as_bytes()).await.unwrap();
+    let answer = read_answer(&mut read, Duration::from_secs(15)).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    let mut rest = Vec::new();
+    let end = tokio::time::timeout(Duration::from_secs(5), read.read_to_end(&mut rest)).await;
+    assert!(matches!(end, Ok(Ok(_))), "the connection stayed open");
+
+    // A byte every 100 ms, which no idle timeout would ever cut: cut too.
+    let started = Instant::now();
+    let socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut read, mut write) = socket.into_split();
+    write.write_all(head.as_bytes()).await.unwrap();
+    let trickle = tokio::spawn(async move {
+        for _ in 0..300 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if write.write_all(b"x").await.is_err() {
+                break;
+            }
+        }
+    });
+    // The server closes with trickled bytes unread, which may reset the
+    // connection before its answer is read: the answer, if any, is a 408.
+    let answer = read_answer(&mut read, Duration::from_secs(15)).await;
+    trickle.abort();
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer:?}"
+    );
+    assert!(started.elapsed() >= Duration::from_millis(900));
+}
+
+#[tokio::test]
+async fn a_content_length_over_the_limit_is_refused_before_the_body_is_read() {
+    let addr = serve(&format!(
+        "server:\n  limits: {{max_request_body_bytes: 100}}\n  auth:\n{KEYS}"
+    ))
+    .await;
+    // Nothing of the body is ever sent: the answer cannot wait for it. On a
+    // route needing a token too: the transport answers before the pipeline.
+    for head in [
+        "POST /v1/transport/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000000000\r\n\r\n",
+        "GET /v1/transport/whoami HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n",
+    ] {
+        let socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (mut read, mut write) = socket.into_split();
+        write.write_all(head.as_bytes()).await.unwrap();
+        let answer = read_answer(&mut read, Duration::from_secs(5)).await;
+        assert!(answer.starts_with("HTTP/1.1 413"), "{head:?}: {answer:?}");
+    }
+    // At the limit, the handler reads it.
+    let body = format!("{{\"a\": \"{}\"}}", "b".repeat(100 - 9));
+    assert_eq!(body.len(), 100);
+    let r = reqwest::Client::new()
+        .post(format!("http://{addr}/v1/transport/echo"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn failed_tls_handshakes_are_logged_once_per_peer_and_reason() {
+    let servers = Pki::new("server CA");
+    let clients = Pki::new("client CA");
+    let strangers = Pki::new("another CA");
+    let (cert, key) = servers.issue(&["127.0.0.1"], false);
+    let d = dir("tls-log");
+    let config = write(
+        &d,
+        "config.yaml",
+        &format!(
+            "server:\n  tls_certfile: {}\n  tls_keyfile: {}\n  tls_cafile: {}\n",
+            write(&d, "cert.pem", &cert),
+            write(&d, "key.pem", &key),
+            write(&d, "clients.pem", &clients.ca)
+        ),
+    );
+    let log = d.join("server.log");
+    let server = crate::demo_server::Server::start_logging(
+        &["--config", &config],
+        &[],
+        std::fs::File::create(&log).unwrap(),
+    );
+    let url = server.url("/v1/health");
+    let (stranger_cert, stranger_key) = strangers.issue(&["client.test"], true);
+    let (client_cert, client_key) = clients.issue(&["client.test"], true);
+    // Three times without a certificate, three times with one the CA did
+    // not sign; a new client each time, so each is a new handshake.
+    for _ in 0..3 {
+        let no_certificate = client(&servers.ca, None);
+        assert!(no_certificate.get(&url).send().await.is_err());
+        let stranger = client(&servers.ca, Some((&stranger_cert, &stranger_key)));
+        assert!(stranger.get(&url).send().await.is_err());
+    }
+    // The client CA's certificate still gets through, with nothing logged.
+    let trusted = client(&servers.ca, Some((&client_cert, &client_key)));
+    assert_eq!(trusted.get(&url).send().await.unwrap().status(), 200);
+
+    let failures = |logged: &str| -> Vec<String> {
+        logged
+            .lines()
+            .filter(|l| l.contains("TLS handshake failed"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while failures(&std::fs::read_to_string(&log).unwrap()).len() < 2 {
+        assert!(Instant::now() < deadline, "no warnings logged");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Every failed handshake has been answered: nothing more is coming.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let lines = failures(&logged);
+    assert_eq!(lines.len(), 2, "{logged}");
+    for line in &lines {
+        assert!(line.contains("WARN"), "{line}");
+        assert!(line.contains("peer=127.0.0.1:"), "{line}");
+        assert!(line.contains("reason="), "{line}");
+    }
+    assert!(
+        lines.iter().any(|l| l.contains("no certificates")),
+        "{logged}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("UnknownIssuer")),
+        "{logged}"
+    );
+    drop(server);
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn body_timeout_and_metrics_cap_are_checked_naming_the_field() {
+    for (server, field) in [
+        (
+            "  limits: {body_read_timeout: 0}\n",
+            "server.limits.body_read_timeout",
+        ),
+        (
+            "  limits: {body_read_timeout: -1}\n",
+            "server.limits.body_read_timeout",
+        ),
+        (
+            "  limits: {body_read_timeout: 3601}\n",
+            "server.limits.body_read_timeout",
+        ),
+        (
+            "  metrics: {address: '127.0.0.1:0', max_connections: 0}\n",
+            "server.metrics.max_connections",
+        ),
+    ] {
+        let error = match Config::parse(&format!("server:\n{server}"), "test", &|_| None)
+            .map_err(|e| e.to_string())
+            .and_then(|config| Settings::from_config(&config).map_err(|e| e.to_string()))
+        {
+            Ok(_) => panic!("accepted:\n{server}"),
+            Err(e) => e,
+        };
+        assert!(error.contains(field), "{server}: {error}");
+    }
+    let config = Config::parse(
+        "server:\n  limits: {body_read_timeout: 2.5}\n  metrics: {address: '127.0.0.1:0', max_connections: 8}\n",
+        "test",
+        &|_| None,
+    )
+    .unwrap();
+    let limits = Settings::from_config(&config)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .transport
+        .limits();
+    assert_eq!(limits.body_read_timeout, Duration::from_millis(2500));
+    assert_eq!(limits.metrics_max_connections, 8);
+    // The defaults.
+    let limits = Settings::from_config(&Config::default())
+        .unwrap()
+        .transport
+        .limits();
+    assert_eq!(limits.body_read_timeout, Duration::from_secs(30));
+    assert_eq!(limits.metrics_max_connections, 64);
+}

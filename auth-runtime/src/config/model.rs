@@ -131,9 +131,15 @@ pub struct LimitsConfig {
     #[serde(default, deserialize_with = "lenient_opt")]
     pub max_connections: Option<usize>,
     /// `server.limits.max_request_body_bytes`: the largest request body an
-    /// extractor reads, in bytes. At least 1; default 2 MiB (2,097,152).
+    /// extractor reads, in bytes; a longer `Content-Length` is answered 413
+    /// before the body is read. At least 1; default 2 MiB (2,097,152).
     #[serde(default, deserialize_with = "lenient_opt")]
     pub max_request_body_bytes: Option<usize>,
+    /// `server.limits.body_read_timeout`: seconds a request's whole body has
+    /// to arrive, counted from its head; a slower one is cut (408). Above 0,
+    /// at most 3600; default 30.
+    #[serde(default, deserialize_with = "lenient_opt")]
+    pub body_read_timeout: Option<f64>,
 }
 
 /// `server.metrics` (webmethod's own).
@@ -144,6 +150,11 @@ pub struct MetricsConfig {
     /// the API's); `/metrics` answers there. Port 0 picks a free port.
     /// Required, no default.
     pub address: String,
+    /// `server.metrics.max_connections`: connections the metrics listener
+    /// serves at once, a cap of its own beside the API's. At least 1;
+    /// default 64.
+    #[serde(default, deserialize_with = "lenient_opt")]
+    pub max_connections: Option<usize>,
 }
 
 /// `server.openapi` (webmethod's own).
