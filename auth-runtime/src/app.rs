@@ -206,6 +206,7 @@ impl App {
             Ok(loaded) => loaded,
             Err(e) => return fail(&e),
         };
+        let hangups = listen_for_hangups();
         let authenticated = self.provider.is_some() || settings.authentication();
         let metrics_on = settings.metrics.is_some();
         settings.transport.fit_open_file_limit(metrics_on);
@@ -290,19 +291,22 @@ impl App {
             "serving"
         );
         let routers = Routers::new(transport.wrap(built.router));
-        reload_on_sighup(Reload {
-            path: args.config.clone(),
-            parts,
-            transport: transport.clone(),
-            routers: routers.clone(),
-            started: RestartOnly::of(&config),
-            args: ServeArgs {
-                config: None,
-                host: args.host.clone(),
-                port: args.port,
+        reload_on_sighup(
+            hangups,
+            Reload {
+                path: args.config.clone(),
+                parts,
+                transport: transport.clone(),
+                routers: routers.clone(),
+                started: RestartOnly::of(&config),
+                args: ServeArgs {
+                    config: None,
+                    host: args.host.clone(),
+                    port: args.port,
+                },
+                authenticated,
             },
-            authenticated,
-        });
+        );
         transport
             .serve_routers(listener, routers, shutdown_signal())
             .await;
@@ -388,11 +392,10 @@ struct Reload {
 /// that would switch authentication off (that takes a restart); every error
 /// is logged. The transport (address, TLS, limits, CORS, metrics, decision
 /// log) stays as started: a change to it is logged as needing a restart.
-fn reload_on_sighup(reload: Reload) {
+fn reload_on_sighup(hangups: Hangups, reload: Reload) {
     #[cfg(unix)]
     tokio::spawn(async move {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        let Some(mut hangups) = hangups else {
             tracing::warn!("cannot listen for SIGHUP: the config will not be reloaded");
             return;
         };
@@ -402,7 +405,20 @@ fn reload_on_sighup(reload: Reload) {
         }
     });
     #[cfg(not(unix))]
-    let _ = reload;
+    let _ = (hangups, reload);
+}
+
+/// SIGHUP, listened for from before the server says where it listens: a
+/// hangup sent as soon as the address is printed must reach the reload, not
+/// the default action (which ends the process).
+#[cfg(unix)]
+type Hangups = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Hangups = ();
+
+fn listen_for_hangups() -> Hangups {
+    #[cfg(unix)]
+    return tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
 }
 
 impl Reload {
