@@ -388,10 +388,7 @@ mod tests {
             text.contains(r#"webmethod_validation_cache_total{result="hit"} 1"#),
             "{text}"
         );
-        assert!(
-            text.contains("webmethod_quota_evictions_total 3"),
-            "{text}"
-        );
+        assert!(text.contains("webmethod_quota_evictions_total 3"), "{text}");
         assert!(text.ends_with("# EOF\n"), "{text}");
     }
 

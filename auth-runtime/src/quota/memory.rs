@@ -162,7 +162,11 @@ mod tests {
             // Every newcomer has a counter of its own: never a shared one.
             assert_eq!(store.hit(&format!("addr:{ip}"), w).await.unwrap(), 1);
         }
-        assert!(store.len() <= DEFAULT_MAX_ENTRIES + SHARDS, "{}", store.len());
+        assert!(
+            store.len() <= DEFAULT_MAX_ENTRIES + SHARDS,
+            "{}",
+            store.len()
+        );
         // Counted, exactly: every counter beyond the bound made room.
         assert_eq!(store.evictions() as usize, 200_000 - store.len());
         assert_eq!(store.hit("addr:198.51.100.1", w).await.unwrap(), 1);
