@@ -56,14 +56,15 @@ fn hex_into(bytes: &[u8], out: &mut [u8]) {
 }
 
 /// An id made here: unpredictable (it says nothing about the requests
-/// before or after it), 24 hex digits of bytes drawn from aws-lc's CSPRNG a
-/// batch at a time per thread, so a request costs a copy, never a system
-/// call or an allocation (no `format!`: this runs on every request).
+/// before or after it), 24 hex digits of bytes drawn from the operating
+/// system's CSPRNG (`getrandom`) a batch at a time per thread, so a request
+/// costs a copy and one system call per 64 ids, never an allocation (no
+/// `format!`: this runs on every request).
 fn make_id() -> HeaderValue {
     let mut raw = [0u8; ID_BYTES];
     let drawn = BATCHES.with_borrow_mut(|batch| {
         if batch.next == BATCH {
-            aws_lc_rs::rand::fill(&mut batch.bytes).ok()?;
+            getrandom::fill(&mut batch.bytes).ok()?;
             batch.next = 0;
         }
         let start = batch.next * ID_BYTES;
