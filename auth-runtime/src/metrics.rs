@@ -86,6 +86,7 @@ pub struct Metrics {
     pub(crate) cache: Family<ResultLabels, Counter>,
     pub(crate) jwks_fetches: Family<ResultLabels, Counter>,
     pub(crate) quota: Family<QuotaLabels, Counter>,
+    pub(crate) quota_evictions: Counter,
     pub(crate) policy_decisions: Family<PolicyLabels, Counter>,
     pub(crate) reloads: Family<ResultLabels, Counter>,
     pub(crate) decision_log_dropped: Counter,
@@ -101,6 +102,7 @@ impl Metrics {
             cache: Family::default(),
             jwks_fetches: Family::default(),
             quota: Family::default(),
+            quota_evictions: Counter::default(),
             policy_decisions: Family::default(),
             reloads: Family::default(),
             decision_log_dropped: Counter::default(),
@@ -142,6 +144,11 @@ impl Metrics {
             "webmethod_quota",
             "Quota charges by subject kind (address, principal) and outcome (admitted, rejected, error)",
             metrics.quota.clone(),
+        );
+        registry.register(
+            "webmethod_quota_evictions",
+            "Counters of the current window the in-memory quota store evicted at its bound (max_entries), least recently charged first",
+            metrics.quota_evictions.clone(),
         );
         registry.register(
             "webmethod_policy_decisions",
@@ -413,6 +420,7 @@ mod tests {
         metrics.auth("api_keys", "authenticated");
         metrics.policy("route", false);
         Metrics::count(&metrics.cache, "hit");
+        metrics.quota_evictions.inc_by(3);
         let text = metrics.encode();
         assert!(
             text.contains(
@@ -428,6 +436,7 @@ mod tests {
             text.contains(r#"webmethod_validation_cache_total{result="hit"} 1"#),
             "{text}"
         );
+        assert!(text.contains("webmethod_quota_evictions_total 3"), "{text}");
         assert!(text.ends_with("# EOF\n"), "{text}");
     }
 

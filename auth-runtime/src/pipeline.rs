@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! client address -> address admission -> authentication -> principal admission
+//!   (over the address limit: only credentials accepted from memory, else 429)
 //!   -> required_scope -> route policy -> the caller, once, for the extractors
 //!   -> the app's own guards -> handler          (RateLimit-* on the answer)
 //! ```
@@ -26,7 +27,7 @@ use crate::caller::Caller;
 use crate::decision_log;
 use crate::guard::{Guard, Target};
 use crate::principal::User;
-use crate::quota::{Charge, Window};
+use crate::quota::{Charge, Refused, Window};
 use crate::security::Security;
 
 /// The security steps of one router.
@@ -59,6 +60,9 @@ struct Plan {
     route_policy: bool,
     /// The caller is recorded for the extractors and the app's guards.
     caller: bool,
+    /// The quota charges this target (a quota is configured and the route
+    /// is not in `server.quota.exempt_routes`).
+    charge: bool,
 }
 
 impl Pipeline {
@@ -103,7 +107,12 @@ impl Pipeline {
         let caller = authenticate != Authenticate::Skip
             || entry.is_some_and(|e| e.access)
             || !self.guards.is_empty();
-        let needed = security.quota.is_some()
+        // Exempt routes (probes) are never charged: decided here, once.
+        let charge = security
+            .quota
+            .as_ref()
+            .is_some_and(|q| !entry.is_some_and(|e| q.exempt_routes.exempts(e.path)));
+        let needed = charge
             || authenticate != Authenticate::Skip
             || scope.is_some()
             || route_policy
@@ -116,8 +125,31 @@ impl Pipeline {
                 scope,
                 route_policy,
                 caller,
+                charge,
             },
         })
+    }
+
+    /// Warns about each configured `server.quota.exempt_routes` entry that
+    /// names none of `paths` (the router's route templates): a typo there
+    /// would otherwise leave a probe charged without a word. A WARN, not a
+    /// load error: exempting nothing is the side that limits more.
+    pub(crate) fn warn_unknown_exemptions<'p>(&self, paths: impl Iterator<Item = &'p str> + Clone) {
+        let Some(quota) = &self.security.quota else {
+            return;
+        };
+        if !quota.exempt_routes.configured {
+            return;
+        }
+        for route in &quota.exempt_routes.routes {
+            if !paths.clone().any(|p| p == route) {
+                tracing::warn!(
+                    target: "webmethod::quota",
+                    route = route.as_str(),
+                    "server.quota.exempt_routes names no route of this server; it exempts nothing",
+                );
+            }
+        }
     }
 
     /// Runs the steps, then the handler (or answers in its place), and puts
@@ -152,30 +184,51 @@ impl Pipeline {
 
         // Client address and address admission: charged before any provider
         // call, so an address over its limit never reaches the provider.
-        let admission = match &security.quota {
+        let mut over_limit = None;
+        let admission = match security.quota.as_ref().filter(|_| plan.charge) {
             Some(quota) => {
-                let ip = quota.client(request).map_err(IntoResponse::into_response)?;
+                let client = quota.client(request).map_err(IntoResponse::into_response)?;
                 let window = Window::current(quota.period);
-                *charged = Some(quota.charge_address(ip, window).await?);
-                Some((quota, ip, window))
+                match quota.charge_address(client, window).await {
+                    Ok(charge) => *charged = Some(charge),
+                    Err(Refused::Exceeded(answer)) => over_limit = Some(answer),
+                    Err(refused @ Refused::Failed(_)) => return Err(refused.into_response()),
+                }
+                Some((quota, client, window))
             }
             None => None,
         };
 
-        // Authentication (behind the validation cache when configured).
-        let user = match (plan.authenticate, &security.authn) {
-            (Authenticate::Required, Some(authn)) => {
+        // Authentication (behind the validation cache when configured). Over
+        // the address limit, only credentials accepted without a provider
+        // call pay for themselves; anything else keeps the 429.
+        let user = match (over_limit, plan.authenticate, &security.authn) {
+            (Some(answer), Authenticate::Skip, _) | (Some(answer), _, None) => {
+                return Err(answer);
+            }
+            (Some(answer), _, Some(authn)) => match authn.accepted_now(plan.target, request) {
+                Some(user) => Some(user),
+                None => return Err(answer),
+            },
+            (None, Authenticate::Required, Some(authn)) => {
                 Some(authn.required(plan.target, request).await?)
             }
-            (Authenticate::Optional, Some(authn)) => authn.optional(plan.target, request).await,
+            (None, Authenticate::Optional, Some(authn)) => {
+                authn.optional(plan.target, request).await
+            }
             _ => None,
         };
 
-        // Principal admission: an authenticated caller counts against itself.
-        if let (Some((quota, ip, window)), Some(user)) = (admission, &user) {
+        // Principal admission: an authenticated caller counts against itself
+        // (and its address's count, over the limit or not, is given back).
+        if let (Some((quota, client, window)), Some(user)) = (admission, &user) {
             // A 429 or 500 here carries its own headers.
             *charged = None;
-            *charged = Some(quota.charge_principal(ip, &user.principal, window).await?);
+            *charged = Some(
+                quota
+                    .charge_principal(client, &user.principal, window)
+                    .await?,
+            );
         }
 
         // required_scope, route policy, the caller for the extractors.
@@ -193,7 +246,7 @@ impl Pipeline {
     /// memory: api_keys, a validation cache hit). `None`: take the async path.
     fn admit_now(&self, plan: Plan, request: &mut Request) -> Option<Result<(), Response>> {
         let security = &self.security;
-        if security.quota.is_some() || !self.guards.is_empty() {
+        if plan.charge || !self.guards.is_empty() {
             return None;
         }
         let user = match (plan.authenticate, &security.authn) {

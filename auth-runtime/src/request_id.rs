@@ -5,7 +5,6 @@
 //! the principal once authenticated, the status and the latency.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -28,50 +27,67 @@ const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static(REQUEST_ID);
 #[derive(Clone, Debug)]
 pub struct RequestId(pub HeaderValue);
 
-/// Ids made here: a per-process random prefix and a counter, unique without
-/// coordination and cheap to make.
-struct Ids {
-    /// The prefix, as the first 16 hex digits of every id.
-    prefix: [u8; 16],
-    next: AtomicU64,
+/// Random bytes in one id made here: 96 bits, 24 hex digits.
+const ID_BYTES: usize = 12;
+
+/// Ids drawn from the CSPRNG at once, per thread.
+const BATCH: usize = 64;
+
+/// One thread's unused random bytes.
+struct Batch {
+    bytes: [u8; ID_BYTES * BATCH],
+    /// The next unused id; `BATCH` when the batch needs a refill.
+    next: usize,
 }
 
-/// `value` as `N` lower-case hex digits, most significant first.
-fn hex<const N: usize>(mut value: u64) -> [u8; N] {
+thread_local! {
+    static BATCHES: std::cell::RefCell<Batch> = const {
+        std::cell::RefCell::new(Batch { bytes: [0; ID_BYTES * BATCH], next: BATCH })
+    };
+}
+
+/// `bytes` as lower-case hex digits into `out` (twice as long).
+fn hex_into(bytes: &[u8], out: &mut [u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = [b'0'; N];
-    for digit in out.iter_mut().rev() {
-        *digit = DIGITS[(value & 0xf) as usize];
-        value >>= 4;
+    for (byte, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
+        pair[0] = DIGITS[usize::from(byte >> 4)];
+        pair[1] = DIGITS[usize::from(byte & 0xf)];
     }
-    out
 }
 
-impl Ids {
-    fn new() -> Ids {
-        let mut seed = [0u8; 8];
-        // Unpredictable is not needed, distinct across restarts is.
-        let prefix = match aws_lc_rs::rand::fill(&mut seed) {
-            Ok(()) => u64::from_le_bytes(seed),
-            Err(_) => std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos() as u64),
-        };
-        Ids {
-            prefix: hex(prefix),
-            next: AtomicU64::new(0),
+/// An id made here: unpredictable (it says nothing about the requests
+/// before or after it), 24 hex digits of bytes drawn from the operating
+/// system's CSPRNG (`getrandom`) a batch at a time per thread, so a request
+/// costs a copy and one system call per 64 ids, never an allocation (no
+/// `format!`: this runs on every request).
+fn make_id() -> HeaderValue {
+    let mut raw = [0u8; ID_BYTES];
+    let drawn = BATCHES.with_borrow_mut(|batch| {
+        if batch.next == BATCH {
+            getrandom::fill(&mut batch.bytes).ok()?;
+            batch.next = 0;
         }
+        let start = batch.next * ID_BYTES;
+        let used = &mut batch.bytes[start..start + ID_BYTES];
+        raw.copy_from_slice(used);
+        // Handed out once: nothing of it stays behind.
+        used.fill(0);
+        batch.next += 1;
+        Some(())
+    });
+    if drawn.is_none() {
+        // The system's random source failed (TLS would fail too): a
+        // unique id still, from a counter, and said once.
+        static FALLBACK: AtomicU64 = AtomicU64::new(0);
+        static SAID: std::sync::Once = std::sync::Once::new();
+        SAID.call_once(|| {
+            tracing::error!(target: "webmethod::request", "the random source failed: request ids are sequential");
+        });
+        raw[4..].copy_from_slice(&FALLBACK.fetch_add(1, Ordering::Relaxed).to_be_bytes());
     }
-
-    /// 24 hex digits: the prefix and the counter's low 32 bits (no `format!`:
-    /// this runs on every request).
-    fn make(&self) -> HeaderValue {
-        let n = self.next.fetch_add(1, Ordering::Relaxed);
-        let mut text = [0u8; 24];
-        text[..16].copy_from_slice(&self.prefix);
-        text[16..].copy_from_slice(&hex::<8>(n & 0xffff_ffff));
-        HeaderValue::from_bytes(&text).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
-    }
+    let mut text = [0u8; 2 * ID_BYTES];
+    hex_into(&raw, &mut text);
+    HeaderValue::from_bytes(&text).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
 }
 
 /// An id a proxy may hand on: 1 to 128 characters of `[A-Za-z0-9._:-]`
@@ -88,27 +104,26 @@ fn acceptable(value: &HeaderValue) -> bool {
 #[derive(Clone)]
 pub(crate) struct RequestIdLayer {
     trusted: Option<TrustedProxies>,
-    ids: Arc<Ids>,
 }
 
 impl RequestIdLayer {
     pub(crate) fn new(trusted: Option<TrustedProxies>) -> Self {
-        RequestIdLayer {
-            trusted,
-            ids: Arc::new(Ids::new()),
-        }
+        RequestIdLayer { trusted }
     }
 
     /// The proxy's id when the peer is a trusted proxy and the id is sane,
-    /// else a new one.
+    /// else a new one. Of several headers the last is the proxy's (one that
+    /// appends leaves the client's first): only that one is read.
     fn id(&self, request: &Request) -> HeaderValue {
         let forwarded = request
             .headers()
-            .get(&REQUEST_ID_HEADER)
+            .get_all(&REQUEST_ID_HEADER)
+            .iter()
+            .next_back()
             .filter(|v| acceptable(v));
         match (forwarded, &self.trusted, peer(request.extensions())) {
             (Some(id), Some(trusted), Some(peer)) if trusted.contains(peer) => id.clone(),
-            _ => self.ids.make(),
+            _ => make_id(),
         }
     }
 }
@@ -227,14 +242,13 @@ mod tests {
 
     #[test]
     fn made_ids_are_distinct_and_proxied_ones_are_checked() {
-        let ids = Ids::new();
-        assert_ne!(ids.make(), ids.make());
-        let id = ids.make();
+        assert_ne!(make_id(), make_id());
+        let id = make_id();
         assert_eq!(id.len(), 24);
-        assert!(id.to_str().unwrap().ends_with("00000002"), "{id:?}");
         assert!(acceptable(&id));
-        assert_eq!(hex::<4>(0xbeef), *b"beef");
-        assert_eq!(hex::<4>(0x1_0000), *b"0000");
+        let mut out = [0u8; 4];
+        hex_into(&[0xbe, 0x0f], &mut out);
+        assert_eq!(out, *b"be0f");
         assert!(acceptable(&HeaderValue::from_static("abc-123_x.y:z")));
         for bad in ["", "has space", "semi;colon", "quote\"d"] {
             assert!(!acceptable(&HeaderValue::from_str(bad).unwrap()), "{bad}");
@@ -242,5 +256,24 @@ mod tests {
         assert!(!acceptable(
             &HeaderValue::from_str(&"a".repeat(129)).unwrap()
         ));
+    }
+
+    #[test]
+    fn made_ids_are_unpredictable() {
+        // Several batches, across refills: no id shares its first or last
+        // 8 hex digits with the one before it (a fixed prefix with a counter
+        // shares the first 16; chance of a false alarm: 2^-32 per pair).
+        let made: Vec<String> = (0..3 * BATCH)
+            .map(|_| make_id().to_str().unwrap().to_owned())
+            .collect();
+        for pair in made.windows(2) {
+            assert_ne!(pair[0][..8], pair[1][..8], "{pair:?}");
+            assert_ne!(pair[0][16..], pair[1][16..], "{pair:?}");
+        }
+        let distinct: std::collections::HashSet<&String> = made.iter().collect();
+        assert_eq!(distinct.len(), made.len());
+        // Another thread draws its own bytes.
+        let other = std::thread::spawn(make_id).join().unwrap();
+        assert!(!made.iter().any(|id| id.as_str() == other));
     }
 }

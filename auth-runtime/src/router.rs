@@ -262,6 +262,7 @@ impl RouterBuilder {
         // Unmatched requests (404, and each path's 405) are authenticated like
         // protected routes: no probing which paths exist without credentials.
         let unmatched = pipeline.layer(Target::Unmatched);
+        pipeline.warn_unknown_exemptions(table.paths().iter().map(|g| g.path));
         let mut errors = Vec::new();
         let mut router = Router::new();
         for group in table.paths() {

@@ -20,6 +20,27 @@ async fn quota_public() -> &'static str {
     "public"
 }
 
+/// A probe at a path of llama-stack's default exemptions.
+#[webmethod(
+    route = "/health",
+    method = "GET",
+    level = "v1",
+    require_authentication = false
+)]
+async fn quota_health() -> &'static str {
+    "OK"
+}
+
+#[webmethod(
+    route = "/quota/probe",
+    method = "GET",
+    level = "v1",
+    require_authentication = false
+)]
+async fn quota_probe() -> &'static str {
+    "probe"
+}
+
 #[webmethod(route = "/quota/private", method = "GET", level = "v1")]
 async fn quota_private(user: AuthenticatedUser) -> String {
     user.principal.clone()
@@ -119,15 +140,16 @@ async fn limits_per_address_and_per_principal() {
         json!({"error": {"message": "Quota exceeded"}})
     );
 
-    // An address over its limit gets 429 before any token is looked at
-    // (DESIGN.md "Quota": floods of bad tokens never reach the provider).
+    // An address over its limit gets 429 for a bad token (DESIGN.md
+    // "Quota": floods of bad tokens never reach the provider); a key known
+    // without a provider call is charged to its principal instead.
     assert_eq!(
         status(&base, "/v1/quota/private", Some("wrong-key")).await,
         429
     );
     assert_eq!(
         status(&base, "/v1/quota/private", Some("bob-key")).await,
-        429
+        200
     );
 }
 
@@ -143,11 +165,279 @@ async fn an_address_over_its_limit_never_reaches_the_provider() {
         statuses.push(status(&base, "/v1/quota/private", Some("bad-token")).await);
     }
     assert_eq!(statuses, [401, 401, 429, 429, 429, 429]);
+    // A valid token that only a provider call could accept keeps the 429
+    // too: over the limit, nothing reaches the provider.
+    assert_eq!(
+        status(&base, "/v1/quota/private", Some("good-token")).await,
+        429
+    );
     assert_eq!(
         auth_server.requests.lock().unwrap().len(),
         2,
         "failed attempts stop at the limit"
     );
+}
+
+#[tokio::test]
+async fn over_its_limit_an_address_is_served_for_tokens_the_cache_already_accepted() {
+    let (endpoint, auth_server) = crate::authn::start_auth_server().await;
+    let provider = format!(
+        "    provider_config:\n      type: custom\n      endpoint: {endpoint}\n    cache: {{enabled: true}}\n"
+    );
+    let cfg = config("    anonymous_max_requests: 2\n", Some(&provider));
+    let base = serve(&cfg).await;
+    assert_eq!(
+        status(&base, "/v1/quota/private", Some("good-token")).await,
+        200
+    );
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        statuses.push(status(&base, "/v1/quota/private", Some(&format!("bad-{i}"))).await);
+    }
+    assert_eq!(statuses, [401, 401, 429, 429]);
+    // Accepted before, so known without a call: served, charged to alice.
+    assert_eq!(
+        status(&base, "/v1/quota/private", Some("good-token")).await,
+        200
+    );
+    // Valid too, but only the provider could say so: 429, no call.
+    assert_eq!(
+        status(&base, "/v1/quota/private", Some("admin-token")).await,
+        429
+    );
+    // A rejection the cache remembers keeps the 429 as well.
+    assert_eq!(status(&base, "/v1/quota/private", Some("bad-0")).await, 429);
+    assert_eq!(auth_server.requests.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_key_accepted_from_memory_pays_for_itself_from_an_address_over_its_limit() {
+    let cfg = config(
+        "    anonymous_max_requests: 1
+    authenticated_max_requests: 3
+    period: day
+",
+        Some(KEYS),
+    );
+    let base = serve(&cfg).await;
+    assert_eq!(status(&base, "/v1/quota/public", None).await, 200);
+    assert_eq!(status(&base, "/v1/quota/public", None).await, 429);
+    // The address is over its limit; alice's key is accepted without a
+    // provider call, so alice pays, up to her own limit.
+    for _ in 0..3 {
+        let r = get(&base, "/v1/quota/private", Some("alice-key"), None).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["ratelimit-limit"], "3");
+    }
+    let r = get(&base, "/v1/quota/private", Some("alice-key"), None).await;
+    assert_eq!(r.status(), 429, "the principal's own limit");
+    assert_eq!(r.headers()["ratelimit-limit"], "3");
+    // Bob is another principal: his own count.
+    assert_eq!(
+        status(&base, "/v1/quota/private", Some("bob-key")).await,
+        200
+    );
+    // A rejected key, or none, keeps the address's 429 (not a 401).
+    let r = get(&base, "/v1/quota/private", Some("wrong-key"), None).await;
+    assert_eq!(r.status(), 429);
+    assert_eq!(r.headers()["ratelimit-limit"], "1");
+    assert_eq!(status(&base, "/v1/quota/private", None).await, 429);
+    assert_eq!(status(&base, "/v1/quota/public", None).await, 429);
+}
+
+#[tokio::test]
+async fn a_full_memory_store_evicts_instead_of_locking_out_newcomers() {
+    // One counter per shard: the store is full after a handful of clients.
+    let cfg = config(
+        "    anonymous_max_requests: 2\n    max_entries: 16\n    trusted_proxies: ['127.0.0.1']\n",
+        Some(KEYS),
+    );
+    let base = serve(&cfg).await;
+    for i in 0..200u32 {
+        let client = std::net::Ipv4Addr::from(0xc633_6400 + i).to_string();
+        assert_eq!(
+            get(&base, "/v1/quota/public", None, Some(&client))
+                .await
+                .status(),
+            200,
+            "newcomer {client} after {i} others"
+        );
+    }
+    // A valid key from yet another new address.
+    assert_eq!(
+        get(
+            &base,
+            "/v1/quota/private",
+            Some("alice-key"),
+            Some("192.0.2.200")
+        )
+        .await
+        .status(),
+        200
+    );
+}
+
+/// The demo's own process, so its counter is this test's alone: evictions
+/// are counted.
+#[tokio::test]
+async fn evictions_are_counted_in_the_metrics() {
+    let path = std::env::temp_dir().join(format!(
+        "webmethod-quota-evictions-{}.yaml",
+        std::process::id()
+    ));
+    std::fs::write(
+        &path,
+        "server:\n  metrics: {address: '127.0.0.1:0'}\n  quota: {max_entries: 16, trusted_proxies: ['127.0.0.1']}\n",
+    )
+    .unwrap();
+    let server = crate::metrics::start_at(&path);
+    let client = reqwest::Client::new();
+    for i in 0..100u32 {
+        let forwarded = std::net::Ipv4Addr::from(0xcb00_7100 + i).to_string();
+        let r = client
+            .get(format!("{}/v1/whoami", server.api))
+            .header("x-forwarded-for", forwarded)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let text = server
+        .wait_for_metric(&client, "webmethod_quota_evictions_total")
+        .await;
+    let evicted: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("webmethod_quota_evictions_total "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no eviction count in {text}"));
+    // 100 subjects, 16 shards of one counter: every subject but the first
+    // of each shard evicted a live counter.
+    assert!((84..=99).contains(&evicted), "{evicted}\n{text}");
+    let _ = std::fs::remove_file(&path);
+}
+
+#[tokio::test]
+async fn exempt_routes_are_never_charged() {
+    let quota = "    anonymous_max_requests: 1
+";
+    // Default: llama-stack's probes (/v1/health here); other routes pay.
+    let base = serve(&config(quota, Some(KEYS))).await;
+    for _ in 0..3 {
+        let r = get(&base, "/v1/health", None, None).await;
+        assert_eq!(r.status(), 200);
+        assert!(r.headers().get("ratelimit-limit").is_none());
+    }
+    assert_eq!(status(&base, "/v1/quota/probe", None).await, 200);
+    assert_eq!(status(&base, "/v1/quota/probe", None).await, 429);
+    // The address is over its limit, the probe still answers.
+    assert_eq!(status(&base, "/v1/health", None).await, 200);
+
+    // Configured: the list replaces the defaults.
+    let base = serve(&config(
+        &format!(
+            "{quota}    exempt_routes: [/v1/quota/probe]
+"
+        ),
+        Some(KEYS),
+    ))
+    .await;
+    for _ in 0..3 {
+        let r = get(&base, "/v1/quota/probe", None, None).await;
+        assert_eq!(r.status(), 200);
+        assert!(r.headers().get("ratelimit-limit").is_none());
+    }
+    assert_eq!(status(&base, "/v1/health", None).await, 200);
+    assert_eq!(status(&base, "/v1/health", None).await, 429);
+}
+
+#[tokio::test]
+async fn an_unparseable_forwarded_hop_is_an_unknown_client_of_its_own() {
+    let base = serve(&config(
+        "    anonymous_max_requests: 1
+    trusted_proxies: ['127.0.0.1']
+",
+        None,
+    ))
+    .await;
+    let via_proxy = |hop: &'static str| {
+        let base = base.clone();
+        async move {
+            get(&base, "/v1/quota/public", None, Some(hop))
+                .await
+                .status()
+                .as_u16()
+        }
+    };
+    // Unknown clients behind this proxy share one bucket...
+    assert_eq!(via_proxy("not-an-address").await, 200);
+    assert_eq!(via_proxy("unknown").await, 429);
+    assert_eq!(via_proxy("203.0.113.5, garbage").await, 429);
+    // ...which is not the proxy's own address, nor anyone else's.
+    assert_eq!(status(&base, "/v1/quota/public", None).await, 200);
+    assert_eq!(via_proxy("203.0.113.5").await, 200);
+}
+
+/// The demo as deployed: a probe is never throttled, and what an operator
+/// must hear about is logged (a typo in `exempt_routes`, a proxy forwarding
+/// garbage), escaped.
+#[tokio::test]
+async fn the_demo_exempts_its_probes_and_warns_about_what_it_cannot_use() {
+    let dir = std::env::temp_dir().join(format!("webmethod-quota-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config_path = dir.join("config.yaml");
+    std::fs::write(
+        &config_path,
+        "server:\n  quota:\n    anonymous_max_requests: 1\n    trusted_proxies: ['127.0.0.1']\n    exempt_routes: [/v1/health, /v1/helth]\n",
+    )
+    .unwrap();
+    let log_path = dir.join("server.log");
+    let server = crate::demo_server::Server::start_logging(
+        &["--config", config_path.to_str().unwrap()],
+        &[("RUST_LOG", "info")],
+        std::fs::File::create(&log_path).unwrap(),
+    );
+    let client = reqwest::Client::new();
+    for _ in 0..3 {
+        let r = client.get(server.url("/v1/health")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.headers().get("ratelimit-limit").is_none());
+    }
+    let forged = |hop: &'static str| {
+        client
+            .get(server.url("/v1/version"))
+            .header("x-forwarded-for", hop)
+            .send()
+    };
+    assert_eq!(forged("x=1 level=ERROR").await.unwrap().status(), 200);
+    assert_eq!(forged("x=2 level=ERROR").await.unwrap().status(), 429);
+    drop(server);
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    let typo = logs
+        .lines()
+        .find(|l| l.contains("exempt_routes names no route"))
+        .unwrap_or_else(|| panic!("no warning about the typo in {logs}"));
+    assert!(
+        typo.contains("WARN") && typo.contains("/v1/helth"),
+        "{typo}"
+    );
+    assert!(
+        !logs.contains("route=\"/v1/health\" server.quota"),
+        "{logs}"
+    );
+    let hops: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("not an address"))
+        .collect();
+    // Rate-limited: one line for the two requests.
+    assert_eq!(hops.len(), 1, "{logs}");
+    assert!(hops[0].contains("WARN"), "{}", hops[0]);
+    assert!(
+        hops[0].contains("hop=\"x=1 level=ERROR\""),
+        "quoted: {}",
+        hops[0]
+    );
+    assert!(hops[0].contains("proxy=127.0.0.1"), "{}", hops[0]);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
@@ -467,6 +757,10 @@ fn client_address_and_memory_settings_are_checked() {
         ("    ipv6_prefix: 0\n", "server.quota.ipv6_prefix"),
         ("    ipv6_prefix: 129\n", "server.quota.ipv6_prefix"),
         ("    max_entries: 0\n", "server.quota.max_entries"),
+        (
+            "    exempt_routes: [v1/health]\n",
+            "server.quota.exempt_routes[0]",
+        ),
     ] {
         let config = config(quota, None);
         let error = match Security::from_config(&config) {

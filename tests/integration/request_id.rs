@@ -60,6 +60,32 @@ async fn every_answer_carries_an_id_a_trusted_proxy_may_set() {
     assert!(!made.is_empty());
 }
 
+#[tokio::test]
+async fn of_two_ids_from_a_trusted_proxy_the_last_is_taken() {
+    // A proxy that appends its own id after the client's.
+    let base = serve("  quota: {trusted_proxies: [127.0.0.1/32]}\n").await;
+    let sent = |ids: &'static [&'static str]| {
+        let mut request = reqwest::Client::new()
+            .get(format!("{base}/v1/traced/me"))
+            .bearer_auth("k1");
+        for id in ids {
+            request = request.header("x-request-id", *id);
+        }
+        async move {
+            let response = request.send().await.unwrap();
+            response.headers()["x-request-id"]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    assert_eq!(sent(&["client-chosen", "proxy-made"]).await, "proxy-made");
+    // The proxy's id not sane: one made here, never the client's.
+    let made = sent(&["client-chosen", "proxy made"]).await;
+    assert_ne!(made, "client-chosen");
+    assert_eq!(made.len(), 24);
+}
+
 /// The demo server's log lines of a request carry its id.
 #[tokio::test]
 async fn the_request_id_is_on_every_log_line_of_the_request() {

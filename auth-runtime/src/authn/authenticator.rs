@@ -164,6 +164,30 @@ impl Authenticator {
         Some(self.required_outcome(target, request, token, by, outcome))
     }
 
+    /// The user when the provider accepts the request's credentials without
+    /// a call (API keys, a validation-cache hit); `None` for anything else
+    /// (none sent, rejected, or only a provider call could tell). For an
+    /// address over its quota, which answers 429 whatever the reason, so a
+    /// refusal is not logged here (one line per flooded request would be
+    /// a log flood); an acceptance is, as on the normal path.
+    pub(crate) fn accepted_now(&self, target: Target, request: &mut Request) -> Option<Arc<User>> {
+        mark_sensitive(request);
+        let Token::Sent(token) = self.token(request) else {
+            return None;
+        };
+        let user = self.provider.authenticate_now(token, head(request))?.ok()?;
+        self.count(Some(&user), "authenticated");
+        Self::audit(
+            target,
+            request,
+            Some(user.principal.as_str()),
+            "authenticated",
+            "authenticated",
+        );
+        self.log_authenticated(target, request, &user);
+        Some(user)
+    }
+
     /// The credentials the provider needs.
     fn token<'r>(&self, request: &'r Request) -> Token<'r> {
         if !self.provider.requires_bearer() {

@@ -705,6 +705,11 @@ pub struct QuotaConfig {
     /// [`MemoryStore`](crate::quota::MemoryStore) for what happens at the bound.
     #[serde(default, deserialize_with = "lenient_opt")]
     pub max_entries: Option<usize>,
+    /// `server.quota.exempt_routes` (webmethod's own): route templates as
+    /// the router serves them (`/v1/health`) that are never charged and
+    /// answer without `RateLimit-*` headers. Default `[/v1/health,
+    /// /v1/version]` (llama-stack's probes); `[]` exempts nothing.
+    pub exempt_routes: Option<Vec<String>>,
 }
 
 fn default_anonymous() -> u64 {

@@ -6,16 +6,20 @@
 //! - a request whose caller then authenticates gives that count back and is
 //!   charged to its principal instead (the principal's limit governs
 //!   authenticated callers). While its authentication is in flight it holds
-//!   one of the address's slots, so an address over its limit gets 429 before
-//!   the provider even for valid tokens.
-
-use std::net::IpAddr;
+//!   one of the address's slots;
+//! - a request from an address over its limit is charged to its principal
+//!   when its credentials are accepted without a provider call (API keys, a
+//!   validation-cache hit): its over-limit address count is given back, so
+//!   the principal pays and the address is not charged. Anything else (no
+//!   credentials, rejected ones, or ones only a provider call could accept)
+//!   gets the address's 429, so the provider is still reached at most
+//!   `anonymous_max_requests` times per address and window.
 
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::{Quota, StoreError, Subject, Window};
+use super::{ClientAddr, Quota, StoreError, Subject, Window};
 use crate::client_addr;
 use crate::error::ApiError;
 
@@ -45,7 +49,7 @@ impl Charge {
 impl Quota {
     /// The client address: the connection's peer, or what a trusted proxy
     /// forwarded. Without a peer address the limit cannot be applied: 500.
-    pub(crate) fn client(&self, request: &Request) -> Result<IpAddr, ApiError> {
+    pub(crate) fn client(&self, request: &Request) -> Result<ClientAddr, ApiError> {
         match client_addr::peer(request.extensions()) {
             Some(peer) => Ok(self.trusted_proxies.client(peer, request.headers())),
             None => {
@@ -56,31 +60,34 @@ impl Quota {
     }
 
     /// Charges one request to its client address: 429 over the limit, 500
-    /// when the store fails.
+    /// when the store fails. Counted either way: an over-limit request whose
+    /// principal then pays gives it back ([`charge_principal`](Self::charge_principal)).
     pub(crate) async fn charge_address(
         &self,
-        ip: IpAddr,
+        client: ClientAddr,
         window: Window,
-    ) -> Result<Charge, Response> {
-        self.charge(&Subject::Address(ip), window).await
+    ) -> Result<Charge, Refused> {
+        self.charge(&Subject::Address(client), window).await
     }
 
     /// The caller authenticated: the address's count goes back and the
     /// principal is charged.
     pub(crate) async fn charge_principal(
         &self,
-        ip: IpAddr,
+        client: ClientAddr,
         principal: &str,
         window: Window,
     ) -> Result<Charge, Response> {
-        let address = Quota::key(&Subject::Address(ip));
+        let address = Quota::key(&Subject::Address(client));
         if let Err(e) = self.store.release(&address, window).await {
             return Err(store_failed(&e));
         }
-        self.charge(&Subject::Principal(principal), window).await
+        self.charge(&Subject::Principal(principal), window)
+            .await
+            .map_err(Refused::into_response)
     }
 
-    async fn charge(&self, subject: &Subject<'_>, window: Window) -> Result<Charge, Response> {
+    async fn charge(&self, subject: &Subject<'_>, window: Window) -> Result<Charge, Refused> {
         let limit = self.limit(subject);
         let (outcome, answer) = match self.store.hit(&Quota::key(subject), window).await {
             Ok(count) if count <= limit => (
@@ -91,8 +98,8 @@ impl Quota {
                     window,
                 }),
             ),
-            Ok(_) => ("rejected", Err(exceeded(limit, window))),
-            Err(e) => ("error", Err(store_failed(&e))),
+            Ok(_) => ("rejected", Err(Refused::Exceeded(exceeded(limit, window)))),
+            Err(e) => ("error", Err(Refused::Failed(store_failed(&e)))),
         };
         if let Some(metrics) = crate::metrics::enabled() {
             let kind = match subject {
@@ -102,6 +109,23 @@ impl Quota {
             metrics.quota(kind, outcome);
         }
         answer
+    }
+}
+
+/// Why a charge was refused, with its answer.
+pub(crate) enum Refused {
+    /// Over the limit: 429.
+    Exceeded(Response),
+    /// The store failed: 500.
+    Failed(Response),
+}
+
+impl Refused {
+    /// The answer.
+    pub(crate) fn into_response(self) -> Response {
+        match self {
+            Refused::Exceeded(answer) | Refused::Failed(answer) => answer,
+        }
     }
 }
 

@@ -2,20 +2,28 @@
 //! lost on restart and not shared between replicas.
 //!
 //! Memory is bounded: at most `max_entries` counters (split evenly over the
-//! shards). A shard that is full first drops the counters of past windows
-//! (at most once per window, so a flood cannot make every request scan it);
-//! if it is still full, a subject it does not know is counted in the shard's
-//! one overflow counter for its kind (addresses, principals), shared by every
-//! such subject until the window ends. Known subjects keep their counts: a
-//! flood of new addresses cannot reset anyone's counter, it only exhausts
-//! the overflow counter it shares (fail closed: new subjects get 429 sooner,
-//! never more requests).
+//! shards). Each shard keeps its counters in least-recently-charged order; a
+//! new subject in a full shard evicts the one charged longest ago (counters of
+//! past windows, which are dead, go first by construction). An eviction of a
+//! counter of the current window is counted (`webmethod_quota_evictions_total`):
+//! that subject starts over at its next request, so the bound should stay well
+//! above the number of subjects charged per window. Newcomers are never pooled
+//! into a shared counter, so a flood of new addresses cannot lock out everyone
+//! else who is new.
+//!
+//! Counting stays exact for every subject the store holds: one lock per
+//! shard, one increment under it. Why not `moka` (already a dependency): its
+//! default policy may refuse to admit a new entry (its counter would restart
+//! at 1 on every hit), its bound is enforced by deferred maintenance, and its
+//! recency order is fed through a lossy buffer, so neither the count nor the
+//! eviction order is exact. `hashlink`'s linked hash map gives both, in O(1).
 
-use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
+use hashlink::LruCache;
 
 use super::store::{QuotaStore, StoreError, Window};
 
@@ -27,17 +35,12 @@ pub const DEFAULT_MAX_ENTRIES: usize = 100_000;
 
 /// In-memory counters.
 pub struct MemoryStore {
-    shards: Vec<Mutex<Shard>>,
+    /// key -> (window index, count), least recently charged first.
+    shards: Vec<Mutex<LruCache<String, (u64, u64)>>>,
     hasher: RandomState,
     per_shard: usize,
-}
-
-#[derive(Default)]
-struct Shard {
-    /// key -> (window index, count)
-    counters: HashMap<String, (u64, u64)>,
-    /// The window whose past counters were last dropped.
-    purged: u64,
+    /// Counters of the current window evicted to make room.
+    evictions: AtomicU64,
 }
 
 impl Default for MemoryStore {
@@ -55,15 +58,19 @@ impl MemoryStore {
     /// At most `max_entries` counters (at least one per shard).
     pub fn with_max_entries(max_entries: usize) -> Self {
         MemoryStore {
-            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            // Bounded here, not by the map: an eviction must be seen to be counted.
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(LruCache::new_unbounded()))
+                .collect(),
             hasher: RandomState::new(),
             per_shard: max_entries.div_ceil(SHARDS).max(1),
+            evictions: AtomicU64::new(0),
         }
     }
 
-    /// Counters held now, overflow counters included.
+    /// Counters held now.
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| lock(s).counters.len()).sum()
+        self.shards.iter().map(|s| lock(s).len()).sum()
     }
 
     /// Whether no counter is held.
@@ -71,7 +78,13 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    fn shard(&self, key: &str) -> std::sync::MutexGuard<'_, Shard> {
+    /// Counters of a current window evicted to make room, since this store
+    /// was made.
+    pub fn evictions(&self) -> u64 {
+        self.evictions.load(Ordering::Relaxed)
+    }
+
+    fn shard(&self, key: &str) -> std::sync::MutexGuard<'_, LruCache<String, (u64, u64)>> {
         lock(&self.shards[(self.hasher.hash_one(key) as usize) % SHARDS])
     }
 }
@@ -80,42 +93,41 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The overflow counter of a key's kind: `addr:*` for `addr:...`.
-fn overflow_key(key: &str) -> String {
-    let kind = key.split_once(':').map_or("", |(kind, _)| kind);
-    format!("{kind}:*")
-}
-
 #[async_trait]
 impl QuotaStore for MemoryStore {
     async fn hit(&self, key: &str, window: Window) -> Result<u64, StoreError> {
         let mut shard = self.shard(key);
-        let shard = &mut *shard;
-        let full = |shard: &Shard| shard.counters.len() >= self.per_shard;
-        if full(shard) && !shard.counters.contains_key(key) && shard.purged < window.index {
-            shard.counters.retain(|_, (w, _)| *w >= window.index);
-            shard.purged = window.index;
+        // A known subject: charged now, so it moves to the most recent end.
+        if let Some(entry) = shard.get_mut(key) {
+            if entry.0 != window.index {
+                *entry = (window.index, 0);
+            }
+            entry.1 += 1;
+            return Ok(entry.1);
         }
-        let entry = if !full(shard) || shard.counters.contains_key(key) {
-            shard.counters.entry(key.to_owned())
-        } else {
-            // The overflow counter may itself be new: one more entry, at
-            // most one per kind.
-            shard.counters.entry(overflow_key(key))
-        };
-        let entry = entry.or_insert((window.index, 0));
-        if entry.0 != window.index {
-            *entry = (window.index, 0);
+        let mut evicted = 0;
+        while shard.len() >= self.per_shard {
+            match shard.remove_lru() {
+                Some((_, (w, count))) if w >= window.index && count > 0 => evicted += 1,
+                Some(_) => {}
+                None => break,
+            }
         }
-        entry.1 += 1;
-        Ok(entry.1)
+        shard.insert(key.to_owned(), (window.index, 1));
+        drop(shard);
+        if evicted > 0 {
+            self.evictions.fetch_add(evicted, Ordering::Relaxed);
+            if let Some(metrics) = crate::metrics::enabled() {
+                metrics.quota_evictions.inc_by(evicted);
+            }
+        }
+        Ok(1)
     }
 
     async fn release(&self, key: &str, window: Window) -> Result<(), StoreError> {
         let mut shard = self.shard(key);
-        // A subject counted in an overflow counter is not given its count
-        // back: at the bound, counting too much is the safe side.
-        if let Some((w, count)) = shard.counters.get_mut(key)
+        // Not a charge: the subject keeps its place in the order.
+        if let Some((w, count)) = shard.peek_mut(key)
             && *w == window.index
         {
             *count = count.saturating_sub(1);
@@ -142,46 +154,73 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_flood_of_new_subjects_stays_bounded_and_resets_no_one() {
+    async fn a_flood_of_new_subjects_stays_bounded_and_locks_out_no_newcomer() {
         let store = MemoryStore::new();
         let w = window(7);
-        for _ in 0..5 {
-            store.hit("addr:192.0.2.1", w).await.unwrap();
-        }
         for i in 0..200_000u32 {
             let ip = std::net::Ipv4Addr::from(0x0a00_0000 + i);
-            store.hit(&format!("addr:{ip}"), w).await.unwrap();
+            // Every newcomer has a counter of its own: never a shared one.
+            assert_eq!(store.hit(&format!("addr:{ip}"), w).await.unwrap(), 1);
         }
-        // The bound, plus one overflow counter per shard and kind.
         assert!(
-            store.len() <= DEFAULT_MAX_ENTRIES + 2 * SHARDS,
+            store.len() <= DEFAULT_MAX_ENTRIES + SHARDS,
             "{}",
             store.len()
         );
-        assert_eq!(
-            store.hit("addr:192.0.2.1", w).await.unwrap(),
-            6,
-            "kept its count"
-        );
-        // A new subject now shares an overflow counter the flood exhausted.
-        assert!(store.hit("addr:198.51.100.1", w).await.unwrap() > 1_000);
-        // Principals have overflow counters of their own.
-        assert!(store.hit("user:abc", w).await.unwrap() < 100);
+        // Counted, exactly: every counter beyond the bound made room.
+        assert_eq!(store.evictions() as usize, 200_000 - store.len());
+        assert_eq!(store.hit("addr:198.51.100.1", w).await.unwrap(), 1);
+        assert_eq!(store.hit("addr:198.51.100.1", w).await.unwrap(), 2);
     }
 
     #[tokio::test]
-    async fn a_new_window_makes_room() {
-        let store = MemoryStore::with_max_entries(160);
-        for i in 0..2_000 {
-            store.hit(&format!("addr:{i}"), window(1)).await.unwrap();
+    async fn the_least_recently_charged_go_first() {
+        // One shard's worth each: 4 counters per shard.
+        let store = MemoryStore::with_max_entries(4 * SHARDS);
+        let w = window(3);
+        for _ in 0..3 {
+            store.hit("addr:192.0.2.1", w).await.unwrap();
         }
-        // Past-window counters go when a full shard meets a new subject.
-        for i in 10_000..10_016 {
+        store.hit("addr:192.0.2.2", w).await.unwrap();
+        for i in 0..10_000u32 {
+            store.hit(&format!("addr:flood-{i}"), w).await.unwrap();
+            // Charged between every newcomer: always the most recent in its shard.
+            if i % 2 == 0 {
+                store.hit("addr:192.0.2.1", w).await.unwrap();
+                store.release("addr:192.0.2.1", w).await.unwrap();
+            }
+        }
+        assert_eq!(
+            store.hit("addr:192.0.2.1", w).await.unwrap(),
+            4,
+            "a live subject keeps its exact count"
+        );
+        assert_eq!(
+            store.hit("addr:192.0.2.2", w).await.unwrap(),
+            1,
+            "charged longest ago: evicted, starts over"
+        );
+        assert!(store.len() <= 4 * SHARDS);
+    }
+
+    #[tokio::test]
+    async fn past_windows_make_room_without_counting_as_evictions() {
+        // One counter per shard: every newcomer to an occupied shard evicts.
+        let store = MemoryStore::with_max_entries(SHARDS);
+        for i in 0..1_000 {
+            store.hit(&format!("addr:a{i}"), window(1)).await.unwrap();
+        }
+        assert_eq!(store.len(), SHARDS);
+        let first = store.evictions();
+        assert_eq!(first as usize, 1_000 - SHARDS, "live counters evicted");
+        for i in 0..1_000 {
             assert_eq!(
-                store.hit(&format!("addr:{i}"), window(2)).await.unwrap(),
-                1,
-                "{i}"
+                store.hit(&format!("addr:b{i}"), window(2)).await.unwrap(),
+                1
             );
         }
+        // The first newcomer of each shard took a dead counter's place:
+        // not counted.
+        assert_eq!((store.evictions() - first) as usize, 1_000 - SHARDS);
     }
 }

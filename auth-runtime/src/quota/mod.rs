@@ -10,8 +10,8 @@ mod redis;
 mod sqlite;
 mod store;
 
-pub use crate::client_addr::{DEFAULT_IPV6_PREFIX, ForwardedHeader, TrustedProxies};
-pub(crate) use admission::Charge;
+pub use crate::client_addr::{ClientAddr, DEFAULT_IPV6_PREFIX, ForwardedHeader, TrustedProxies};
+pub(crate) use admission::{Charge, Refused};
 pub use memory::{DEFAULT_MAX_ENTRIES, MemoryStore};
 #[cfg(feature = "redis")]
 pub use redis::RedisStore;
@@ -37,12 +37,15 @@ pub struct Quota {
     pub period: Duration,
     /// Which peers' forwarding headers give the client address.
     pub trusted_proxies: TrustedProxies,
+    /// Routes never charged.
+    pub exempt_routes: ExemptRoutes,
 }
 
 /// Who a counter is for.
 pub enum Subject<'a> {
-    /// A client address, counted before the identity provider is called.
-    Address(std::net::IpAddr),
+    /// A client address (or an unknown client behind a trusted proxy),
+    /// counted before the identity provider is called.
+    Address(ClientAddr),
     /// An authenticated principal.
     Principal(&'a str),
 }
@@ -83,6 +86,44 @@ pub struct QuotaSettings {
     pub period: Duration,
     /// `trusted_proxies`, `forwarded_header` and `ipv6_prefix`, parsed.
     pub trusted_proxies: TrustedProxies,
+    /// `server.quota.exempt_routes`: routes never charged.
+    pub exempt_routes: ExemptRoutes,
+}
+
+/// `server.quota.exempt_routes`: routes never charged and answered without
+/// `RateLimit-*` headers (probes: a kubelet behind a NAT must not be
+/// throttled into restarting a healthy pod). Decided per route when the
+/// router is built, never per request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExemptRoutes {
+    /// Route templates as the router serves them, level included
+    /// (`/v1/health`, `/v1/files/{*path}`).
+    pub routes: Vec<String>,
+    /// Written in the config: a template no route serves is then a WARN
+    /// when the router is built (the defaults are not warned about).
+    pub configured: bool,
+}
+
+/// The probe routes of llama-stack: `/v1/health`, `/v1/version`.
+pub const DEFAULT_EXEMPT_ROUTES: &[&str] = &["/v1/health", "/v1/version"];
+
+impl Default for ExemptRoutes {
+    fn default() -> Self {
+        ExemptRoutes {
+            routes: DEFAULT_EXEMPT_ROUTES
+                .iter()
+                .map(|r| (*r).to_owned())
+                .collect(),
+            configured: false,
+        }
+    }
+}
+
+impl ExemptRoutes {
+    /// Whether the route served at `path` (its template) is exempt.
+    pub fn exempts(&self, path: &str) -> bool {
+        self.routes.iter().any(|r| r == path)
+    }
 }
 
 impl QuotaSettings {
@@ -180,6 +221,23 @@ impl QuotaSettings {
                     .map_err(|e| errors.push(ConfigError::field(format!("{path}.ipv6_prefix"), e)))
                     .ok()
             });
+        let exempt_routes = match &config.exempt_routes {
+            None => ExemptRoutes::default(),
+            Some(routes) => {
+                for (i, route) in routes.iter().enumerate() {
+                    if !route.starts_with('/') {
+                        errors.push(ConfigError::field(
+                            format!("{path}.exempt_routes[{i}]"),
+                            format!("{route:?} is not a route template (one starts with /, e.g. /v1/health)"),
+                        ));
+                    }
+                }
+                ExemptRoutes {
+                    routes: routes.clone(),
+                    configured: true,
+                }
+            }
+        };
         match (store, trusted_proxies) {
             (Some(store), Some(trusted_proxies)) if errors.is_empty() => Ok(QuotaSettings {
                 store,
@@ -187,6 +245,7 @@ impl QuotaSettings {
                 authenticated_max_requests: config.authenticated_max_requests,
                 period: config.period_length(),
                 trusted_proxies,
+                exempt_routes,
             }),
             _ => Err(errors),
         }
@@ -246,13 +305,15 @@ impl Quota {
             authenticated_max_requests: settings.authenticated_max_requests,
             period: settings.period,
             trusted_proxies: settings.trusted_proxies.clone(),
+            exempt_routes: settings.exempt_routes.clone(),
         }
     }
 
     /// The storage key: never a token; principals hashed so any string fits.
     pub fn key(subject: &Subject<'_>) -> String {
         match subject {
-            Subject::Address(ip) => format!("addr:{ip}"),
+            // `addr:unknown@<proxy>` for an unknown client: never an address.
+            Subject::Address(client) => format!("addr:{client}"),
             Subject::Principal(p) => {
                 let digest = crate::digest::sha256(p.as_bytes());
                 format!("user:{}", hex::encode(&digest[..16]))
