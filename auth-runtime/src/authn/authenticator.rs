@@ -175,16 +175,18 @@ impl Authenticator {
         let Token::Sent(token) = self.token(request) else {
             return None;
         };
-        let user = self.provider.authenticate_now(token, head(request))?.ok()?;
-        self.count(Some(&user), "authenticated");
-        Self::audit(
+        let (by, outcome) = self.verdict_now(token, head(request))?;
+        let user = outcome.ok()?;
+        count(by, "authenticated");
+        audit(
             target,
             request,
-            Some(user.principal.as_str()),
+            Some(&user),
+            by,
             "authenticated",
             "authenticated",
         );
-        self.log_authenticated(target, request, &user);
+        log_authenticated(target, request, &user, by);
         Some(user)
     }
 
