@@ -1,0 +1,175 @@
+//! Fixes of the black-box probe (issue 21), each against the demo server as
+//! a user runs it: its binary, a config file, its logs on stderr.
+
+use std::io::{BufRead, BufReader, Lines};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::demo_server::server_binary;
+
+/// The demo server started with a config file, its stderr in a file.
+struct Demo {
+    child: Child,
+    /// Kept open: the server prints to stdout after its first lines.
+    _stdout: Lines<BufReader<ChildStdout>>,
+    api: String,
+    metrics: Option<String>,
+    dir: PathBuf,
+}
+
+impl Demo {
+    /// Starts the demo with `config` (written to a file of a directory of
+    /// its own, named after `name`); `metrics` when the config turns them on.
+    fn start(name: &str, config: &str, metrics: bool, env: &[(&str, &str)]) -> Demo {
+        let dir =
+            std::env::temp_dir().join(format!("webmethod-probe-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("run.yaml");
+        std::fs::write(&path, config).unwrap();
+        let stderr = std::fs::File::create(dir.join("stderr.log")).unwrap();
+        let mut child = Command::new(server_binary())
+            .args(["--config", path.to_str().unwrap(), "--port", "0"])
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut next = |prefix: &str, dir: &PathBuf| {
+            let line = lines.next().map(Result::unwrap).unwrap_or_else(|| {
+                let stderr = std::fs::read_to_string(dir.join("stderr.log")).unwrap_or_default();
+                panic!("the server stopped before {prefix:?}:\n{stderr}")
+            });
+            line.strip_prefix(prefix)
+                .unwrap_or_else(|| panic!("expected {prefix:?}, got {line:?}"))
+                .to_owned()
+        };
+        let api = next("listening on ", &dir);
+        let metrics = metrics.then(|| next("metrics on ", &dir));
+        Demo {
+            child,
+            _stdout: lines,
+            api,
+            metrics,
+            dir,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.api)
+    }
+
+    /// What the server logged so far.
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.join("stderr.log")).unwrap()
+    }
+
+    /// Stops the server; everything it logged.
+    fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.stderr()
+    }
+
+    /// A counter's value in a scrape (0 when absent), in either text format.
+    async fn counter(&self, name: &str) -> f64 {
+        let text = reqwest::get(self.metrics.as_deref().unwrap())
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .map_or(0.0, |v| v.trim().parse().unwrap())
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The demo's own config with `extra` lines added under `server:` (indented
+/// by two spaces).
+fn demo_config_with(extra: &str) -> String {
+    include_str!("../../examples/server.yaml").replacen(
+        "server:\n",
+        &format!("server:\n{extra}"),
+        1,
+    )
+}
+
+/// Item 8: a decision log that cannot be written loses lines, and says so:
+/// counted in the metrics, an ERROR on stderr (rate-limited), while every
+/// request is still answered as without a log.
+#[tokio::test]
+async fn decision_log_write_failures_are_counted_and_logged() {
+    let demo = Demo::start(
+        "full-log",
+        &demo_config_with(
+            "  metrics: {address: '127.0.0.1:0'}\n  \
+             quota: {anonymous_max_requests: 100000, authenticated_max_requests: 100000}\n",
+        )
+        .replacen(
+            "  auth:\n",
+            "  auth:\n    decision_log: {path: /dev/full}\n",
+            1,
+        ),
+        true,
+        &[],
+    );
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    for i in 0..300 {
+        let (key, status) = match i % 3 {
+            0 => ("demo-user-key", 200),
+            1 => ("not-a-key", 401),
+            _ => ("demo-admin-key", 200),
+        };
+        let r = client
+            .get(format!("{}/v1/models/llama-3.2-3b", demo.api))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "request {i}");
+    }
+    // Written off the requests' path: wait for the writer to fail.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let lost = loop {
+        let lost = demo
+            .counter("webmethod_decision_log_write_errors_total")
+            .await;
+        if lost >= 300.0 || Instant::now() > deadline {
+            break lost;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // One authentication line per request at least.
+    assert!(lost >= 300.0, "{lost} lines counted as lost");
+    let logs = demo.stop();
+    let elapsed = started.elapsed();
+    let errors: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("ERROR") && l.contains("decision log cannot be written"))
+        .collect();
+    assert!(!errors.is_empty(), "no ERROR on stderr:\n{logs}");
+    // Rate-limited: one at once, then at most one every 10 s.
+    assert!(
+        errors.len() as u64 <= 1 + elapsed.as_secs() / 10,
+        "{} ERROR lines in {elapsed:?}:\n{logs}",
+        errors.len()
+    );
+    assert!(
+        errors[0].contains("lost_since_last_report"),
+        "{}",
+        errors[0]
+    );
+}
