@@ -173,3 +173,89 @@ async fn decision_log_write_failures_are_counted_and_logged() {
         errors[0]
     );
 }
+
+/// A `custom` endpoint that refuses every token, echoing it back upper-cased
+/// and cut short in its message, as a careless identity provider does.
+async fn start_echoing_endpoint() -> String {
+    async fn refuse(axum::Json(body): axum::Json<serde_json::Value>) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        let token = body["api_key"].as_str().unwrap_or_default();
+        let message = format!(
+            "token {} is unknown; did you mean {}…? ({})",
+            token.to_uppercase(),
+            &token[..token.len().min(14)],
+            &token[token.len().saturating_sub(10)..],
+        );
+        (
+            axum::http::StatusCode::UNAUTHORIZED,
+            axum::Json(json!({ "message": message })),
+        )
+            .into_response()
+    }
+    let app = axum::Router::new().route("/validate", axum::routing::post(refuse));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/validate")
+}
+
+/// Whether `text` holds any piece of `token` of 8 characters or more, in any case.
+fn holds_a_piece_of(text: &str, token: &str) -> Option<String> {
+    let text = text.to_lowercase();
+    token
+        .to_lowercase()
+        .as_bytes()
+        .windows(8)
+        .map(|w| String::from_utf8_lossy(w).into_owned())
+        .find(|piece| text.contains(piece.as_str()))
+}
+
+/// Item 12: a provider echoing the token upper-cased or truncated: no piece
+/// of it reaches the 401 body, the challenge, the logs or the decision log.
+#[tokio::test]
+async fn a_token_echoed_upper_cased_or_truncated_is_redacted() {
+    let endpoint = start_echoing_endpoint().await;
+    let demo = Demo::start(
+        "echo",
+        &format!(
+            "server:\n  auth:\n    decision_log: {{path: stderr}}\n    provider_config:\n      \
+             type: custom\n      endpoint: {endpoint}\n      timeout: 2\n"
+        ),
+        false,
+        &[("RUST_LOG", "trace")],
+    );
+    let token = "zq7-Secret-Tok3n-a8f1c2e9d0b7";
+    let r = reqwest::Client::new()
+        .get(demo.url("/v1/models"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let challenge = r.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    let body: serde_json::Value = r.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap();
+    // The provider's message is kept, the token's pieces are not.
+    assert!(
+        message.starts_with("token [redacted] is unknown"),
+        "{message}"
+    );
+    for text in [message, challenge.as_str()] {
+        assert_eq!(holds_a_piece_of(text, token), None, "{text}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !demo.stderr().contains("\"decision\":\"authentication\"") {
+        assert!(
+            Instant::now() < deadline,
+            "no decision logged:\n{}",
+            demo.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let logs = demo.stop();
+    assert!(
+        logs.contains("is unknown"),
+        "the message is logged:\n{logs}"
+    );
+    assert_eq!(holds_a_piece_of(&logs, token), None, "{logs}");
+}

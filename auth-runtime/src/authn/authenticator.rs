@@ -235,8 +235,8 @@ impl Authenticator {
     ) -> Result<Arc<User>, Response> {
         // Whatever a provider says is redacted: an endpoint may echo the token.
         let redact = |text: String| match token {
-            Some(token) if text.contains(token) => text.replace(token, "[redacted]"),
-            _ => text,
+            Some(token) => super::redact::token(text, token),
+            None => text,
         };
         let challenge = if token.is_some() {
             Challenge::InvalidToken
