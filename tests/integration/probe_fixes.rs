@@ -259,3 +259,142 @@ async fn a_token_echoed_upper_cased_or_truncated_is_redacted() {
     );
     assert_eq!(holds_a_piece_of(&logs, token), None, "{logs}");
 }
+
+/// `127.0.0.1:<port>` on which nothing listens.
+fn dead_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().to_string()
+}
+
+/// A JWT (signed with a key no provider has) that claims `iss`.
+fn jwt_from(iss: &str) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    header.kid = Some("k1".into());
+    let claims = json!({"iss": iss, "sub": "x", "aud": "llama-stack", "exp": 4_000_000_000u64});
+    jsonwebtoken::encode(
+        &header,
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(b"not the issuer's key"),
+    )
+    .unwrap()
+}
+
+/// Item 11: configured URLs carrying credentials (`http://user:pass@host`):
+/// the password is in no log line and no answer, at startup, on a request
+/// without a token, and when fetching from the URL fails.
+#[tokio::test]
+async fn url_credentials_never_reach_the_logs_or_answers() {
+    const PASSWORD: &str = "pw-Vq83Lx";
+    let dead = dead_address();
+    let at = |path: &str| format!("http://someone:{PASSWORD}@{dead}{path}");
+    let jwt_issuer = "https://jwks.example";
+    let discovered_issuer = at("");
+    let configs = [
+        // JWKS by URL, JWKS by discovery, a custom endpoint: several providers.
+        format!(
+            "server:\n  auth:\n    providers:\n      \
+             - {{type: oauth2_token, issuer: '{jwt_issuer}', jwks: {{uri: '{}'}}, timeout: 1}}\n      \
+             - {{type: oauth2_token, name: discovered, issuer: '{discovered_issuer}', timeout: 1}}\n      \
+             - {{type: custom, endpoint: '{}', timeout: 1}}\n",
+            at("/jwks"),
+            at("/validate"),
+        ),
+        format!(
+            "server:\n  auth:\n    provider_config:\n      type: oauth2_token\n      timeout: 1\n      \
+             introspection: {{url: '{}', client_id: c, client_secret: s}}\n",
+            at("/introspect")
+        ),
+        format!(
+            "server:\n  auth:\n    provider_config:\n      type: oauth2_token\n      timeout: 1\n      \
+             issuer: '{discovered_issuer}'\n      introspection: {{client_id: c, client_secret: s}}\n",
+        ),
+        format!(
+            "server:\n  auth:\n    provider_config: {{type: github_token, github_api_base_url: '{}', timeout: 1}}\n",
+            at("/api")
+        ),
+        format!(
+            "server:\n  auth:\n    provider_config: {{type: kubernetes, api_server_url: '{}', timeout: 1}}\n",
+            at("")
+        ),
+    ];
+    let client = reqwest::Client::new();
+    for (i, config) in configs.iter().enumerate() {
+        let demo = Demo::start(&format!("url-{i}"), config, false, &[("RUST_LOG", "trace")]);
+        let mut answers = String::new();
+        for token in [
+            None,
+            Some("an-opaque-token".to_owned()),
+            Some(jwt_from(jwt_issuer)),
+            Some(jwt_from(&discovered_issuer)),
+        ] {
+            let mut request = client.get(demo.url("/v1/models"));
+            if let Some(token) = &token {
+                request = request.bearer_auth(token);
+            }
+            let r = request.send().await.unwrap();
+            answers.push_str(&format!("{} {:?} ", r.status(), r.headers()));
+            answers.push_str(&r.text().await.unwrap());
+            answers.push('\n');
+        }
+        let logs = demo.stop();
+        assert!(
+            answers.contains("401") || answers.contains("503"),
+            "{config}\n{answers}"
+        );
+        assert!(!answers.contains(PASSWORD), "{config}\n{answers}");
+        assert!(!logs.contains(PASSWORD), "{config}\n{logs}");
+        // The host is still named where a URL is logged.
+        if i == 0 {
+            assert!(
+                logs.contains(&format!("http://{dead}/jwks")),
+                "the failing JWKS fetch is logged with its URL:\n{logs}"
+            );
+        }
+    }
+}
+
+/// Item 11, `custom`: the endpoint URL's userinfo is sent as HTTP Basic
+/// credentials (as llama-stack's httpx and the other providers' client do),
+/// not left in the URI where the HTTP client's own logs would show it.
+#[tokio::test]
+async fn a_custom_endpoint_gets_its_url_credentials_as_basic_auth() {
+    async fn validate(headers: axum::http::HeaderMap) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        // base64("svc:p@ss word")
+        if headers.get("authorization").and_then(|v| v.to_str().ok())
+            == Some("Basic c3ZjOnBAc3Mgd29yZA==")
+        {
+            axum::Json(json!({"principal": "via-basic"})).into_response()
+        } else {
+            (
+                axum::http::StatusCode::UNAUTHORIZED,
+                axum::Json(json!({"message": "no basic credentials"})),
+            )
+                .into_response()
+        }
+    }
+    let app = axum::Router::new().route("/validate", axum::routing::post(validate));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let demo = Demo::start(
+        "custom-basic",
+        &format!(
+            "server:\n  auth:\n    provider_config:\n      type: custom\n      \
+             endpoint: 'http://svc:p%40ss%20word@{addr}/validate'\n"
+        ),
+        false,
+        &[("RUST_LOG", "trace")],
+    );
+    let r = reqwest::Client::new()
+        .get(demo.url("/v1/whoami"))
+        .bearer_auth("some-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let who: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(who["principal"], "via-basic");
+    let logs = demo.stop();
+    assert!(!logs.contains("p%40ss"), "{logs}");
+}

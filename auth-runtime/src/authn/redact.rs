@@ -112,6 +112,40 @@ impl fmt::Display for Url<'_> {
     }
 }
 
+/// A provider's config as written (`server.auth.provider_config`,
+/// `server.auth.providers`), for `Debug`: the values of secret fields
+/// (`key`, `token`, `client_secret`) hidden, every string without URL
+/// credentials.
+pub(crate) struct ProviderValue<'a>(pub &'a serde_json::Value);
+
+impl fmt::Debug for ProviderValue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn shown(value: &serde_json::Value) -> serde_json::Value {
+            use serde_json::Value;
+            match value {
+                Value::String(s) => Value::String(url(s).into_owned()),
+                Value::Array(items) => Value::Array(items.iter().map(shown).collect()),
+                Value::Object(fields) => Value::Object(
+                    fields
+                        .iter()
+                        .map(|(name, v)| {
+                            let v = match name.as_str() {
+                                "key" | "token" | "client_secret" => {
+                                    Value::String("<redacted>".into())
+                                }
+                                _ => shown(v),
+                            };
+                            (name.clone(), v)
+                        })
+                        .collect(),
+                ),
+                other => other.clone(),
+            }
+        }
+        fmt::Debug::fmt(&shown(self.0), f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,6 +239,44 @@ mod tests {
         ] {
             assert_eq!(url(given), shown, "{given}");
             assert_eq!(format!("{:?}", Url(given)), format!("{shown:?}"));
+        }
+    }
+
+    /// Every configured URL in a config's `Debug` output loses its
+    /// credentials; the rest of it stays.
+    #[test]
+    fn config_debug_output_holds_no_url_credentials() {
+        let secret = "pw-9xQ2";
+        for provider in [
+            format!(
+                "{{type: oauth2_token, issuer: 'https://u:{secret}@idp', jwks: {{uri: 'https://u:{secret}@idp/jwks'}}}}"
+            ),
+            format!(
+                "{{type: oauth2_token, introspection: {{url: 'https://u:{secret}@idp/i', client_id: c, client_secret: s}}}}"
+            ),
+            format!("{{type: github_token, github_api_base_url: 'https://u:{secret}@gh/api'}}"),
+            format!("{{type: kubernetes, api_server_url: 'https://u:{secret}@k8s'}}"),
+            format!("{{type: custom, endpoint: 'https://u:{secret}@auth/validate'}}"),
+            format!("{{type: api_keys, keys: [{{key: {secret}, principal: p}}]}}"),
+        ] {
+            let yaml = format!(
+                "server:\n  auth:\n    provider_config: {provider}\n  \
+                 quota: {{kvstore: {{type: memory, url: 'redis://:{secret}@redis:6379'}}}}\n"
+            );
+            let config = crate::config::Config::parse(&yaml, "test.yaml", &|_| None)
+                .unwrap_or_else(|e| panic!("{yaml}: {e}"));
+            let shown = format!("{config:?} {config:#?}");
+            assert!(!shown.contains(secret), "{shown}");
+            assert!(shown.contains("redis:6379"), "{shown}");
+            let provider = config
+                .server
+                .auth
+                .as_ref()
+                .and_then(|a| a.provider_config.as_ref());
+            let typed = crate::config::ProviderConfig::from_value(provider.unwrap().clone(), "p")
+                .unwrap_or_else(|e| panic!("{yaml}: {e}"));
+            let shown = format!("{typed:?} {typed:#?}");
+            assert!(!shown.contains(secret), "{shown}");
         }
     }
 }
