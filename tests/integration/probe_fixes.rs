@@ -398,3 +398,40 @@ async fn a_custom_endpoint_gets_its_url_credentials_as_basic_auth() {
     let logs = demo.stop();
     assert!(!logs.contains("p%40ss"), "{logs}");
 }
+
+/// Item 16: `upstream_header` attributes naming a key twice are 401, as a
+/// JWT with a repeated claim is: two parsers on the way may keep different
+/// copies, so neither is believed.
+#[tokio::test]
+async fn upstream_attributes_naming_a_key_twice_are_refused() {
+    let demo = Demo::start(
+        "upstream-dup",
+        "server:\n  auth:\n    provider_config:\n      type: upstream_header\n      \
+         principal_header: x-auth-user\n      attributes_header: x-auth-attributes\n",
+        false,
+        &[],
+    );
+    let client = reqwest::Client::new();
+    let whoami = |attributes: &'static str| {
+        client
+            .get(demo.url("/v1/whoami"))
+            .header("x-auth-user", "alice")
+            .header("x-auth-attributes", attributes)
+            .send()
+    };
+    let r = whoami(r#"{"roles": ["user"]}"#).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = whoami(r#"{"roles": ["user"], "roles": ["admin"]}"#)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        body["error"]["message"],
+        "Failed to parse authentication attributes header: a key is named twice"
+    );
+    let r = whoami(r#"{"roles": ["user"], "meta": {"a": 1, "a": 2}}"#)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
