@@ -435,3 +435,72 @@ async fn upstream_attributes_naming_a_key_twice_are_refused() {
         .unwrap();
     assert_eq!(r.status(), 401);
 }
+
+/// Item 17: `allow_origin_regex` accepting any origin, with credentials, stops
+/// the start naming the field, as `*` with credentials does; a regex naming
+/// hosts starts.
+#[test]
+fn a_cors_regex_matching_any_origin_with_credentials_stops_the_start() {
+    let dir = std::env::temp_dir().join(format!("webmethod-probe-cors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, regex) in [".*", "https?://.+"].iter().enumerate() {
+        let config = dir.join(format!("cors-{i}.yaml"));
+        std::fs::write(
+            &config,
+            demo_config_with(&format!(
+                "  cors: {{allow_origin_regex: '{regex}', allow_credentials: true}}\n"
+            )),
+        )
+        .unwrap();
+        let mut child = Command::new(server_binary())
+            .args(["--port", "0", "--config", config.to_str().unwrap()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // A server that started would run on: give it 30 s to refuse.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{regex}: the server started");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{regex}: started");
+        assert!(out.stdout.is_empty(), "{regex}: it listened");
+        assert!(
+            stderr.contains("server.cors.allow_origin_regex"),
+            "{regex}: {stderr}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_cors_regex_naming_hosts_serves_with_credentials() {
+    let demo = Demo::start(
+        "cors-ok",
+        &demo_config_with(
+            "  cors: {allow_origin_regex: 'https://([a-z0-9-]+\\.)?example\\.com', \
+             allow_credentials: true, allow_methods: [GET]}\n",
+        ),
+        false,
+        &[],
+    );
+    let r = reqwest::Client::new()
+        .get(demo.url("/v1/health"))
+        .header("origin", "https://app.example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    assert_eq!(r.headers()["access-control-allow-credentials"], "true");
+}
