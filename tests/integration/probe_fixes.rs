@@ -308,6 +308,12 @@ async fn url_credentials_never_reach_the_logs_or_answers() {
             "server:\n  auth:\n    provider_config:\n      type: oauth2_token\n      timeout: 1\n      \
              issuer: '{discovered_issuer}'\n      introspection: {{client_id: c, client_secret: s}}\n",
         ),
+        // One JWT provider: its 401 hint names the issuer.
+        format!(
+            "server:\n  auth:\n    provider_config: {{type: oauth2_token, issuer: '{discovered_issuer}', \
+             jwks: {{uri: '{}'}}, timeout: 1}}\n",
+            at("/jwks")
+        ),
         format!(
             "server:\n  auth:\n    provider_config: {{type: github_token, github_api_base_url: '{}', timeout: 1}}\n",
             at("/api")
@@ -343,7 +349,13 @@ async fn url_credentials_never_reach_the_logs_or_answers() {
         );
         assert!(!answers.contains(PASSWORD), "{config}\n{answers}");
         assert!(!logs.contains(PASSWORD), "{config}\n{logs}");
-        // The host is still named where a URL is logged.
+        // The host is still named where a URL is shown.
+        if i == 3 {
+            assert!(
+                answers.contains(&format!("token from http://{dead}")),
+                "the 401 hint names the issuer:\n{answers}"
+            );
+        }
         if i == 0 {
             assert!(
                 logs.contains(&format!("http://{dead}/jwks")),
