@@ -20,28 +20,43 @@ const MIN_PIECE: usize = 8;
 ///
 /// A piece is found as a run of the token's 8-character windows: every
 /// stretch of `text` that is a substring of the token and at least 8 long is
-/// covered by such windows, and only such stretches are. Linear in the
-/// lengths; runs on failures only.
+/// covered by such windows, and only such stretches are. A short text (the
+/// usual reason, or `authenticated` in the decision log) is compared with
+/// the token directly, without allocating; a long one through a set of the
+/// token's windows, linear in the lengths.
 pub(crate) fn token(text: String, token: &str) -> String {
     let piece = MIN_PIECE.min(token.len());
     if piece == 0 || text.len() < piece {
         return text;
     }
-    let folded = |b: &[u8]| -> Vec<u8> { b.iter().map(u8::to_ascii_lowercase).collect() };
-    let windows: HashSet<Vec<u8>> = token.as_bytes().windows(piece).map(&folded).collect();
     let bytes = text.as_bytes();
+    let folded = |b: &[u8]| -> Vec<u8> { b.iter().map(u8::to_ascii_lowercase).collect() };
+    let direct = (bytes.len() - piece + 1).saturating_mul(token.len()) <= 16 * 1024;
+    let set: HashSet<Vec<u8>> = if direct {
+        HashSet::new()
+    } else {
+        token.as_bytes().windows(piece).map(&folded).collect()
+    };
+    let is_piece = |window: &[u8]| {
+        if direct {
+            token
+                .as_bytes()
+                .windows(piece)
+                .any(|t| t.eq_ignore_ascii_case(window))
+        } else {
+            set.contains(&folded(window))
+        }
+    };
+    let Some(first) = bytes.windows(piece).position(is_piece) else {
+        return text;
+    };
     let mut hidden = vec![false; bytes.len()];
-    let mut any = false;
-    for (at, window) in bytes.windows(piece).enumerate() {
-        if windows.contains(&folded(window)) {
-            any = true;
+    for (at, window) in bytes.windows(piece).enumerate().skip(first) {
+        if is_piece(window) {
             for h in hidden.iter_mut().skip(at).take(piece) {
                 *h = true;
             }
         }
-    }
-    if !any {
-        return text;
     }
     // A token is visible ASCII (an HTTP header value), so a hidden run is
     // ASCII too and its ends are character boundaries of `text`.
@@ -196,6 +211,19 @@ mod tests {
         let seven = &TOKEN[..7];
         assert_eq!(redacted(&format!("x {seven} y")), format!("x {seven} y"));
         assert_eq!(redacted("Invalid token"), "Invalid token");
+    }
+
+    #[test]
+    fn a_long_message_is_redacted_the_same_way() {
+        // Long enough to take the set of windows rather than the direct scan.
+        let filler = "é filler ".repeat(300);
+        let text = format!("{filler}{}{filler}{}", &TOKEN[3..15].to_uppercase(), TOKEN);
+        assert_eq!(
+            redacted(&text),
+            format!("{filler}[redacted]{filler}[redacted]")
+        );
+        let clean = "x".repeat(5000);
+        assert_eq!(redacted(&clean), clean);
     }
 
     #[test]
