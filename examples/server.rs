@@ -94,6 +94,11 @@ impl Model {
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct RegisterModel {
+    /// The model's identifier: 1 to 256 characters, not all of them
+    /// whitespace (leading and trailing whitespace is trimmed).
+    // The schema states all that `register_model` checks: a body the
+    // document allows is never refused (schemathesis checks it).
+    #[schemars(length(min = 1, max = 256), regex(pattern = r"\S"))]
     model_id: String,
     #[serde(default)]
     provider_id: Option<String>,
@@ -245,7 +250,8 @@ async fn register_model(
     Json(body): Json<RegisterModel>,
 ) -> Result<Json<Model>, ApiError> {
     let id = body.model_id.trim();
-    if id.is_empty() || id.len() > 256 {
+    // Characters, as the schema's maxLength counts them.
+    if id.is_empty() || id.chars().count() > 256 {
         return Err(ApiError::bad_request(
             "model_id must have 1 to 256 characters",
         ));

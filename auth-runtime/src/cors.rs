@@ -16,6 +16,22 @@ use crate::config::ConfigError;
 
 const FIELD: &str = "server.cors";
 
+/// Origins no deployment can own: `null` (sandboxed frames, `file:` pages)
+/// and hosts under `.invalid` (RFC 6761: never registered, never resolves),
+/// with the schemes, ports and depths a page can have. An
+/// `allow_origin_regex` that accepts one of them accepts hosts that are not
+/// yours (it has a `.*`, `.+`, `[^/]+` ... where the host is), so it accepts
+/// an attacker's page too: with `allow_credentials: true` that is `*` with
+/// credentials, refused the same way.
+const FOREIGN_ORIGINS: [&str; 6] = [
+    "null",
+    "https://webmethod-probe.invalid",
+    "http://webmethod-probe.invalid",
+    "https://webmethod-probe.invalid:8443",
+    "http://a.b.webmethod-probe.invalid:1",
+    "https://x.invalid",
+];
+
 /// llama-stack's `CORSConfig`, with its defaults.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -106,6 +122,20 @@ fn build(config: &CorsConfig) -> Result<CorsLayer, ConfigError> {
             ConfigError::field(format!("{FIELD}.allow_origin_regex"), e.to_string())
         })?),
     };
+    if credentials
+        && let Some(regex) = &regex
+        && let Some(probe) = FOREIGN_ORIGINS.iter().find(|o| regex.is_match(o))
+    {
+        return Err(ConfigError::field(
+            format!("{FIELD}.allow_origin_regex"),
+            format!(
+                "matches origins that are not yours (it matches `{probe}`), which with \
+                 allow_credentials: true lets any site read answers with the user's cookies \
+                 (browsers refuse `*` with credentials for this reason); name your hosts, \
+                 e.g. `https://([a-z0-9-]+\\.)?example\\.com`"
+            ),
+        ));
+    }
     let allow_origin = if wildcard(&config.allow_origins) {
         AllowOrigin::any()
     } else {
@@ -170,4 +200,53 @@ fn build(config: &CorsConfig) -> Result<CorsLayer, ConfigError> {
         .expose_headers(expose_headers)
         .allow_credentials(credentials)
         .max_age(Duration::from_secs(config.max_age)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_credentials(regex: &str) -> Result<Option<CorsLayer>, ConfigError> {
+        layer(Some(&serde_json::json!({
+            "allow_origin_regex": regex,
+            "allow_credentials": true,
+        })))
+    }
+
+    #[test]
+    fn a_regex_matching_foreign_origins_with_credentials_is_refused() {
+        for regex in [
+            ".*",
+            ".+",
+            "https?://.*",
+            "https://.+",
+            "(.*)",
+            "https://[^/]+",
+            r"https?://[\w.-]+(:\d+)?",
+            "null|https://app\\.example\\.com",
+        ] {
+            let error = with_credentials(regex)
+                .err()
+                .unwrap_or_else(|| panic!("{regex} was accepted"))
+                .to_string();
+            assert!(
+                error.contains("server.cors.allow_origin_regex") && error.contains("not yours"),
+                "{regex}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_regex_naming_hosts_is_kept_with_credentials_and_any_regex_without() {
+        for regex in [
+            r"https://([a-z0-9-]+\.)?example\.com",
+            r"https?://localhost:\d+",
+            r"https://app\.example\.com(:\d+)?",
+            r"https://.*\.example\.com",
+        ] {
+            assert!(with_credentials(regex).is_ok(), "{regex} was refused");
+        }
+        let without = layer(Some(&serde_json::json!({"allow_origin_regex": ".*"})));
+        assert!(without.is_ok());
+    }
 }

@@ -3,14 +3,18 @@
 //! for audits. Never a token. Written by a thread of its own through a
 //! bounded queue: a request never waits for the disk; when the queue is full
 //! the line is dropped and counted (`webmethod_decision_log_dropped_total`).
+//! A line the writer cannot write (a full disk, `/dev/full`, a closed
+//! stderr) is lost and counted apart
+//! (`webmethod_decision_log_write_errors_total`), and an ERROR says so, at
+//! most once every 10 seconds, with the number lost since the previous one.
 //!
 //! Set up once per process at startup ([`open`]); a reload does not move it.
 
 use std::io::Write;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::http::{HeaderValue, Method};
 use serde::Serialize;
@@ -151,16 +155,169 @@ pub fn open(path: &str) -> Result<(), String> {
 }
 
 fn write_all(receiver: Receiver<String>, out: Box<dyn Write + Send>) {
-    let mut out = std::io::BufWriter::new(out);
-    while let Ok(line) = receiver.recv() {
-        let _ = out.write_all(line.as_bytes());
-        // Flush when the queue is drained: lines reach the file promptly
+    let mut writer = Writer::new(out);
+    let mut batch = Vec::with_capacity(64 * 1024);
+    loop {
+        // While lines are being lost, wake up in time to say how many.
+        let line = match writer.report_due_in() {
+            None => match receiver.recv() {
+                Ok(line) => line,
+                Err(_) => return,
+            },
+            Some(wait) => match receiver.recv_timeout(wait) {
+                Ok(line) => line,
+                Err(RecvTimeoutError::Timeout) => {
+                    writer.report(Instant::now());
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+            },
+        };
+        // One write per drained queue: lines reach the file promptly
         // without a write per line under load.
+        batch.clear();
+        batch.extend_from_slice(line.as_bytes());
         while let Ok(line) = receiver.try_recv() {
-            let _ = out.write_all(line.as_bytes());
+            batch.extend_from_slice(line.as_bytes());
+            if batch.len() >= BATCH {
+                break;
+            }
         }
-        let _ = out.flush();
+        writer.write(&batch, Instant::now());
     }
+}
+
+/// Bytes written at once, at most (more lines wait for the next write).
+const BATCH: usize = 256 * 1024;
+
+/// How often, at most, an ERROR says that lines are being lost.
+const REPORT_EVERY: Duration = Duration::from_secs(10);
+
+/// The writer's side: writes batches of whole lines and counts, in the
+/// metrics and in a rate-limited ERROR, the lines a failing write lost.
+struct Writer<W> {
+    out: W,
+    /// A failed write left part of a line: the next write ends it first,
+    /// so the line after it stays parseable.
+    torn: bool,
+    /// Lines lost since the last ERROR.
+    lost: u64,
+    /// The last ERROR, while writes are failing.
+    reported_at: Option<Instant>,
+    /// Why the last write failed.
+    last_error: String,
+}
+
+impl<W: Write> Writer<W> {
+    fn new(out: W) -> Self {
+        Writer {
+            out,
+            torn: false,
+            lost: 0,
+            reported_at: None,
+            last_error: String::new(),
+        }
+    }
+
+    /// Writes `batch` (whole lines); a failure counts the lines it lost.
+    fn write(&mut self, batch: &[u8], now: Instant) {
+        let mut failed = None;
+        if self.torn {
+            match write_fully(&mut self.out, b"\n") {
+                Ok(_) => self.torn = false,
+                Err((_, e)) => failed = Some((0, e)),
+            }
+        }
+        if failed.is_none() {
+            match write_fully(&mut self.out, batch).and_then(|n| {
+                self.out.flush().map_err(|e| (n, e))?;
+                Ok(n)
+            }) {
+                Ok(_) => {}
+                Err((written, e)) => {
+                    self.torn = written > 0 && batch.get(written - 1) != Some(&b'\n');
+                    failed = Some((written, e));
+                }
+            }
+        }
+        match failed {
+            None => {
+                if self.reported_at.is_some() {
+                    // Say what was lost since the last ERROR, and that it is over.
+                    let lost = std::mem::take(&mut self.lost);
+                    self.reported_at = None;
+                    tracing::warn!(
+                        target: "webmethod::decision_log",
+                        lost_since_last_report = lost,
+                        "the decision log is written again"
+                    );
+                }
+            }
+            Some((written, e)) => {
+                // Every line whose end was not written is lost.
+                let lost = batch
+                    .get(written..)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count() as u64;
+                self.lost += lost;
+                self.last_error = e.to_string();
+                if let Some(metrics) = crate::metrics::enabled() {
+                    metrics.decision_log_write_errors.inc_by(lost);
+                }
+                if self
+                    .reported_at
+                    .is_none_or(|at| now.duration_since(at) >= REPORT_EVERY)
+                {
+                    self.report(now);
+                }
+            }
+        }
+    }
+
+    /// When the next ERROR is due, while lines lost are not yet reported.
+    fn report_due_in(&self) -> Option<Duration> {
+        match self.reported_at {
+            Some(at) if self.lost > 0 => Some(REPORT_EVERY.saturating_sub(at.elapsed())),
+            _ => None,
+        }
+    }
+
+    /// The ERROR: how many lines were lost since the last one, and why.
+    fn report(&mut self, now: Instant) {
+        if self.lost == 0 {
+            return;
+        }
+        let lost = std::mem::take(&mut self.lost);
+        self.reported_at = Some(now);
+        tracing::error!(
+            target: "webmethod::decision_log",
+            lost_since_last_report = lost,
+            error = self.last_error.as_str(),
+            "the decision log cannot be written: decisions are lost (counted in \
+             webmethod_decision_log_write_errors_total; at most one such line every {REPORT_EVERY:?})"
+        );
+    }
+}
+
+/// `write_all` that says how many bytes were written before it failed.
+fn write_fully(out: &mut impl Write, mut bytes: &[u8]) -> Result<usize, (usize, std::io::Error)> {
+    let total = bytes.len();
+    while !bytes.is_empty() {
+        match out.write(bytes) {
+            Ok(0) => {
+                return Err((
+                    total - bytes.len(),
+                    std::io::Error::from(std::io::ErrorKind::WriteZero),
+                ));
+            }
+            Ok(n) => bytes = bytes.get(n..).unwrap_or_default(),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err((total - bytes.len(), e)),
+        }
+    }
+    Ok(total)
 }
 
 /// Logs one decision; never waits.
@@ -219,7 +376,6 @@ fn rfc3339(at: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn times_are_rfc3339_utc() {
@@ -228,5 +384,71 @@ mod tests {
         assert_eq!(rfc3339(at), "2026-12-03T10:30:55.123Z");
         let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
         assert_eq!(rfc3339(leap), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
+    fn lines_a_full_device_refuses_are_counted_and_reported_every_ten_seconds() {
+        let Ok(full) = std::fs::OpenOptions::new().append(true).open("/dev/full") else {
+            panic!("this test needs /dev/full (Linux)");
+        };
+        let mut writer = Writer::new(full);
+        let t0 = Instant::now();
+        writer.write(b"{}\n{}\n{}\n", t0);
+        // The first failure is reported at once.
+        assert_eq!(writer.reported_at, Some(t0));
+        assert_eq!(writer.lost, 0);
+        assert!(!writer.last_error.is_empty());
+        // Within ten seconds: counted, not reported yet.
+        writer.write(b"{}\n{}\n", t0 + Duration::from_secs(1));
+        assert_eq!(writer.lost, 2);
+        assert_eq!(writer.reported_at, Some(t0));
+        assert!(writer.report_due_in().is_some());
+        // Ten seconds on: reported with the count, which starts again.
+        let t1 = t0 + REPORT_EVERY;
+        writer.write(b"{}\n", t1);
+        assert_eq!((writer.lost, writer.reported_at), (0, Some(t1)));
+        assert_eq!(writer.report_due_in(), None, "nothing left to report");
+    }
+
+    /// A disk that takes `room` bytes, then refuses until it is given more.
+    struct Disk {
+        written: Vec<u8>,
+        room: usize,
+    }
+
+    impl Write for Disk {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if self.room == 0 {
+                return Err(std::io::Error::other("no space left"));
+            }
+            let n = bytes.len().min(self.room);
+            self.room -= n;
+            self.written.extend_from_slice(&bytes[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_line_cut_by_a_failing_write_is_lost_and_ended_before_the_next() {
+        let mut writer = Writer::new(Disk {
+            written: Vec::new(),
+            room: 10,
+        });
+        let now = Instant::now();
+        // The first line fits, the second is cut after 2 bytes.
+        writer.write(b"{\"a\":1}\n{\"b\":2}\n", now);
+        assert_eq!(writer.out.written, b"{\"a\":1}\n{\"");
+        assert!(writer.torn);
+        assert!(writer.reported_at.is_some());
+        // Room again: the cut line is ended, the next line is whole, and
+        // the recovery is said.
+        writer.out.room = usize::MAX;
+        writer.write(b"{\"c\":3}\n", now);
+        assert_eq!(writer.out.written, b"{\"a\":1}\n{\"\n{\"c\":3}\n");
+        assert!(!writer.torn);
+        assert_eq!(writer.reported_at, None);
     }
 }

@@ -90,6 +90,7 @@ pub struct Metrics {
     pub(crate) policy_decisions: Family<PolicyLabels, Counter>,
     pub(crate) reloads: Family<ResultLabels, Counter>,
     pub(crate) decision_log_dropped: Counter,
+    pub(crate) decision_log_write_errors: Counter,
 }
 
 impl Metrics {
@@ -106,6 +107,7 @@ impl Metrics {
             policy_decisions: Family::default(),
             reloads: Family::default(),
             decision_log_dropped: Counter::default(),
+            decision_log_write_errors: Counter::default(),
             registry: Registry::default(),
         };
         let mut registry = std::mem::take(&mut metrics.registry);
@@ -164,6 +166,11 @@ impl Metrics {
             "webmethod_decision_log_dropped",
             "Decision log lines dropped because the writer fell behind (a request never waits for it)",
             metrics.decision_log_dropped.clone(),
+        );
+        registry.register(
+            "webmethod_decision_log_write_errors",
+            "Decision log lines lost because writing them failed (a full disk, /dev/full); an ERROR says so, at most every 10 s",
+            metrics.decision_log_write_errors.clone(),
         );
         metrics.registry = registry;
         metrics

@@ -17,6 +17,7 @@ mod openapi;
 mod pipeline;
 mod policy_cli;
 mod policy_properties;
+mod probe_fixes;
 mod providers_github_k8s;
 mod providers_identity;
 mod quota;

@@ -316,11 +316,12 @@ impl Authenticator {
     }
 }
 
-/// `text` without `token` in it: what a provider says may echo the token.
+/// `text` without `token`, or any piece of it of 8 characters or more, in
+/// any case: what a provider says may echo the token ([`super::redact::token`]).
 fn redact(token: Option<&str>, text: String) -> String {
     match token {
-        Some(token) if text.contains(token) => text.replace(token, "[redacted]"),
-        _ => text,
+        Some(token) => super::redact::token(text, token),
+        None => text,
     }
 }
 

@@ -57,6 +57,74 @@ impl ClaimsMapping {
     }
 }
 
+/// JSON whose objects, at any depth, name each key once. A duplicate is an
+/// error, not "the last one wins" (`serde_json::Value`'s way): two copies of
+/// a claim or an attribute may be read differently by another parser on the
+/// way (a gateway's, an IdP's), so neither is believed. jsonwebtoken refuses
+/// a JWT whose registered claims (`exp`, `sub`, ...) repeat the same way, by
+/// serde's duplicate-field check; this is that check for any key.
+pub(crate) fn from_slice_unique(raw: &[u8]) -> Result<Value, serde_json::Error> {
+    use serde::de::{Deserialize, Deserializer, Error, MapAccess, SeqAccess, Visitor};
+
+    struct Unique(Value);
+
+    impl<'de> Deserialize<'de> for Unique {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(UniqueVisitor).map(Unique)
+        }
+    }
+
+    struct UniqueVisitor;
+
+    impl<'de> Visitor<'de> for UniqueVisitor {
+        type Value = Value;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.to_owned()))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Value, E> {
+            Ok(Value::String(v))
+        }
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut items = Vec::new();
+            while let Some(Unique(item)) = seq.next_element()? {
+                items.push(item);
+            }
+            Ok(Value::Array(items))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut out = serde_json::Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let Unique(value) = map.next_value()?;
+                if out.insert(key, value).is_some() {
+                    return Err(A::Error::custom("duplicate key"));
+                }
+            }
+            Ok(Value::Object(out))
+        }
+    }
+
+    serde_json::from_slice::<Unique>(raw).map(|Unique(v)| v)
+}
+
 /// The latest time a token or an identity provider may name:
 /// 9999-12-31T23:59:59Z. Later values (`1e19`, `2^63`) are refused rather
 /// than added to a clock, where they would overflow.

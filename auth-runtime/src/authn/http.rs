@@ -146,21 +146,28 @@ impl LeanClient {
         Ok(LeanClient { client, timeout })
     }
 
-    /// POSTs `body` as JSON; the status and at most `max` bytes of the answer.
-    /// Unreachable, too slow or a broken connection: 503.
+    /// POSTs `body` as JSON, with `authorization` when given; the status and
+    /// at most `max` bytes of the answer. Unreachable, too slow or a broken
+    /// connection: 503.
     pub async fn post_json(
         &self,
         context: &str,
         uri: &axum::http::Uri,
+        authorization: Option<&axum::http::HeaderValue>,
         body: Vec<u8>,
         max: usize,
     ) -> Result<(axum::http::StatusCode, bytes::Bytes), AuthError> {
         use http_body_util::BodyExt;
-        let request = axum::http::Request::post(uri.clone())
+        let mut request = axum::http::Request::post(uri.clone())
             .header(axum::http::header::CONTENT_TYPE, "application/json")
             .header(axum::http::header::USER_AGENT, USER_AGENT)
             .body(http_body_util::Full::new(bytes::Bytes::from(body)))
             .map_err(|e| AuthError::Failed(format!("{context}: {e}")))?;
+        if let Some(value) = authorization {
+            request
+                .headers_mut()
+                .insert(axum::http::header::AUTHORIZATION, value.clone());
+        }
         let exchange = async {
             let response = self.client.request(request).await.map_err(|e| {
                 tracing::debug!(target: "webmethod::auth", error = ?e.to_string(), "{context}");

@@ -9,6 +9,7 @@ pub(crate) mod claims;
 pub(crate) mod http;
 pub(crate) mod provider_set;
 pub mod providers;
+pub(crate) mod redact;
 
 pub(crate) use authenticator::{Authenticator, request_id, route_name};
 

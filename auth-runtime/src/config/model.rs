@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use serde_json::Value;
 
+use crate::authn::redact::Url;
 use crate::principal::Attributes;
 
 /// The whole config document. Only `server` is read.
@@ -168,7 +169,7 @@ pub struct OpenApiConfig {
 }
 
 /// `server.auth`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthConfig {
     /// `server.auth.provider_config`: one provider, by its `type`. Parsed by
@@ -196,6 +197,24 @@ pub struct AuthConfig {
     /// `server.auth.decision_log` (webmethod's own): one JSON line per
     /// decision, to a file or stderr. Default: none (no decision log).
     pub decision_log: Option<DecisionLogConfig>,
+}
+
+impl fmt::Debug for AuthConfig {
+    /// The providers' secrets and URL credentials hidden.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::authn::redact::ProviderValue;
+        f.debug_struct("AuthConfig")
+            .field(
+                "provider_config",
+                &self.provider_config.as_ref().map(ProviderValue),
+            )
+            .field("providers", &self.providers.as_ref().map(ProviderValue))
+            .field("route_policy", &self.route_policy)
+            .field("access_policy", &self.access_policy)
+            .field("cache", &self.cache)
+            .field("decision_log", &self.decision_log)
+            .finish()
+    }
 }
 
 /// `server.auth.decision_log`.
@@ -342,7 +361,7 @@ fn default_audience() -> OneOrMany {
 
 /// One string or a list of them: `audience: api` or `audience: [api, api-v2]`.
 /// Never empty (an empty list is a config error).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct OneOrMany(pub Vec<String>);
 
 impl OneOrMany {
@@ -366,9 +385,25 @@ impl OneOrMany {
 }
 
 impl fmt::Display for OneOrMany {
-    /// `a`, or `a or b`, for messages.
+    /// `a`, or `a or b`, for messages; a URL among them (an issuer) without
+    /// its credentials.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.join(" or "))
+        for (i, value) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" or ")?;
+            }
+            write!(f, "{}", Url(value))?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for OneOrMany {
+    /// A URL among them (an issuer) without its credentials.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("OneOrMany")
+            .field(&self.0.iter().map(|v| Url(v)).collect::<Vec<_>>())
+            .finish()
     }
 }
 
@@ -420,7 +455,7 @@ pub struct JwksConfig {
 impl fmt::Debug for JwksConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JwksConfig")
-            .field("uri", &self.uri)
+            .field("uri", &self.uri.as_deref().map(Url))
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("key_recheck_period", &self.key_recheck_period)
             .finish()
@@ -462,7 +497,7 @@ pub struct IntrospectionConfig {
 impl fmt::Debug for IntrospectionConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IntrospectionConfig")
-            .field("url", &self.url)
+            .field("url", &self.url.as_deref().map(Url))
             .field("client_id", &self.client_id)
             .field("client_secret", &"<redacted>")
             .field("send_secret_in_body", &self.send_secret_in_body)
@@ -474,7 +509,7 @@ impl fmt::Debug for IntrospectionConfig {
 ///
 /// Its fields are keys of `server.auth.provider_config` (or of an entry of
 /// `server.auth.providers`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GithubConfig {
     /// `server.auth.provider_config.github_api_base_url`: the GitHub API
@@ -500,6 +535,18 @@ pub struct GithubConfig {
     pub timeout: f64,
 }
 
+impl fmt::Debug for GithubConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GithubConfig")
+            .field("github_api_base_url", &Url(&self.github_api_base_url))
+            .field("claims_mapping", &self.claims_mapping)
+            .field("verify_tls", &self.verify_tls)
+            .field("tls_cafile", &self.tls_cafile)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
 fn default_github() -> String {
     "https://api.github.com".into()
 }
@@ -509,7 +556,7 @@ fn default_github() -> String {
 ///
 /// Its fields are keys of `server.auth.provider_config` (or of an entry of
 /// `server.auth.providers`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KubernetesConfig {
     /// `server.auth.provider_config.api_server_url`: the Kubernetes API
@@ -534,12 +581,24 @@ pub struct KubernetesConfig {
     pub timeout: f64,
 }
 
+impl fmt::Debug for KubernetesConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KubernetesConfig")
+            .field("api_server_url", &Url(&self.api_server_url))
+            .field("verify_tls", &self.verify_tls)
+            .field("tls_cafile", &self.tls_cafile)
+            .field("claims_mapping", &self.claims_mapping)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
 fn default_api_server() -> String {
     "https://kubernetes.default.svc".into()
 }
 
 /// `type: custom`: POST each token to an endpoint of yours.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CustomConfig {
     /// `server.auth.provider_config.endpoint`: the `http` or `https` URL each
@@ -549,6 +608,15 @@ pub struct CustomConfig {
     /// counts as unreachable (503). Above 0, at most 3600; default 10.
     #[serde(default = "default_timeout", deserialize_with = "lenient")]
     pub timeout: f64,
+}
+
+impl fmt::Debug for CustomConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CustomConfig")
+            .field("endpoint", &Url(&self.endpoint))
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 fn default_timeout() -> f64 {
@@ -746,7 +814,7 @@ pub enum QuotaPeriod {
 
 /// `server.quota.kvstore`: `{type: memory}`, `{type: sqlite, db_path}` or
 /// `{type: redis, url}` (or llama-stack's `host` and `port`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KvStoreConfig {
     /// `server.quota.kvstore.type`: `memory`, `sqlite` or `redis` (the last
@@ -768,6 +836,19 @@ pub struct KvStoreConfig {
     /// `server.quota.kvstore.namespace`: Redis keys start with
     /// `<namespace>:quota:`. Default `webmethod`.
     pub namespace: Option<String>,
+}
+
+impl fmt::Debug for KvStoreConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KvStoreConfig")
+            .field("kind", &self.kind)
+            .field("db_path", &self.db_path)
+            .field("url", &self.url.as_deref().map(Url))
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("namespace", &self.namespace)
+            .finish()
+    }
 }
 
 fn memory() -> String {

@@ -278,7 +278,8 @@ fn conflicts(providers: &[ConfiguredProvider]) -> Vec<ConfigError> {
                 errors.push(ConfigError::field(
                     format!("{}.issuer", p.path),
                     format!(
-                        "`{issuer}` is also the issuer of {first}: a JWT must have one provider"
+                        "`{}` is also the issuer of {first}: a JWT must have one provider",
+                        crate::authn::redact::Url(issuer)
                     ),
                 ));
             }

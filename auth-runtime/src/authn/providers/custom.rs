@@ -23,6 +23,10 @@ const CONTEXT: &str = "custom auth endpoint";
 pub struct CustomProvider {
     /// Parsed once; each request reuses it.
     endpoint: axum::http::Uri,
+    /// `Authorization: Basic` from the endpoint URL's userinfo, as httpx
+    /// (llama-stack's client) and reqwest send it; the URI itself goes
+    /// without it, so that no log of the HTTP client shows it.
+    basic_auth: Option<axum::http::HeaderValue>,
     host: String,
     client: http::LeanClient,
 }
@@ -63,13 +67,35 @@ impl CustomProvider {
         if !matches!(url.scheme(), "http" | "https") {
             return Err("endpoint: must be an http or https URL".into());
         }
+        let basic_auth = basic_auth(&url);
+        let mut url = url;
+        // Cannot fail on an http(s) URL with a host.
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
         let endpoint = url.as_str().parse().map_err(|e| format!("endpoint: {e}"))?;
         Ok(CustomProvider {
             endpoint,
+            basic_auth,
             host: http::host_of(&url),
             client: http::LeanClient::new(config.timeout)?,
         })
     }
+}
+
+/// `Basic base64(user:password)` of a URL with userinfo (percent-decoded).
+fn basic_auth(url: &reqwest::Url) -> Option<axum::http::HeaderValue> {
+    use base64::Engine as _;
+    if url.username().is_empty() && url.password().is_none() {
+        return None;
+    }
+    let decode = |s: &str| percent_encoding::percent_decode_str(s).collect::<Vec<u8>>();
+    let mut pair = decode(url.username());
+    pair.push(b':');
+    pair.extend(decode(url.password().unwrap_or_default()));
+    let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+    let mut value = axum::http::HeaderValue::try_from(format!("Basic {encoded}")).ok()?;
+    value.set_sensitive(true);
+    Some(value)
 }
 
 #[async_trait]
@@ -88,7 +114,13 @@ impl AuthProvider for CustomProvider {
             serde_json::to_vec(&body).map_err(|e| AuthError::Failed(format!("{CONTEXT}: {e}")))?;
         let (status, bytes) = self
             .client
-            .post_json(CONTEXT, &self.endpoint, body, MAX_RESPONSE_BYTES)
+            .post_json(
+                CONTEXT,
+                &self.endpoint,
+                self.basic_auth.as_ref(),
+                body,
+                MAX_RESPONSE_BYTES,
+            )
             .await?;
         if status.is_server_error() {
             // llama-stack's 401 for a non-200, but the endpoint's own words

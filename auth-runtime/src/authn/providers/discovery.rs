@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 
 use super::jwks::UNKNOWN_KID_REFRESH;
+use crate::authn::redact::Url;
 use crate::authn::{AuthError, http};
 
 /// What webmethod reads of a discovery document.
@@ -101,7 +102,7 @@ impl Discovery {
                         Err(poisoned) => *poisoned.into_inner() = Some(document.clone()),
                     }
                     if self.reported.swap(false, Ordering::AcqRel) {
-                        tracing::info!(target: "webmethod::auth", issuer = self.issuer.as_str(), "OIDC discovery succeeded again");
+                        tracing::info!(target: "webmethod::auth", issuer = %Url(&self.issuer), "OIDC discovery succeeded again");
                     }
                     return Ok(document);
                 }
@@ -109,7 +110,7 @@ impl Discovery {
                     if !self.reported.swap(true, Ordering::AcqRel) {
                         tracing::warn!(
                             target: "webmethod::auth",
-                            issuer = self.issuer.as_str(),
+                            issuer = %Url(&self.issuer),
                             reason = reason.as_str(),
                             have_document = known.is_some(),
                             "OIDC discovery failed; without a document, protected requests answer 503 until it succeeds"
@@ -147,7 +148,7 @@ impl Discovery {
         if raw.issuer != self.issuer {
             return Err(format!(
                 "the document names issuer {:?}, not the configured one",
-                raw.issuer
+                Url(&raw.issuer)
             ));
         }
         let url = |field: &str, value: Option<String>| {

@@ -52,7 +52,8 @@ pub enum KeySource {
 impl std::fmt::Display for KeySource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            KeySource::Uri(uri) => uri.fmt(f),
+            // Logged: never the URL's credentials.
+            KeySource::Uri(uri) => crate::authn::redact::Url(uri.as_str()).fmt(f),
             KeySource::Discovered(_) => f.write_str("(from OIDC discovery)"),
         }
     }

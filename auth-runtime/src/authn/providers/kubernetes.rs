@@ -29,7 +29,8 @@ impl KubernetesProvider {
     /// unusable (the API server URL, the TLS options).
     pub fn new(config: &KubernetesConfig) -> Result<Self, String> {
         Ok(KubernetesProvider {
-            api_server_url: config.api_server_url.clone(),
+            // Shown in the 401 hint: never the URL's credentials.
+            api_server_url: crate::authn::redact::url(&config.api_server_url).into_owned(),
             review_url: endpoint::join(&config.api_server_url, REVIEW_PATH)
                 .map_err(|e| format!("api_server_url: {e}"))?,
             client: http::client(

@@ -90,10 +90,18 @@ impl AuthProvider for UpstreamHeaderProvider {
 }
 
 /// A JSON object; each value a list (items stringified), a string, or any
-/// other value stringified, as llama-stack normalises them.
+/// other value stringified, as llama-stack normalises them. A key named
+/// twice, at any depth, is refused as a JWT with a repeated claim is.
 fn parse_attributes(raw: &[u8]) -> Result<Attributes, AuthError> {
-    let parsed: Value = serde_json::from_slice(raw).map_err(|_| {
-        AuthError::Rejected("Failed to parse authentication attributes header: invalid JSON".into())
+    let parsed: Value = crate::authn::claims::from_slice_unique(raw).map_err(|e| {
+        let why = if e.to_string().starts_with("duplicate key") {
+            "a key is named twice"
+        } else {
+            "invalid JSON"
+        };
+        AuthError::Rejected(format!(
+            "Failed to parse authentication attributes header: {why}"
+        ))
     })?;
     let Value::Object(map) = parsed else {
         return Err(AuthError::Rejected(
@@ -145,5 +153,29 @@ mod tests {
         assert!(
             matches!(parse_attributes(b"[1]"), Err(AuthError::Rejected(m)) if m.contains("expected JSON object"))
         );
+    }
+
+    #[test]
+    fn a_key_named_twice_is_refused_at_any_depth() {
+        for raw in [
+            &br#"{"roles": ["user"], "roles": ["admin"]}"#[..],
+            br#"{"roles": ["user"], "teams": [], "roles": "admin"}"#,
+            br#"{"meta": {"a": 1, "a": 2}}"#,
+            br#"{"list": [{"x": 1, "x": 1}]}"#,
+        ] {
+            let text = String::from_utf8_lossy(raw);
+            assert_eq!(
+                parse_attributes(raw),
+                Err(AuthError::Rejected(
+                    "Failed to parse authentication attributes header: a key is named twice".into()
+                )),
+                "{text}"
+            );
+        }
+        // The same key in two different objects is fine.
+        let a =
+            parse_attributes(br#"{"a": {"k": 1}, "b": {"k": 2}, "k": [1.5, null, true]}"#).unwrap();
+        assert_eq!(a["a"], [r#"{"k":1}"#]);
+        assert_eq!(a["k"], ["1.5", "null", "true"]);
     }
 }
