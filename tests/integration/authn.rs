@@ -148,10 +148,7 @@ pub async fn start_auth_server() -> (String, AuthServer) {
 
 /// A URL on which nothing listens.
 pub fn dead_endpoint() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
-    format!("http://{addr}/validate")
+    format!("http://{}/validate", crate::support::refused_address())
 }
 
 /// Serves this module's routes with the security stack of `yaml`.

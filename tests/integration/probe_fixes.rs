@@ -262,8 +262,7 @@ async fn a_token_echoed_upper_cased_or_truncated_is_redacted() {
 
 /// `127.0.0.1:<port>` on which nothing listens.
 fn dead_address() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().to_string()
+    crate::support::refused_address().to_string()
 }
 
 /// A JWT (signed with a key no provider has) that claims `iss`.

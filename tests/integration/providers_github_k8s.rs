@@ -298,10 +298,7 @@ async fn start_server(yaml: &str) -> String {
 
 /// A URL on which nothing listens.
 fn dead_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    drop(listener);
-    format!("http://{addr}")
+    format!("http://{}", crate::support::refused_address())
 }
 
 /// GET `path` with `Authorization: Bearer <token>` when a token is given.

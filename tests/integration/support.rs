@@ -135,3 +135,15 @@ impl Drop for RedisServer {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// An address of 127.0.0.1 where connecting is refused: a socket bound and
+/// never listening, kept for the whole run, so no other test's server can
+/// get its port. (A listener bound then dropped frees the port, which a
+/// server of another test may get and answer on.)
+pub fn refused_address() -> std::net::SocketAddr {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    std::mem::forget(socket);
+    addr
+}

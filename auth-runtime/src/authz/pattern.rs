@@ -161,7 +161,8 @@ const MATCH_CACHE: usize = 256 << 10;
 
 impl PyRegex {
     /// Compiles a Python pattern, anchored at the start as `re.match` is; an
-    /// error says why it cannot be used. Its own full [`RegexBudget`].
+    /// error says why it cannot be used. It has a policy's whole budget of
+    /// compiled size to itself.
     pub fn new(pattern: &str) -> Result<PyRegex, String> {
         PyRegex::within(pattern, &mut RegexBudget::policy())
     }
