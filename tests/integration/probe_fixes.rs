@@ -549,8 +549,18 @@ async fn schemathesis_finds_no_failure_in_the_demo() {
     let document = demo.url("/openapi.json");
     let dir = demo.dir.clone();
     let run = tokio::task::spawn_blocking(move || {
-        Command::new("schemathesis")
-            .args(["run", &document, "--no-color", "--workers", "1"])
+        // Through the interpreter: a console script pip just installed may
+        // not be on PATH yet (pyenv needs a rehash for its shim).
+        Command::new("python3")
+            .args([
+                "-m",
+                "schemathesis.cli",
+                "run",
+                &document,
+                "--no-color",
+                "--workers",
+                "1",
+            ])
             .args(["--max-examples", "30", "--seed", "1"])
             .args(["--generation-database", "none", "--request-timeout", "10"])
             .args(["--checks", &checks.join(",")])
