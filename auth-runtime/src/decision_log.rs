@@ -60,10 +60,10 @@ impl<'a> Entry<'a> {
     ) -> Self {
         Entry {
             decision,
-            request_id: Some(crate::authn::request_id(request)).filter(|id| !id.is_empty()),
+            request_id: Some(crate::request_id::of(request)).filter(|id| !id.is_empty()),
             principal: user.map(|u| u.principal.as_str()),
             provider: user.and_then(|u| u.provider.as_deref()),
-            route: crate::authn::route_name(target),
+            route: target.route_name(),
             method: request.method().as_str(),
             action: None,
             resource: None,

@@ -19,6 +19,15 @@ pub enum Target {
 }
 
 impl Target {
+    /// The route for logs and metrics: its template, never the raw request
+    /// path (`<unmatched>` for no route).
+    pub fn route_name(self) -> &'static str {
+        match self {
+            Target::Route(entry) => entry.path,
+            Target::Unmatched => "<unmatched>",
+        }
+    }
+
     /// Whether the caller must be authenticated (always, for unmatched requests).
     pub fn requires_authentication(self) -> bool {
         match self {

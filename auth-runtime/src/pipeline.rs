@@ -305,7 +305,7 @@ impl Pipeline {
                         .extensions()
                         .get::<crate::request_id::RequestId>()
                         .map(|id| id.0.clone()),
-                    route: crate::authn::route_name(plan.target),
+                    route: plan.target.route_name(),
                     method: request.method().clone(),
                 });
             }

@@ -27,6 +27,16 @@ const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static(REQUEST_ID);
 #[derive(Clone, Debug)]
 pub struct RequestId(pub HeaderValue);
 
+/// The request's id, for log lines (also on the request's span, when that
+/// is on); empty when the request has none.
+pub(crate) fn of<B>(request: &axum::http::Request<B>) -> &str {
+    request
+        .extensions()
+        .get::<RequestId>()
+        .and_then(|id| id.0.to_str().ok())
+        .unwrap_or("")
+}
+
 /// Random bytes in one id made here: 96 bits, 24 hex digits.
 const ID_BYTES: usize = 12;
 

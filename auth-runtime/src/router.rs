@@ -304,7 +304,7 @@ impl RouterBuilder {
             return Err(BuildErrors(errors));
         }
         let unmatched_metrics = crate::metrics::enabled().map(|_| HttpMetricsLayer {
-            route: crate::authn::route_name(Target::Unmatched),
+            route: Target::Unmatched.route_name(),
         });
         // The app's merged routers are served as unmatched requests are.
         let for_merged = unmatched.clone();

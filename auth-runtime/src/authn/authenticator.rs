@@ -258,9 +258,9 @@ impl Authenticator {
                 audit(target, request, None, by, word, &reason);
                 tracing::warn!(
                     target: "webmethod::auth",
-                    request_id = request_id(request),
+                    request_id = crate::request_id::of(request),
                     method = %request.method(),
-                    route = route_name(target),
+                    route = target.route_name(),
                     outcome = "unavailable",
                     provider = by,
                     reason = reason.as_str(),
@@ -272,9 +272,9 @@ impl Authenticator {
                 audit(target, request, None, by, word, &detail);
                 tracing::error!(
                     target: "webmethod::auth",
-                    request_id = request_id(request),
+                    request_id = crate::request_id::of(request),
                     method = %request.method(),
-                    route = route_name(target),
+                    route = target.route_name(),
                     outcome = "error",
                     provider = by,
                     reason = detail.as_str(),
@@ -356,12 +356,12 @@ fn log_authenticated(target: Target, request: &Request, user: &User, by: &str) {
     crate::request_id::record_principal(&user.principal);
     tracing::debug!(
         target: "webmethod::auth",
-        request_id = request_id(request),
+        request_id = crate::request_id::of(request),
         // As a str field: quoted and escaped, so a provider's newline
         // or escape sequence never starts a log line of its own.
         principal = user.principal.as_str(),
         method = %request.method(),
-        route = route_name(target),
+        route = target.route_name(),
         outcome = "authenticated",
         // The configured provider's name (which of several accepted).
         provider = by,
@@ -394,30 +394,12 @@ fn head(request: &Request) -> RequestHead<'_> {
     }
 }
 
-/// The route for logs: its template, never the raw request path.
-pub(crate) fn route_name(target: Target) -> &'static str {
-    match target {
-        Target::Route(entry) => entry.path,
-        Target::Unmatched => "<unmatched>",
-    }
-}
-
-/// The request's id, for log lines (also on the request's span, when that
-/// is on).
-pub(crate) fn request_id(request: &Request) -> &str {
-    request
-        .extensions()
-        .get::<crate::request_id::RequestId>()
-        .and_then(|id| id.0.to_str().ok())
-        .unwrap_or("")
-}
-
 fn log_denied(target: Target, request: &Request, by: &str, reason: &str) {
     tracing::info!(
         target: "webmethod::auth",
-        request_id = request_id(request),
+        request_id = crate::request_id::of(request),
         method = %request.method(),
-        route = route_name(target),
+        route = target.route_name(),
         outcome = "denied",
         provider = by,
         reason,

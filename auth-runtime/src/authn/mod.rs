@@ -11,7 +11,7 @@ pub(crate) mod provider_set;
 pub mod providers;
 pub(crate) mod redact;
 
-pub(crate) use authenticator::{Authenticator, request_id, route_name};
+pub(crate) use authenticator::Authenticator;
 
 use std::sync::Arc;
 

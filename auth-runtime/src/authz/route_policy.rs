@@ -246,7 +246,7 @@ impl RoutePolicy {
             tracing::debug!(
                 target: "webmethod::auth",
                 principal = user.map_or("", |u| u.principal.as_str()),
-                route = crate::authn::route_name(target),
+                route = target.route_name(),
                 outcome = "route allowed",
                 rule = decision.rule,
                 reason = ?decision.to_string(),
@@ -255,9 +255,9 @@ impl RoutePolicy {
         }
         tracing::info!(
             target: "webmethod::auth",
-            request_id = crate::authn::request_id(request),
+            request_id = crate::request_id::of(request),
             principal = user.map_or("", |u| u.principal.as_str()),
-            route = crate::authn::route_name(target),
+            route = target.route_name(),
             outcome = "forbidden",
             rule = decision.rule,
             reason = ?decision.to_string(),

@@ -2,7 +2,6 @@
 
 use axum::http::Method;
 
-use crate::authn::route_name;
 use crate::error::ApiError;
 use crate::guard::Target;
 use crate::principal::User;
@@ -27,7 +26,7 @@ pub(crate) fn check(
         target: "webmethod::auth",
         principal = user.map_or("", |u| u.principal.as_str()),
         method = %method,
-        route = route_name(target),
+        route = target.route_name(),
         outcome = "forbidden",
         reason = "missing required scope",
         scope,
