@@ -11,6 +11,7 @@ mod error;
 mod model;
 mod provider;
 mod provider_list;
+pub(crate) mod shown;
 mod typos;
 
 pub use error::ConfigError;

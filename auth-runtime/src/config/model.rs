@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer};
 use serde_json::Value;
 
-use crate::authn::redact::Url;
+use crate::config::shown::Url;
 use crate::principal::Attributes;
 
 /// The whole config document. Only `server` is read.
@@ -202,7 +202,7 @@ pub struct AuthConfig {
 impl fmt::Debug for AuthConfig {
     /// The providers' secrets and URL credentials hidden.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use crate::authn::redact::ProviderValue;
+        use crate::config::shown::ProviderValue;
         f.debug_struct("AuthConfig")
             .field(
                 "provider_config",

@@ -279,7 +279,7 @@ fn conflicts(providers: &[ConfiguredProvider]) -> Vec<ConfigError> {
                     format!("{}.issuer", p.path),
                     format!(
                         "`{}` is also the issuer of {first}: a JWT must have one provider",
-                        crate::authn::redact::Url(issuer)
+                        crate::config::shown::Url(issuer)
                     ),
                 ));
             }
