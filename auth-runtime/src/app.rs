@@ -278,7 +278,7 @@ impl App {
         // On stdout, so scripts and tests started with `--port 0` learn the port.
         println!("listening on {scheme}://{addr}");
         if let Some(listener) = metrics {
-            match crate::metrics::serve(listener, addr, &transport) {
+            match serve_metrics(listener, addr, &transport) {
                 Ok(metrics_addr) => println!("metrics on http://{metrics_addr}/metrics"),
                 Err(e) => return fail(&e),
             }
@@ -312,6 +312,31 @@ impl App {
             .await;
         ExitCode::SUCCESS
     }
+}
+
+/// Serves `/metrics` on `listener`, in a task of its own, until the process
+/// ends; its address. Refused on the API's own address. Served by the
+/// transport in plain HTTP: the API's header-read and idle timeouts and a
+/// connection cap of its own (`server.metrics.max_connections`).
+fn serve_metrics(
+    listener: TcpListener,
+    api: std::net::SocketAddr,
+    transport: &Transport,
+) -> Result<std::net::SocketAddr, String> {
+    let addr = listener
+        .local_addr()
+        .map_err(|e| format!("server.metrics.address: {e}"))?;
+    if addr == api {
+        return Err("server.metrics.address: must not be the API's address".to_owned());
+    }
+    let app = crate::metrics::router();
+    let transport = transport.clone();
+    tokio::spawn(async move {
+        transport
+            .serve_metrics(listener, app, std::future::pending())
+            .await;
+    });
+    Ok(addr)
 }
 
 /// What the router is built from besides the config, kept for reloads.

@@ -257,36 +257,18 @@ pub fn enable() -> &'static Metrics {
     METRICS.get_or_init(Metrics::new)
 }
 
-/// Serves `/metrics` on `listener`, in a task of its own, until the process
-/// ends; its address. Refused on the API's own address. Served by
-/// `transport`'s machinery in plain HTTP: the API's header-read and idle
-/// timeouts and a connection cap of its own (`server.metrics.max_connections`).
-pub(crate) fn serve(
-    listener: tokio::net::TcpListener,
-    api: std::net::SocketAddr,
-    transport: &crate::transport::Transport,
-) -> Result<std::net::SocketAddr, String> {
-    let addr = listener
-        .local_addr()
-        .map_err(|e| format!("server.metrics.address: {e}"))?;
-    if addr == api {
-        return Err("server.metrics.address: must not be the API's address".to_owned());
-    }
+/// The `/metrics` endpoint: the exposition the scraper's `Accept` asks
+/// for. Served on a listener of its own by the app (`serve_metrics` of the
+/// transport: the API's timeouts, a connection cap of its own).
+pub(crate) fn router() -> axum::Router {
     let metrics = enable();
-    let app = axum::Router::new().route(
+    axum::Router::new().route(
         "/metrics",
         axum::routing::get(move |headers: axum::http::HeaderMap| async move {
             let (content_type, text) = metrics.negotiate(headers.get(axum::http::header::ACCEPT));
             ([(axum::http::header::CONTENT_TYPE, content_type)], text)
         }),
-    );
-    let transport = transport.clone();
-    tokio::spawn(async move {
-        transport
-            .serve_metrics(listener, app, std::future::pending())
-            .await;
-    });
-    Ok(addr)
+    )
 }
 
 /// Whether an `Accept` header takes `application/openmetrics-text`: one of
