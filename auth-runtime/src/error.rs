@@ -6,14 +6,11 @@
 use std::borrow::Cow;
 
 use axum::Json;
-use axum::http::header::ALLOW;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Serialize;
 use serde_json::json;
-
-use crate::registry::Method;
 
 /// An error answer. Handlers may return it directly.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,25 +134,4 @@ impl std::error::Error for ApiError {}
 /// JSON 404 for requests that match no route.
 pub(crate) async fn not_found() -> ApiError {
     ApiError::not_found("Not Found")
-}
-
-/// A handler answering JSON 405 with the path's `Allow` header (`GET` also
-/// allows `HEAD`, as axum serves it).
-pub(crate) fn method_not_allowed(
-    methods: impl Iterator<Item = Method>,
-) -> impl Fn() -> std::future::Ready<Response> + Clone + Send + Sync + 'static {
-    let mut allow: Vec<&str> = Vec::new();
-    for method in methods {
-        allow.push(method.as_str());
-        if method == Method::Get {
-            allow.push("HEAD");
-        }
-    }
-    let allow = HeaderValue::from_str(&allow.join(",")).unwrap_or(HeaderValue::from_static(""));
-    move || {
-        let mut response =
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed").into_response();
-        response.headers_mut().insert(ALLOW, allow.clone());
-        std::future::ready(response)
-    }
 }

@@ -270,7 +270,7 @@ impl RouterBuilder {
             // `Allow` header of its own (which it would add to a 401,
             // telling an unauthenticated caller which methods exist); the
             // answer sets it once the pipeline lets the caller through.
-            let not_allowed = error::method_not_allowed(group.entries().map(|e| e.method));
+            let not_allowed = method_not_allowed(group.entries().map(|e| e.method));
             let mut merged: MethodRouter = match &unmatched {
                 Some(layer) => any(not_allowed.layer(layer.clone())),
                 None => any(not_allowed),
@@ -381,6 +381,33 @@ fn openapi_document(
         response
             .headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        std::future::ready(response)
+    }
+}
+
+/// A handler answering JSON 405 with the path's `Allow` header (`GET` also
+/// allows `HEAD`, as axum serves it).
+fn method_not_allowed(
+    methods: impl Iterator<Item = crate::registry::Method>,
+) -> impl Fn() -> std::future::Ready<axum::response::Response> + Clone + Send + Sync + 'static {
+    let mut allow: Vec<&str> = Vec::new();
+    for method in methods {
+        allow.push(method.as_str());
+        if method == crate::registry::Method::Get {
+            allow.push("HEAD");
+        }
+    }
+    let allow = axum::http::HeaderValue::from_str(&allow.join(","))
+        .unwrap_or(axum::http::HeaderValue::from_static(""));
+    move || {
+        let mut response = crate::error::ApiError::new(
+            axum::http::StatusCode::METHOD_NOT_ALLOWED,
+            "Method Not Allowed",
+        )
+        .into_response();
+        response
+            .headers_mut()
+            .insert(axum::http::header::ALLOW, allow.clone());
         std::future::ready(response)
     }
 }
