@@ -4,7 +4,8 @@ pub use crate::openapi::record::{
     BodyDoc, Content, JsonRejection, OperationDoc, Probe, Rejection, ResponseDoc, SchemaFn,
     TextRejection, WithSchema, WithoutSchema,
 };
-pub use crate::pipeline::PipelineLayer;
+/// The route's pipeline as the generated code names it (opaque).
+pub use crate::registry::RouteLayer as PipelineLayer;
 pub use crate::registry::{Method, RouteEntry};
 pub use crate::state::{MissingState, StateMap};
 pub use axum::routing::MethodRouter;
@@ -27,8 +28,36 @@ where
     T: 'static,
     S: Clone + Send + Sync + 'static,
 {
-    match pipeline {
-        Some(layer) => on(filter, handler.layer(layer.clone())),
+    match pipeline.map(|slot| slot.get::<crate::pipeline::PipelineLayer>()) {
         None => on(filter, handler),
+        Some(Some(layer)) => on(filter, handler.layer(layer.clone())),
+        // Never: the router puts only pipeline layers there. Were it to,
+        // the route answers 500 rather than run unprotected.
+        Some(None) => on(filter, || async {
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    /// A slot holding anything but a pipeline layer never serves the
+    /// handler unprotected.
+    #[tokio::test]
+    async fn a_slot_without_a_pipeline_answers_500_not_the_handler() {
+        let slot = PipelineLayer::new("not a layer");
+        let router: MethodRouter<()> = route(MethodFilter::GET, || async { "secret" }, Some(&slot));
+        let response = axum::Router::new()
+            .route("/", router)
+            .oneshot(axum::http::Request::new(axum::body::Body::empty()))
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }

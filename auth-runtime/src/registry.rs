@@ -82,8 +82,24 @@ impl fmt::Display for Method {
 
 /// Builds a route's method router, closing it over the app state it needs,
 /// with the security pipeline around the handler when the route needs one.
-pub type BuildFn =
-    fn(&StateMap, Option<&crate::__private::PipelineLayer>) -> Result<MethodRouter, MissingState>;
+pub type BuildFn = fn(&StateMap, Option<&RouteLayer>) -> Result<MethodRouter, MissingState>;
+
+/// The security pipeline of one route, as a route's [`BuildFn`] receives it:
+/// opaque here, so that the routes do not depend on the pipeline (which
+/// names routes); the generated code's `route` takes it back out, once, when
+/// the router is built (nothing of it is left on the request path).
+#[doc(hidden)]
+pub struct RouteLayer(Box<dyn std::any::Any + Send + Sync>);
+
+impl RouteLayer {
+    pub(crate) fn new<L: std::any::Any + Send + Sync>(layer: L) -> RouteLayer {
+        RouteLayer(Box::new(layer))
+    }
+
+    pub(crate) fn get<L: std::any::Any>(&self) -> Option<&L> {
+        self.0.downcast_ref()
+    }
+}
 
 /// One route of one handler, as `#[webmethod]` validated it at compile time.
 #[derive(Debug)]

@@ -272,7 +272,7 @@ mod tests {
 
     fn build(
         _: &StateMap,
-        _: Option<&crate::__private::PipelineLayer>,
+        _: Option<&crate::registry::RouteLayer>,
     ) -> Result<MethodRouter, MissingState> {
         Ok(MethodRouter::new())
     }

@@ -278,7 +278,9 @@ impl RouterBuilder {
             for entry in group.entries() {
                 // The pipeline wraps this entry's handler only, so two entries
                 // on one path keep their own requirements.
-                let layer = pipeline.layer(Target::Route(entry));
+                let layer = pipeline
+                    .layer(Target::Route(entry))
+                    .map(crate::registry::RouteLayer::new);
                 match (entry.build)(&self.states, layer.as_ref()) {
                     Ok(method_router) => merged = merged.merge(method_router),
                     Err(missing) => errors.push(BuildError::MissingState { entry, missing }),

@@ -555,7 +555,7 @@ mod tests {
 
     fn build_route(
         _: &crate::state::StateMap,
-        _: Option<&crate::__private::PipelineLayer>,
+        _: Option<&crate::registry::RouteLayer>,
     ) -> Result<MethodRouter, crate::state::MissingState> {
         Ok(MethodRouter::new())
     }
