@@ -1,11 +1,11 @@
 //! What `#[webmethod]`'s generated code names. Not a public API.
 
-pub use crate::openapi::record::{
+/// The route's pipeline as the generated code names it (opaque).
+pub use crate::registry::RouteLayer as PipelineLayer;
+pub use crate::registry::record::{
     BodyDoc, Content, JsonRejection, OperationDoc, Probe, Rejection, ResponseDoc, SchemaFn,
     TextRejection, WithSchema, WithoutSchema,
 };
-/// The route's pipeline as the generated code names it (opaque).
-pub use crate::registry::RouteLayer as PipelineLayer;
 pub use crate::registry::{Method, RouteEntry};
 pub use crate::state::{MissingState, StateMap};
 pub use axum::routing::MethodRouter;

@@ -7,12 +7,12 @@ use schemars::generate::{Contract, SchemaSettings};
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Map, Value, json};
 
-use super::record::{Content, OperationDoc, Rejection, SchemaFn};
 use super::security::Schemes;
 use super::{Info, Permissive};
 use crate::authz::RoutePolicy;
 use crate::error::{ApiError, ErrorDetail, ErrorMessage};
 use crate::registry::RouteEntry;
+use crate::registry::record::{Content, OperationDoc, Rejection, SchemaFn};
 use crate::settings::Settings;
 
 const COMPONENTS: &str = "#/components/schemas/";
@@ -547,8 +547,8 @@ fn rewrite_refs(value: &mut Value, renamed: &[(String, String)]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::openapi::record::{BodyDoc, ResponseDoc};
     use crate::registry::Method;
+    use crate::registry::record::{BodyDoc, ResponseDoc};
     use axum::routing::MethodRouter;
     use schemars::Schema;
     use serde::{Deserialize, Serialize};

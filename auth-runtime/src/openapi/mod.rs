@@ -18,15 +18,16 @@
 
 mod check;
 mod document;
-pub mod record;
 mod security;
 
 use std::fmt;
 
 use serde_json::Value;
 
+pub use crate::registry::record::{
+    BodyDoc, Content, OperationDoc, Rejection, ResponseDoc, SchemaFn,
+};
 pub use check::differences;
-pub use record::{BodyDoc, Content, OperationDoc, Rejection, ResponseDoc, SchemaFn};
 
 use crate::registry::RouteEntry;
 use crate::route_table::RouteTable;

@@ -1,5 +1,7 @@
 //! The link-time registry: one static [`RouteEntry`] per `#[webmethod]` route.
 
+pub mod record;
+
 use std::fmt;
 
 use axum::http;
@@ -142,7 +144,7 @@ pub struct RouteEntry {
     /// to it, on public routes too.
     pub access: bool,
     /// What the API description says of it (parameters, body, responses).
-    pub doc: crate::openapi::OperationDoc,
+    pub doc: record::OperationDoc,
     #[doc(hidden)]
     pub build: BuildFn,
 }
