@@ -9,13 +9,12 @@
 //! good document protected requests answer 503. A document read before keeps
 //! serving while the issuer is down.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::jwks::UNKNOWN_KID_REFRESH;
+use super::refresh::{Ask, COOLDOWN, Refresher};
 use crate::authn::redact::Url;
 use crate::authn::{AuthError, http};
 
@@ -26,7 +25,6 @@ pub struct Document {
     pub jwks_uri: Option<reqwest::Url>,
     /// `introspection_endpoint`: the issuer's RFC 7662 endpoint.
     pub introspection_endpoint: Option<reqwest::Url>,
-    fetched_at: Instant,
 }
 
 /// An issuer's discovery document, fetched when needed.
@@ -34,13 +32,7 @@ pub struct Discovery {
     issuer: String,
     url: reqwest::Url,
     client: reqwest::Client,
-    recheck: Duration,
-    timeout: Duration,
-    current: RwLock<Option<Arc<Document>>>,
-    /// One fetch at a time; when the last one ended and whether it failed.
-    fetches: tokio::sync::Mutex<Option<(Instant, bool)>>,
-    /// Whether the failure now going on was logged (one line per outage).
-    reported: AtomicBool,
+    document: Refresher<Document>,
 }
 
 impl Discovery {
@@ -60,66 +52,26 @@ impl Discovery {
             issuer: issuer.to_owned(),
             url,
             client,
-            recheck,
-            timeout,
-            current: RwLock::new(None),
-            fetches: tokio::sync::Mutex::new(None),
-            reported: AtomicBool::new(false),
+            document: Refresher::new("OIDC discovery", Url(issuer), recheck, timeout, COOLDOWN),
         })
-    }
-
-    fn current(&self) -> Option<Arc<Document>> {
-        self.current
-            .read()
-            .map_or_else(|p| p.into_inner().clone(), |d| d.clone())
     }
 
     /// The document: the one read within `key_recheck_period`, else a fresh
     /// one. While the issuer fails, the last good one, or 503 without one.
     pub async fn document(&self) -> Result<Arc<Document>, AuthError> {
-        let fresh = |d: &Arc<Document>| d.fetched_at.elapsed() < self.recheck;
-        if let Some(document) = self.current().filter(fresh) {
-            return Ok(document);
+        if let Some(document) = self
+            .document
+            .current()
+            .filter(|d| self.document.is_fresh(d))
+        {
+            return Ok(document.value);
         }
-        let mut last = self.fetches.lock().await;
-        // A fetch that succeeded while we waited answers us too.
-        let known = self.current();
-        if let Some(document) = known.clone().filter(fresh) {
-            return Ok(document);
-        }
-        let cooling = last.is_some_and(|(at, failed)| failed && at.elapsed() < UNKNOWN_KID_REFRESH);
-        if !cooling {
-            let outcome = match tokio::time::timeout(self.timeout, self.fetch()).await {
-                Ok(outcome) => outcome,
-                Err(_) => Err(format!("no answer within {:?}", self.timeout)),
-            };
-            *last = Some((Instant::now(), outcome.is_err()));
-            match outcome {
-                Ok(document) => {
-                    let document = Arc::new(document);
-                    match self.current.write() {
-                        Ok(mut current) => *current = Some(document.clone()),
-                        Err(poisoned) => *poisoned.into_inner() = Some(document.clone()),
-                    }
-                    if self.reported.swap(false, Ordering::AcqRel) {
-                        tracing::info!(target: "webmethod::auth", issuer = %Url(&self.issuer), "OIDC discovery succeeded again");
-                    }
-                    return Ok(document);
-                }
-                Err(reason) => {
-                    if !self.reported.swap(true, Ordering::AcqRel) {
-                        tracing::warn!(
-                            target: "webmethod::auth",
-                            issuer = %Url(&self.issuer),
-                            reason = reason.as_str(),
-                            have_document = known.is_some(),
-                            "OIDC discovery failed; without a document, protected requests answer 503 until it succeeds"
-                        );
-                    }
-                }
-            }
-        }
-        known.ok_or_else(http::unavailable)
+        self.document
+            .refresh(Ask::Due, self.fetch())
+            .await
+            .value
+            .map(|d| d.value)
+            .ok_or_else(http::unavailable)
     }
 
     /// One fetch; the error says why, for the log.
@@ -164,7 +116,6 @@ impl Discovery {
         Ok(Document {
             jwks_uri: url("jwks_uri", raw.jwks_uri)?,
             introspection_endpoint: url("introspection_endpoint", raw.introspection_endpoint)?,
-            fetched_at: Instant::now(),
         })
     }
 }

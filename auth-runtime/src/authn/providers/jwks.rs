@@ -1,28 +1,29 @@
 //! The signing keys of a JWKS endpoint: fetched lazily, refreshed every
 //! `key_recheck_period`, and once more when a token names an unknown `kid`.
-//! At most one fetch is in flight; everyone who asked while it ran takes its
-//! outcome. After a fetch for an unknown kid, and after a failed one, none
-//! starts for [`UNKNOWN_KID_REFRESH`], so neither a flood of made-up kids nor
-//! an outage hammers the identity provider or makes requests queue behind
-//! each other:
+//! The fetching is [`super::refresh`]'s: at most one fetch is in flight and
+//! everyone who asked while it ran takes its outcome. After a fetch for an
+//! unknown kid, and after a failed one, none starts for
+//! [`UNKNOWN_KID_REFRESH`], so neither a flood of made-up kids nor an outage
+//! hammers the identity provider or makes requests queue behind each other:
 //! during an outage a request that needs a key the store lacks gets 503
 //! within the provider's `timeout`, and known keys keep verifying.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
 
-use super::discovery::Discovery;
+use super::key_source::KeySource;
+use super::refresh::{Ask, COOLDOWN, Refreshed, Refresher};
 use crate::authn::AuthError;
 use crate::authn::http;
 
 /// The cooldown after a fetch for an unknown kid or a failed fetch: no
 /// fetch starts within it.
-pub const UNKNOWN_KID_REFRESH: Duration = Duration::from_secs(5);
+pub const UNKNOWN_KID_REFRESH: Duration = COOLDOWN;
 
 /// One usable verification key.
 pub struct Key {
@@ -37,41 +38,6 @@ pub(crate) struct KeySet {
     by_kid: HashMap<String, Arc<Key>>,
     /// Keys without a `kid`, for tokens without one.
     anonymous: Vec<Arc<Key>>,
-    fetched_at: Option<Instant>,
-}
-
-/// Where the keys are: a configured `jwks.uri`, or the `jwks_uri` of the
-/// issuer's discovery document.
-pub enum KeySource {
-    /// `jwks.uri`, as configured.
-    Uri(reqwest::Url),
-    /// The `jwks_uri` of this discovery document, read when the keys are fetched.
-    Discovered(Arc<Discovery>),
-}
-
-impl std::fmt::Display for KeySource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            // Logged: never the URL's credentials.
-            KeySource::Uri(uri) => crate::authn::redact::Url(uri.as_str()).fmt(f),
-            KeySource::Discovered(_) => f.write_str("(from OIDC discovery)"),
-        }
-    }
-}
-
-impl KeySource {
-    async fn uri(&self) -> Result<reqwest::Url, String> {
-        match self {
-            KeySource::Uri(uri) => Ok(uri.clone()),
-            KeySource::Discovered(discovery) => discovery
-                .document()
-                .await
-                .map_err(|_| "OIDC discovery failed".to_owned())?
-                .jwks_uri
-                .clone()
-                .ok_or_else(|| "the discovery document has no jwks_uri".to_owned()),
-        }
-    }
 }
 
 /// A JWKS endpoint and the keys last read from it.
@@ -79,39 +45,9 @@ pub struct KeyStore {
     source: KeySource,
     token: Option<String>,
     client: reqwest::Client,
-    recheck: Duration,
-    /// The longest a fetch may take, answer included.
-    timeout: Duration,
-    keys: RwLock<Arc<KeySet>>,
-    /// One fetch at a time; what the last one did.
-    fetches: tokio::sync::Mutex<LastFetch>,
+    keys: Refresher<KeySet>,
     /// A periodic refresh runs behind the requests.
     refreshing: AtomicBool,
-}
-
-/// The last fetch, successful or not.
-#[derive(Default)]
-struct LastFetch {
-    ended_at: Option<Instant>,
-    failed: bool,
-    /// When the cooldown began: the end of the last fetch that was for an
-    /// unknown kid or failed.
-    cooldown_from: Option<Instant>,
-}
-
-/// Why the keys are fetched.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Reason {
-    /// None yet, or `key_recheck_period` has passed.
-    Due,
-    /// A token names a kid the keys lack.
-    UnknownKid,
-}
-
-/// The keys after a refresh, and whether the endpoint is failing.
-struct Refreshed {
-    set: Arc<KeySet>,
-    failing: bool,
 }
 
 impl KeyStore {
@@ -126,31 +62,22 @@ impl KeyStore {
         timeout: Duration,
     ) -> Self {
         KeyStore {
+            keys: Refresher::new("JWKS", &source, recheck, timeout, COOLDOWN),
             source,
             token,
             client,
-            recheck,
-            timeout,
-            keys: RwLock::new(Arc::new(KeySet::default())),
-            fetches: tokio::sync::Mutex::new(LastFetch::default()),
             refreshing: AtomicBool::new(false),
         }
-    }
-
-    fn current(&self) -> Arc<KeySet> {
-        self.keys
-            .read()
-            .map_or_else(|p| p.into_inner().clone(), |k| k.clone())
     }
 
     /// The key for a token's `kid` (or the only key without one). A kid the
     /// keys lack is 401 when the endpoint answers, 503 while it fails.
     pub async fn key(self: &Arc<Self>, kid: Option<&str>) -> Result<Arc<Key>, AuthError> {
-        let set = self.current();
-        let stale = set.fetched_at.is_none_or(|at| at.elapsed() >= self.recheck);
+        let known = self.keys.current();
+        let stale = known.as_ref().is_none_or(|k| !self.keys.is_fresh(k));
         if stale
-            && set.fetched_at.is_some()
-            && let Some(key) = find(&set, kid)
+            && let Some(known) = &known
+            && let Some(key) = find(&known.value, kid)
         {
             // A key we have: verify now, refresh behind the request, so a
             // hanging endpoint never holds up a token whose key is known.
@@ -159,15 +86,15 @@ impl KeyStore {
         }
         let refreshed = if stale {
             // Just refreshed: an unknown kid needs no second fetch.
-            self.refresh(Reason::Due).await?
+            self.refresh(Ask::Due).await
         } else {
-            if let Some(key) = find(&set, kid) {
+            if let Some(key) = known.as_ref().and_then(|k| find(&k.value, kid)) {
                 return Ok(key);
             }
             // Unknown kid: maybe the keys rotated. One refresh, rate-limited.
-            self.refresh(Reason::UnknownKid).await?
+            self.refresh(Ask::OutOfSchedule).await
         };
-        match find(&refreshed.set, kid) {
+        match refreshed.value.as_ref().and_then(|k| find(&k.value, kid)) {
             Some(key) => Ok(key),
             None if refreshed.failing => Err(http::unavailable()),
             None => Err(AuthError::Rejected("Invalid JWT token".into())),
@@ -181,78 +108,23 @@ impl KeyStore {
         }
         let store = Arc::clone(self);
         tokio::spawn(async move {
-            // A failure is logged by `refresh`; the keys we have stay.
-            let _ = store.refresh(Reason::Due).await;
+            // A failure is logged by the refresher; the keys we have stay.
+            let _ = store.refresh(Ask::Due).await;
             store.refreshing.store(false, Ordering::Release);
         });
     }
 
-    /// Fetches the keys unless a fetch ended while we waited for our turn
-    /// (its outcome is ours) or the cooldown holds. Without any keys, a
-    /// failing endpoint is 503.
-    async fn refresh(&self, reason: Reason) -> Result<Refreshed, AuthError> {
-        let asked_at = Instant::now();
-        let mut last = self.fetches.lock().await;
-        let set = self.current();
-        // A fetch that ended while we waited for the lock answers us too.
-        let answered = last.ended_at.is_some_and(|at| at >= asked_at);
-        let cooling = last
-            .cooldown_from
-            .is_some_and(|at| at.elapsed() < UNKNOWN_KID_REFRESH);
-        let fetch = !answered
-            && match reason {
-                Reason::Due => {
-                    let due = set.fetched_at.is_none_or(|at| at.elapsed() >= self.recheck);
-                    due && !(cooling && last.failed)
-                }
-                Reason::UnknownKid => !cooling,
-            };
-        let failing = if !fetch {
-            last.failed
-        } else {
-            let outcome = match tokio::time::timeout(self.timeout, self.fetch()).await {
-                Ok(outcome) => outcome,
-                Err(_) => Err(format!("no answer within {:?}", self.timeout)),
-            };
-            let now = Instant::now();
-            last.ended_at = Some(now);
-            last.failed = outcome.is_err();
-            if let Some(metrics) = crate::metrics::enabled() {
-                let result = if last.failed { "error" } else { "ok" };
-                crate::metrics::Metrics::count(&metrics.jwks_fetches, result);
-            }
-            if last.failed || reason == Reason::UnknownKid {
-                last.cooldown_from = Some(now);
-            }
-            match outcome {
-                Ok(fresh) => {
-                    let fresh = Arc::new(fresh);
-                    match self.keys.write() {
-                        Ok(mut keys) => *keys = fresh.clone(),
-                        Err(poisoned) => *poisoned.into_inner() = fresh.clone(),
-                    }
-                    return Ok(Refreshed {
-                        set: fresh,
-                        failing: false,
-                    });
-                }
-                Err(reason) => {
-                    // Keep serving with the keys we have.
-                    tracing::warn!(
-                        target: "webmethod::auth",
-                        uri = %self.source,
-                        reason = ?reason,
-                        have_keys = set.fetched_at.is_some(),
-                        "JWKS fetch failed; the next one in {UNKNOWN_KID_REFRESH:?} at the earliest"
-                    );
-                    true
-                }
-            }
-        };
-        if failing && set.fetched_at.is_none() {
-            return Err(http::unavailable());
+    /// A refresh by the rules of [`Refresher::refresh`], counted in the
+    /// metrics when it fetched.
+    async fn refresh(&self, ask: Ask) -> Refreshed<KeySet> {
+        let refreshed = self.keys.refresh(ask, self.fetch()).await;
+        if let Some(succeeded) = refreshed.fetched
+            && let Some(metrics) = crate::metrics::enabled()
+        {
+            let result = if succeeded { "ok" } else { "error" };
+            crate::metrics::Metrics::count(&metrics.jwks_fetches, result);
         }
-        Ok(Refreshed { set, failing })
+        refreshed
     }
 
     /// One fetch; the error says why, for the log.
@@ -281,10 +153,7 @@ impl KeySet {
     /// The usable keys of a JWK set, as fetched now: signing keys of an
     /// asymmetric type this verifier supports; others are skipped.
     pub(crate) fn from_jwks(jwks: &JwkSet) -> KeySet {
-        let mut set = KeySet {
-            fetched_at: Some(Instant::now()),
-            ..KeySet::default()
-        };
+        let mut set = KeySet::default();
         for jwk in &jwks.keys {
             if matches!(jwk.common.public_key_use, Some(PublicKeyUse::Encryption)) {
                 continue;

@@ -10,7 +10,8 @@ use jsonwebtoken::{Header, Validation, decode, decode_header};
 use serde_json::Value;
 
 use super::discovery::Discovery;
-use super::jwks::{Key, KeySource, KeyStore};
+use super::jwks::{Key, KeyStore};
+use super::key_source::KeySource;
 use crate::authn::claims::{self, ClaimsMapping};
 use crate::authn::http;
 use crate::authn::{AuthError, AuthProvider, RequestHead};

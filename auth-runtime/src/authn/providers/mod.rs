@@ -8,7 +8,9 @@ mod github;
 mod introspection;
 pub(crate) mod jwks;
 mod jwt;
+mod key_source;
 mod kubernetes;
+mod refresh;
 mod upstream_header;
 
 pub use api_key::ApiKeyProvider;
@@ -16,8 +18,9 @@ pub use custom::CustomProvider;
 pub use discovery::{Discovery, Document};
 pub use github::GithubProvider;
 pub use introspection::IntrospectionProvider;
-pub use jwks::{KeySource, KeyStore, UNKNOWN_KID_REFRESH};
+pub use jwks::{KeyStore, UNKNOWN_KID_REFRESH};
 pub use jwt::JwtProvider;
+pub use key_source::KeySource;
 pub use kubernetes::KubernetesProvider;
 pub use upstream_header::UpstreamHeaderProvider;
 
