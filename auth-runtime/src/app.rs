@@ -16,9 +16,9 @@ use crate::quota::{QuotaStore, StoreKind};
 use crate::route_table::RouteTable;
 use crate::router::{BuiltRouter, RouterBuilder};
 use crate::security::{BuiltProviders, Security};
+use crate::serve::transport::{Routers, Transport};
 use crate::settings::Settings;
 use crate::state::StateMap;
-use crate::transport::{Routers, Transport};
 
 /// An app built from the `#[webmethod]` registry, with its command line.
 ///

@@ -60,7 +60,7 @@ impl<'a> Entry<'a> {
     ) -> Self {
         Entry {
             decision,
-            request_id: Some(crate::request_id::of(request)).filter(|id| !id.is_empty()),
+            request_id: Some(crate::serve::request_id::of(request)).filter(|id| !id.is_empty()),
             principal: user.map(|u| u.principal.as_str()),
             provider: user.and_then(|u| u.provider.as_deref()),
             route: target.route_name(),

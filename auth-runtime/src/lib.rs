@@ -36,9 +36,7 @@ pub mod authn;
 pub mod authz;
 mod caller;
 pub mod cli;
-mod client_addr;
 pub mod config;
-mod cors;
 pub mod decision_log;
 mod digest;
 mod error;
@@ -53,15 +51,14 @@ mod pipeline;
 mod principal;
 pub mod quota;
 pub mod registry;
-pub mod request_id;
 mod route_table;
 mod router;
 mod security;
+mod serve;
 pub mod settings;
 mod state;
 #[cfg(feature = "testing")]
 pub mod testing;
-pub mod transport;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -81,6 +78,7 @@ pub use router::{BuildError, BuildErrors, BuiltRouter, RouterBuilder};
 /// description documents (or depend on `schemars` 1.x yourself).
 pub use schemars;
 pub use security::Security;
+pub use serve::{request_id, transport};
 pub use state::{MissingState, StateMap};
 
 /// The README's examples compile.

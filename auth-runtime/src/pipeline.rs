@@ -303,7 +303,7 @@ impl Pipeline {
                 caller = caller.with_context(decision_log::Context {
                     request_id: request
                         .extensions()
-                        .get::<crate::request_id::RequestId>()
+                        .get::<crate::serve::request_id::RequestId>()
                         .map(|id| id.0.clone()),
                     route: plan.target.route_name(),
                     method: request.method().clone(),

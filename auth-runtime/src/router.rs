@@ -17,9 +17,9 @@ use crate::guard::{Guard, Target};
 use crate::metrics::HttpMetricsLayer;
 use crate::pipeline::Pipeline;
 use crate::registry::RouteEntry;
-use crate::request_id::RequestIdLayer;
 use crate::route_table::{Lookup, RouteTable, TableError};
 use crate::security::Security;
+use crate::serve::request_id::RequestIdLayer;
 use crate::state::{MissingState, StateMap};
 
 /// Builds the router of every `#[webmethod]` route.

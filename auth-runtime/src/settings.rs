@@ -29,7 +29,7 @@ pub struct Settings {
     /// `server.quota`, checked.
     pub quota: Option<QuotaSettings>,
     /// TLS (the files read and checked) and connection limits.
-    pub transport: crate::transport::Transport,
+    pub transport: crate::serve::transport::Transport,
     /// What the provider gives users (for the lint and `policy check`).
     pub produced: Produced,
     /// `server.auth.decision_log.path`: a file, or `stderr`.
@@ -76,7 +76,7 @@ impl Settings {
                 .map_err(|e| errors.extend(e))
                 .ok()
         });
-        let transport = crate::transport::Transport::from_config(&config.server)
+        let transport = crate::serve::transport::Transport::from_config(&config.server)
             .map_err(|e| errors.extend(e))
             .ok();
         let metrics = config.server.metrics.as_ref().and_then(|m| {

@@ -258,7 +258,7 @@ impl Authenticator {
                 audit(target, request, None, by, word, &reason);
                 tracing::warn!(
                     target: "webmethod::auth",
-                    request_id = crate::request_id::of(request),
+                    request_id = crate::serve::request_id::of(request),
                     method = %request.method(),
                     route = target.route_name(),
                     outcome = "unavailable",
@@ -272,7 +272,7 @@ impl Authenticator {
                 audit(target, request, None, by, word, &detail);
                 tracing::error!(
                     target: "webmethod::auth",
-                    request_id = crate::request_id::of(request),
+                    request_id = crate::serve::request_id::of(request),
                     method = %request.method(),
                     route = target.route_name(),
                     outcome = "error",
@@ -353,10 +353,10 @@ fn audit(
 }
 
 fn log_authenticated(target: Target, request: &Request, user: &User, by: &str) {
-    crate::request_id::record_principal(&user.principal);
+    crate::serve::request_id::record_principal(&user.principal);
     tracing::debug!(
         target: "webmethod::auth",
-        request_id = crate::request_id::of(request),
+        request_id = crate::serve::request_id::of(request),
         // As a str field: quoted and escaped, so a provider's newline
         // or escape sequence never starts a log line of its own.
         principal = user.principal.as_str(),
@@ -397,7 +397,7 @@ fn head(request: &Request) -> RequestHead<'_> {
 fn log_denied(target: Target, request: &Request, by: &str, reason: &str) {
     tracing::info!(
         target: "webmethod::auth",
-        request_id = crate::request_id::of(request),
+        request_id = crate::serve::request_id::of(request),
         method = %request.method(),
         route = target.route_name(),
         outcome = "denied",

@@ -255,7 +255,7 @@ impl RoutePolicy {
         }
         tracing::info!(
             target: "webmethod::auth",
-            request_id = crate::request_id::of(request),
+            request_id = crate::serve::request_id::of(request),
             principal = user.map_or("", |u| u.principal.as_str()),
             route = target.route_name(),
             outcome = "forbidden",

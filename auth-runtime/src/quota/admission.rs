@@ -20,8 +20,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::{ClientAddr, Quota, StoreError, Subject, Window};
-use crate::client_addr;
 use crate::error::ApiError;
+use crate::serve::client_addr;
 
 /// What a request was charged: the `RateLimit-*` headers of its answer.
 #[derive(Debug, Clone, Copy)]

@@ -10,7 +10,9 @@ mod redis;
 mod sqlite;
 mod store;
 
-pub use crate::client_addr::{ClientAddr, DEFAULT_IPV6_PREFIX, ForwardedHeader, TrustedProxies};
+pub use crate::serve::client_addr::{
+    ClientAddr, DEFAULT_IPV6_PREFIX, ForwardedHeader, TrustedProxies,
+};
 pub(crate) use admission::{Charge, Refused};
 pub use memory::{DEFAULT_MAX_ENTRIES, MemoryStore};
 #[cfg(feature = "redis")]

@@ -14,7 +14,7 @@ use axum::http::{HeaderName, HeaderValue};
 use axum::response::Response;
 use tracing::field::Empty;
 
-use crate::client_addr::{TrustedProxies, peer};
+use crate::serve::client_addr::{TrustedProxies, peer};
 
 /// The header that carries the id, both ways.
 pub const REQUEST_ID: &str = "x-request-id";

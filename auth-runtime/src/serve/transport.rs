@@ -110,7 +110,7 @@ impl Transport {
                 None
             }
         };
-        let cors = match crate::cors::layer(server.cors.as_ref()) {
+        let cors = match crate::serve::cors::layer(server.cors.as_ref()) {
             Ok(cors) => cors,
             Err(e) => {
                 errors.push(e);

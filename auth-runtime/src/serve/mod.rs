@@ -1,0 +1,8 @@
+//! The process around the routes, outside the security pipeline: the
+//! listeners and connections (TLS, limits, timeouts), CORS, the request id,
+//! and the client address that quota and logs read.
+
+pub(crate) mod client_addr;
+pub(crate) mod cors;
+pub mod request_id;
+pub mod transport;
