@@ -226,14 +226,14 @@ impl App {
             providers: BuiltProviders::default(),
         };
         if let Some(path) = &settings.decision_log
-            && let Err(e) = crate::decision_log::open(path)
+            && let Err(e) = crate::telemetry::decision_log::open(path)
         {
             return fail(&e);
         }
         // Before the router is built: its routes are counted only when on.
         let metrics = match &settings.metrics {
             Some(address) => {
-                crate::metrics::enable();
+                crate::telemetry::metrics::enable();
                 match TcpListener::bind(address.as_str()).await {
                     Ok(listener) => Some(listener),
                     Err(e) => {
@@ -329,7 +329,7 @@ fn serve_metrics(
     if addr == api {
         return Err("server.metrics.address: must not be the API's address".to_owned());
     }
-    let app = crate::metrics::router();
+    let app = crate::telemetry::metrics::router();
     let transport = transport.clone();
     tokio::spawn(async move {
         transport
@@ -491,8 +491,8 @@ impl Reload {
                 "error"
             }
         };
-        if let Some(metrics) = crate::metrics::enabled() {
-            crate::metrics::Metrics::count(&metrics.reloads, result);
+        if let Some(metrics) = crate::telemetry::metrics::enabled() {
+            crate::telemetry::metrics::Metrics::count(&metrics.reloads, result);
         }
     }
 }

@@ -20,7 +20,7 @@ pub struct Caller {
     authentication: bool,
     access: Arc<AccessPolicy>,
     /// For the decision log, when it is on.
-    context: Option<Arc<crate::decision_log::Context>>,
+    context: Option<Arc<crate::telemetry::decision_log::Context>>,
 }
 
 impl Caller {
@@ -37,7 +37,7 @@ impl Caller {
         }
     }
 
-    pub(crate) fn with_context(mut self, context: crate::decision_log::Context) -> Self {
+    pub(crate) fn with_context(mut self, context: crate::telemetry::decision_log::Context) -> Self {
         self.context = Some(Arc::new(context));
         self
     }

@@ -37,7 +37,6 @@ pub mod authz;
 mod caller;
 pub mod cli;
 pub mod config;
-pub mod decision_log;
 mod digest;
 mod error;
 pub mod extract;
@@ -45,7 +44,6 @@ pub mod extract;
 #[doc(hidden)]
 pub mod fuzzing;
 mod guard;
-pub mod metrics;
 pub mod openapi;
 mod pipeline;
 mod principal;
@@ -57,6 +55,7 @@ mod security;
 mod serve;
 pub mod settings;
 mod state;
+mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 
@@ -80,6 +79,7 @@ pub use schemars;
 pub use security::Security;
 pub use serve::{request_id, transport};
 pub use state::{MissingState, StateMap};
+pub use telemetry::{decision_log, metrics};
 
 /// The README's examples compile.
 #[cfg(doctest)]

@@ -24,11 +24,11 @@ use tower::{Layer, Service, ServiceExt};
 
 use crate::authz;
 use crate::caller::Caller;
-use crate::decision_log;
 use crate::guard::{Guard, Target};
 use crate::principal::User;
 use crate::quota::{Charge, Refused, Window};
 use crate::security::Security;
+use crate::telemetry::decision_log;
 
 /// The security steps of one router.
 pub(crate) struct Pipeline {

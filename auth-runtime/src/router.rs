@@ -14,13 +14,13 @@ use bytes::Bytes;
 
 use crate::error;
 use crate::guard::{Guard, Target};
-use crate::metrics::HttpMetricsLayer;
 use crate::pipeline::Pipeline;
 use crate::registry::RouteEntry;
 use crate::route_table::{Lookup, RouteTable, TableError};
 use crate::security::Security;
 use crate::serve::request_id::RequestIdLayer;
 use crate::state::{MissingState, StateMap};
+use crate::telemetry::metrics::HttpMetricsLayer;
 
 /// Builds the router of every `#[webmethod]` route.
 ///
@@ -286,7 +286,7 @@ impl RouterBuilder {
                     Err(missing) => errors.push(BuildError::MissingState { entry, missing }),
                 }
             }
-            if crate::metrics::enabled().is_some() {
+            if crate::telemetry::metrics::enabled().is_some() {
                 merged = merged.layer(HttpMetricsLayer { route: group.path });
             }
             router = router.route(group.path, merged);
@@ -305,7 +305,7 @@ impl RouterBuilder {
         if !errors.is_empty() {
             return Err(BuildErrors(errors));
         }
-        let unmatched_metrics = crate::metrics::enabled().map(|_| HttpMetricsLayer {
+        let unmatched_metrics = crate::telemetry::metrics::enabled().map(|_| HttpMetricsLayer {
             route: Target::Unmatched.route_name(),
         });
         // The app's merged routers are served as unmatched requests are.

@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Response};
 use super::bearer::{self, Challenge, Credentials};
 use super::provider_set::{NO_PROVIDER, ProviderSet, Verdict};
 use super::{AuthError, AuthProvider, RequestHead};
-use crate::decision_log::{self, Entry};
 use crate::error::ApiError;
 use crate::guard::Target;
 use crate::principal::User;
+use crate::telemetry::decision_log::{self, Entry};
 
 /// Authenticates requests with the configured provider or providers
 /// (each behind its validation cache when the config asks for one), and
@@ -327,7 +327,7 @@ fn redact(token: Option<&str>, text: String) -> String {
 
 /// Counts the decision, by the provider that took it.
 fn count(by: &str, outcome: &'static str) {
-    if let Some(metrics) = crate::metrics::enabled() {
+    if let Some(metrics) = crate::telemetry::metrics::enabled() {
         metrics.auth(by, outcome);
     }
 }

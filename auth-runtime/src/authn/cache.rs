@@ -90,8 +90,8 @@ impl CachedProvider {
     /// The cached answer for a token tag, if any.
     fn cached(&self, key: &u128) -> Option<Result<Arc<User>, AuthError>> {
         let cached = self.cache.get(key)?;
-        if let Some(metrics) = crate::metrics::enabled() {
-            crate::metrics::Metrics::count(&metrics.cache, "hit");
+        if let Some(metrics) = crate::telemetry::metrics::enabled() {
+            crate::telemetry::metrics::Metrics::count(&metrics.cache, "hit");
         }
         Some(self.answer(key, cached))
     }
@@ -138,9 +138,9 @@ impl CachedProvider {
             })
             .await
             .clone();
-        if let Some(metrics) = crate::metrics::enabled() {
+        if let Some(metrics) = crate::telemetry::metrics::enabled() {
             // The caller that asked the provider, or one that took its answer.
-            crate::metrics::Metrics::count(
+            crate::telemetry::metrics::Metrics::count(
                 &metrics.cache,
                 if asked { "miss" } else { "coalesced" },
             );

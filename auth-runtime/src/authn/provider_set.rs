@@ -278,7 +278,7 @@ impl AuthProvider for Named {
     ) -> Result<Arc<User>, AuthError> {
         let started = std::time::Instant::now();
         let outcome = self.inner.authenticate(token, request).await;
-        if let Some(metrics) = crate::metrics::enabled() {
+        if let Some(metrics) = crate::telemetry::metrics::enabled() {
             metrics.provider_latency(&self.name, started.elapsed());
         }
         Ok(self.name_it(outcome?))

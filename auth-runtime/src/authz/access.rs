@@ -98,7 +98,7 @@ pub struct Access {
     user: Option<Arc<User>>,
     authentication: bool,
     /// The request's, for the decision log.
-    context: Option<Arc<crate::decision_log::Context>>,
+    context: Option<Arc<crate::telemetry::decision_log::Context>>,
 }
 
 impl Access {
@@ -131,7 +131,7 @@ impl Access {
 
     pub(crate) fn with_context(
         mut self,
-        context: Option<Arc<crate::decision_log::Context>>,
+        context: Option<Arc<crate::telemetry::decision_log::Context>>,
     ) -> Self {
         self.context = context;
         self
@@ -153,18 +153,18 @@ impl Access {
             (None, true) => Decision::by(false, Basis::Anonymous),
             (user, _) => self.policy.decide(action, resource, user.as_deref()),
         };
-        if let Some(metrics) = crate::metrics::enabled() {
+        if let Some(metrics) = crate::telemetry::metrics::enabled() {
             metrics.policy("access", decision.allowed);
         }
         if let Some(context) = &self.context {
-            decision.log(crate::decision_log::Entry {
+            decision.log(crate::telemetry::decision_log::Entry {
                 action: Some(action.as_str()),
                 resource: Some(format!(
                     "{}::{}",
                     resource.resource_type(),
                     resource.resource_id()
                 )),
-                ..crate::decision_log::Entry::in_context(
+                ..crate::telemetry::decision_log::Entry::in_context(
                     "access_policy",
                     context,
                     self.user.as_deref(),

@@ -46,9 +46,9 @@ impl Decision<'_> {
 
     /// Writes this decision to the decision log: `entry` says about which
     /// request, this decision fills in the rule, outcome and reason.
-    pub(crate) fn log(&self, entry: crate::decision_log::Entry<'_>) {
+    pub(crate) fn log(&self, entry: crate::telemetry::decision_log::Entry<'_>) {
         let reason = self.reason();
-        crate::decision_log::record(&crate::decision_log::Entry {
+        crate::telemetry::decision_log::record(&crate::telemetry::decision_log::Entry {
             rule: self.rule,
             description: self.description,
             outcome: if self.allowed { "allowed" } else { "denied" },

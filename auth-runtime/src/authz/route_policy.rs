@@ -231,11 +231,11 @@ impl RoutePolicy {
             Cow::Borrowed(raw)
         };
         let decision = self.decide(&path, user);
-        if let Some(metrics) = crate::metrics::enabled() {
+        if let Some(metrics) = crate::telemetry::metrics::enabled() {
             metrics.policy("route", decision.allowed);
         }
-        if crate::decision_log::enabled() {
-            decision.log(crate::decision_log::Entry::about(
+        if crate::telemetry::decision_log::enabled() {
+            decision.log(crate::telemetry::decision_log::Entry::about(
                 "route_policy",
                 target,
                 request,

@@ -16,7 +16,7 @@ pub(crate) fn check(
     target: Target,
 ) -> Result<(), ApiError> {
     let allowed = user.is_some_and(|u| u.has_scope(scope));
-    if let Some(metrics) = crate::metrics::enabled() {
+    if let Some(metrics) = crate::telemetry::metrics::enabled() {
         metrics.policy("scope", allowed);
     }
     if allowed {

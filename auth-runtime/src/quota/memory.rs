@@ -117,7 +117,7 @@ impl QuotaStore for MemoryStore {
         drop(shard);
         if evicted > 0 {
             self.evictions.fetch_add(evicted, Ordering::Relaxed);
-            if let Some(metrics) = crate::metrics::enabled() {
+            if let Some(metrics) = crate::telemetry::metrics::enabled() {
                 metrics.quota_evictions.inc_by(evicted);
             }
         }

@@ -119,10 +119,10 @@ impl KeyStore {
     async fn refresh(&self, ask: Ask) -> Refreshed<KeySet> {
         let refreshed = self.keys.refresh(ask, self.fetch()).await;
         if let Some(succeeded) = refreshed.fetched
-            && let Some(metrics) = crate::metrics::enabled()
+            && let Some(metrics) = crate::telemetry::metrics::enabled()
         {
             let result = if succeeded { "ok" } else { "error" };
-            crate::metrics::Metrics::count(&metrics.jwks_fetches, result);
+            crate::telemetry::metrics::Metrics::count(&metrics.jwks_fetches, result);
         }
         refreshed
     }

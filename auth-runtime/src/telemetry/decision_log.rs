@@ -263,7 +263,7 @@ impl<W: Write> Writer<W> {
                     .count() as u64;
                 self.lost += lost;
                 self.last_error = e.to_string();
-                if let Some(metrics) = crate::metrics::enabled() {
+                if let Some(metrics) = crate::telemetry::metrics::enabled() {
                     metrics.decision_log_write_errors.inc_by(lost);
                 }
                 if self
@@ -342,7 +342,7 @@ pub(crate) fn record(entry: &Entry<'_>) {
         Ok(()) => {}
         Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
             log.dropped.fetch_add(1, Ordering::Relaxed);
-            if let Some(metrics) = crate::metrics::enabled() {
+            if let Some(metrics) = crate::telemetry::metrics::enabled() {
                 metrics.decision_log_dropped.inc();
             }
         }
