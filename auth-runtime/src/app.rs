@@ -13,12 +13,12 @@ use crate::config::{self, Config, ConfigError, ConfigErrors};
 use crate::guard::Guard;
 use crate::openapi::{Info, OpenApi};
 use crate::quota::{QuotaStore, StoreKind};
-use crate::route_table::RouteTable;
+use crate::route::state::StateMap;
+use crate::route::table::RouteTable;
 use crate::router::{BuiltRouter, RouterBuilder};
 use crate::security::{BuiltProviders, Security};
 use crate::serve::transport::{Routers, Transport};
 use crate::settings::Settings;
-use crate::state::StateMap;
 
 /// An app built from the `#[webmethod]` registry, with its command line.
 ///

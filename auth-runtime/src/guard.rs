@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use axum::extract::Request;
 use axum::response::Response;
 
-use crate::registry::RouteEntry;
+use crate::route::registry::RouteEntry;
 
 /// What a request is about to reach.
 #[derive(Clone, Copy, Debug)]

@@ -48,13 +48,11 @@ pub mod openapi;
 mod pipeline;
 mod principal;
 pub mod quota;
-pub mod registry;
-mod route_table;
+mod route;
 mod router;
 mod security;
 mod serve;
 pub mod settings;
-mod state;
 mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -70,15 +68,16 @@ pub use caller::Caller;
 pub use error::ApiError;
 pub use guard::{Guard, Target};
 pub use principal::{Attributes, AuthenticatedUser, ClaimsError, User};
-pub use registry::{Method, RouteEntry};
-pub use route_table::{Conflict, Lookup, PathRoutes, RouteTable, TableError};
+pub use route::registry;
+pub use route::registry::{Method, RouteEntry};
+pub use route::state::{MissingState, StateMap};
+pub use route::table::{Conflict, Lookup, PathRoutes, RouteTable, TableError};
 pub use router::{BuildError, BuildErrors, BuiltRouter, RouterBuilder};
 /// For `#[derive(JsonSchema)]` on the types of handlers, which the API
 /// description documents (or depend on `schemars` 1.x yourself).
 pub use schemars;
 pub use security::Security;
 pub use serve::{request_id, transport};
-pub use state::{MissingState, StateMap};
 pub use telemetry::{decision_log, metrics};
 
 /// The README's examples compile.

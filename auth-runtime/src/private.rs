@@ -1,13 +1,13 @@
 //! What `#[webmethod]`'s generated code names. Not a public API.
 
 /// The route's pipeline as the generated code names it (opaque).
-pub use crate::registry::RouteLayer as PipelineLayer;
-pub use crate::registry::record::{
+pub use crate::route::registry::RouteLayer as PipelineLayer;
+pub use crate::route::registry::record::{
     BodyDoc, Content, JsonRejection, OperationDoc, Probe, Rejection, ResponseDoc, SchemaFn,
     TextRejection, WithSchema, WithoutSchema,
 };
-pub use crate::registry::{Method, RouteEntry};
-pub use crate::state::{MissingState, StateMap};
+pub use crate::route::registry::{Method, RouteEntry};
+pub use crate::route::state::{MissingState, StateMap};
 pub use axum::routing::MethodRouter;
 pub use inventory;
 pub use schemars::{Schema, SchemaGenerator};

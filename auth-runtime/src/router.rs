@@ -15,11 +15,11 @@ use bytes::Bytes;
 use crate::error;
 use crate::guard::{Guard, Target};
 use crate::pipeline::Pipeline;
-use crate::registry::RouteEntry;
-use crate::route_table::{Lookup, RouteTable, TableError};
+use crate::route::registry::RouteEntry;
+use crate::route::state::{MissingState, StateMap};
+use crate::route::table::{Lookup, RouteTable, TableError};
 use crate::security::Security;
 use crate::serve::request_id::RequestIdLayer;
-use crate::state::{MissingState, StateMap};
 use crate::telemetry::metrics::HttpMetricsLayer;
 
 /// Builds the router of every `#[webmethod]` route.
@@ -280,7 +280,7 @@ impl RouterBuilder {
                 // on one path keep their own requirements.
                 let layer = pipeline
                     .layer(Target::Route(entry))
-                    .map(crate::registry::RouteLayer::new);
+                    .map(crate::route::registry::RouteLayer::new);
                 match (entry.build)(&self.states, layer.as_ref()) {
                     Ok(method_router) => merged = merged.merge(method_router),
                     Err(missing) => errors.push(BuildError::MissingState { entry, missing }),
@@ -390,12 +390,12 @@ fn openapi_document(
 /// A handler answering JSON 405 with the path's `Allow` header (`GET` also
 /// allows `HEAD`, as axum serves it).
 fn method_not_allowed(
-    methods: impl Iterator<Item = crate::registry::Method>,
+    methods: impl Iterator<Item = crate::route::registry::Method>,
 ) -> impl Fn() -> std::future::Ready<axum::response::Response> + Clone + Send + Sync + 'static {
     let mut allow: Vec<&str> = Vec::new();
     for method in methods {
         allow.push(method.as_str());
-        if method == crate::registry::Method::Get {
+        if method == crate::route::registry::Method::Get {
             allow.push("HEAD");
         }
     }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::registry::RouteEntry;
+use crate::route::registry::RouteEntry;
 
 /// One route as `routes --format json` prints it.
 #[derive(Serialize)]

@@ -11,8 +11,8 @@ use super::security::Schemes;
 use super::{Info, Permissive};
 use crate::authz::RoutePolicy;
 use crate::error::{ApiError, ErrorDetail, ErrorMessage};
-use crate::registry::RouteEntry;
-use crate::registry::record::{Content, OperationDoc, Rejection, SchemaFn};
+use crate::route::registry::RouteEntry;
+use crate::route::registry::record::{Content, OperationDoc, Rejection, SchemaFn};
 use crate::settings::Settings;
 
 const COMPONENTS: &str = "#/components/schemas/";
@@ -547,16 +547,16 @@ fn rewrite_refs(value: &mut Value, renamed: &[(String, String)]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::Method;
-    use crate::registry::record::{BodyDoc, ResponseDoc};
+    use crate::route::registry::Method;
+    use crate::route::registry::record::{BodyDoc, ResponseDoc};
     use axum::routing::MethodRouter;
     use schemars::Schema;
     use serde::{Deserialize, Serialize};
 
     fn build_route(
-        _: &crate::state::StateMap,
-        _: Option<&crate::registry::RouteLayer>,
-    ) -> Result<MethodRouter, crate::state::MissingState> {
+        _: &crate::route::state::StateMap,
+        _: Option<&crate::route::registry::RouteLayer>,
+    ) -> Result<MethodRouter, crate::route::state::MissingState> {
         Ok(MethodRouter::new())
     }
 

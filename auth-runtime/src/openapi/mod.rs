@@ -24,13 +24,13 @@ use std::fmt;
 
 use serde_json::Value;
 
-pub use crate::registry::record::{
+pub use crate::route::registry::record::{
     BodyDoc, Content, OperationDoc, Rejection, ResponseDoc, SchemaFn,
 };
 pub use check::differences;
 
-use crate::registry::RouteEntry;
-use crate::route_table::RouteTable;
+use crate::route::registry::RouteEntry;
+use crate::route::table::RouteTable;
 use crate::settings::Settings;
 
 /// `info` of the document.

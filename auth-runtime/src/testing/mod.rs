@@ -52,11 +52,11 @@ use self::users::{TestUsers, WithTestUsers};
 use crate::config::Config;
 use crate::guard::Guard;
 use crate::principal::User;
-use crate::registry::{self, RouteEntry};
+use crate::route::registry::{self, RouteEntry};
+use crate::route::state::StateMap;
 use crate::router::RouterBuilder;
 use crate::security::Security;
 use crate::settings::Settings;
-use crate::state::StateMap;
 
 /// A user with `principal` and `attributes` (`&[("roles", &["admin"])]`).
 pub fn user(principal: &str, attributes: &[(&str, &[&str])]) -> User {

@@ -6,7 +6,7 @@ use std::fmt;
 
 use axum::http;
 
-use crate::registry::{self, Method, RouteEntry};
+use crate::route::registry::{self, Method, RouteEntry};
 
 /// Every route of the program, checked for conflicts, with a fast lookup.
 pub struct RouteTable {
@@ -267,12 +267,12 @@ impl fmt::Debug for RouteTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::{MissingState, StateMap};
+    use crate::route::state::{MissingState, StateMap};
     use axum::routing::MethodRouter;
 
     fn build(
         _: &StateMap,
-        _: Option<&crate::registry::RouteLayer>,
+        _: Option<&crate::route::registry::RouteLayer>,
     ) -> Result<MethodRouter, MissingState> {
         Ok(MethodRouter::new())
     }
@@ -300,7 +300,7 @@ mod tests {
             state: None,
             optional_user: false,
             access: false,
-            doc: crate::openapi::OperationDoc::new(handler),
+            doc: crate::route::registry::record::OperationDoc::new(handler),
             build,
         }))
     }

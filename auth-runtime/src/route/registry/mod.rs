@@ -8,7 +8,7 @@ use axum::http;
 use axum::routing::{MethodFilter, MethodRouter};
 use serde::Serialize;
 
-use crate::state::{MissingState, StateMap};
+use crate::route::state::{MissingState, StateMap};
 
 /// The HTTP methods a route may declare.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

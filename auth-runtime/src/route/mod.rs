@@ -1,0 +1,7 @@
+//! Build time: the routes `#[webmethod]` registered (each entry with what
+//! the macro recorded of it), the table that checks and matches them, and
+//! the app states their handlers are closed over.
+
+pub mod registry;
+pub(crate) mod state;
+pub(crate) mod table;
