@@ -142,3 +142,106 @@ impl Plan {
         self.quota != Quota::Off
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::{Method, RouteEntry};
+    use crate::state::{MissingState, StateMap};
+    use axum::routing::MethodRouter;
+
+    fn build(
+        _: &StateMap,
+        _: Option<&crate::registry::RouteLayer>,
+    ) -> Result<MethodRouter, MissingState> {
+        Ok(MethodRouter::new())
+    }
+
+    fn route(path: &'static str, protected: bool, optional_user: bool) -> Target {
+        Target::Route(Box::leak(Box::new(RouteEntry {
+            method: Method::Get,
+            path,
+            template: path,
+            level: None,
+            params: &[],
+            require_authentication: protected,
+            required_scope: None,
+            deprecated: false,
+            descriptive_name: None,
+            handler: "h",
+            module_path: "tests",
+            file: "src/test.rs",
+            line: 1,
+            state: None,
+            optional_user,
+            access: false,
+            doc: crate::openapi::OperationDoc::new("h"),
+            build,
+        })))
+    }
+
+    const OFF: Facts<'static> = Facts {
+        authentication: false,
+        routes: None,
+        quota: None,
+        guards: false,
+    };
+
+    #[test]
+    fn authentication_off_skips_every_route_and_needs_no_layer() {
+        for target in [route("/v1/a", true, false), route("/v1/b", false, true)] {
+            let plan = Plan::decide(target, &OFF);
+            assert_eq!(plan.authenticate, Authenticate::Skip);
+            assert!(!plan.needed() && !plan.may_answer_unauthorized());
+        }
+    }
+
+    #[test]
+    fn authentication_on_requires_protected_routes_and_unmatched_paths() {
+        let on = Facts {
+            authentication: true,
+            ..OFF
+        };
+        let protected = Plan::decide(route("/v1/a", true, false), &on);
+        assert_eq!(protected.authenticate, Authenticate::Required);
+        assert!(protected.needed() && protected.may_answer_unauthorized());
+        assert_eq!(
+            Plan::decide(Target::Unmatched, &on).authenticate,
+            Authenticate::Required
+        );
+        let optional = Plan::decide(route("/v1/b", false, true), &on);
+        assert_eq!(optional.authenticate, Authenticate::Optional);
+        assert!(optional.caller && !optional.may_answer_unauthorized());
+        let public = Plan::decide(route("/v1/c", false, false), &on);
+        assert!(!public.needed(), "{public:?}");
+    }
+
+    #[test]
+    fn the_route_policy_is_asked_only_where_it_may_deny() {
+        let policy =
+            RoutePolicy::from_yaml("- forbid: {paths: /v1/old}\n- permit: {paths: '*'}\n").unwrap();
+        let facts = Facts {
+            routes: Some(&policy),
+            ..OFF
+        };
+        let allowed = Plan::decide(route("/v1/a", false, false), &facts);
+        assert!(!allowed.route_policy && !allowed.may_answer_forbidden());
+        let denied = Plan::decide(route("/v1/old", false, false), &facts);
+        assert!(denied.route_policy && denied.may_answer_forbidden() && denied.needed());
+        assert!(Plan::decide(Target::Unmatched, &facts).route_policy);
+    }
+
+    #[test]
+    fn an_exempt_route_is_never_charged() {
+        let exempt = ExemptRoutes::default();
+        let facts = Facts {
+            quota: Some(&exempt),
+            ..OFF
+        };
+        let health = Plan::decide(route("/v1/health", false, false), &facts);
+        assert_eq!(health.quota, Quota::Exempt);
+        assert!(!health.charge() && !health.needed());
+        let other = Plan::decide(route("/v1/a", false, false), &facts);
+        assert!(other.charge() && other.needed() && other.may_answer_quota());
+    }
+}
