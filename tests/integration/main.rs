@@ -15,6 +15,7 @@ mod metrics;
 mod oauth2;
 mod openapi;
 mod pipeline;
+mod plan;
 mod policy_cli;
 mod policy_properties;
 mod probe_fixes;

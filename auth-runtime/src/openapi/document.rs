@@ -9,30 +9,39 @@ use serde_json::{Map, Value, json};
 
 use super::security::Schemes;
 use super::{Info, Permissive};
-use crate::authz::RoutePolicy;
 use crate::error::{ApiError, ErrorDetail, ErrorMessage};
+use crate::guard::Target;
+use crate::pipeline::plan::{Facts, Plan};
 use crate::route::registry::RouteEntry;
 use crate::route::registry::record::{Content, OperationDoc, Rejection, SchemaFn};
 use crate::settings::Settings;
 
 const COMPONENTS: &str = "#/components/schemas/";
 
-/// What the security pipeline can answer, from the settings.
+/// What the security pipeline can answer, from the settings: the facts the
+/// pipeline's [`Plan`] is decided from, and the security schemes.
 pub(super) struct Guards<'s> {
-    pub(super) authentication: bool,
-    pub(super) routes: &'s RoutePolicy,
-    pub(super) quota: bool,
+    pub(super) facts: Facts<'s>,
     pub(super) schemes: Schemes,
 }
 
 impl<'s> Guards<'s> {
     pub(super) fn new(settings: &'s Settings, provider_in_code: bool) -> Guards<'s> {
         Guards {
-            authentication: provider_in_code || !settings.providers.is_empty(),
-            routes: &settings.routes,
-            quota: settings.quota.is_some(),
+            facts: Facts {
+                authentication: provider_in_code || !settings.providers.is_empty(),
+                routes: (!settings.routes.is_empty()).then_some(&settings.routes),
+                quota: settings.quota.as_ref().map(|q| &q.exempt_routes),
+                // The app's own guards answer as the app documents them.
+                guards: false,
+            },
             schemes: Schemes::new(&settings.providers, provider_in_code),
         }
+    }
+
+    /// The pipeline's plan for `entry`, as the router decides it.
+    fn plan(&self, entry: &'static RouteEntry) -> Plan {
+        Plan::decide(Target::Route(entry), &self.facts)
     }
 }
 
@@ -176,7 +185,7 @@ fn operation(
         "responses".into(),
         Value::Object(responses(entry, guards, generators, permissive, used)),
     );
-    let protected = guards.authentication && entry.require_authentication;
+    let protected = guards.plan(entry).may_answer_unauthorized();
     op.insert(
         "security".into(),
         guards.schemes.requirement(protected, entry.required_scope),
@@ -351,16 +360,14 @@ fn responses(
 
     // What the security pipeline answers in the handler's place: shared
     // objects of `components.responses`.
-    let protected = guards.authentication && entry.require_authentication;
-    let scope = protected && entry.required_scope.is_some();
+    // What it answers is read from the plan the router executes.
+    let plan = guards.plan(entry);
+    let protected = plan.may_answer_unauthorized();
     for (answers, pipeline) in [
         (protected, PipelineAnswer::Unauthorized),
-        (
-            scope || route_policy_may_deny(guards, entry),
-            PipelineAnswer::Forbidden,
-        ),
-        (guards.quota, PipelineAnswer::TooManyRequests),
-        (guards.quota, PipelineAnswer::QuotaError),
+        (plan.may_answer_forbidden(), PipelineAnswer::Forbidden),
+        (plan.may_answer_quota(), PipelineAnswer::TooManyRequests),
+        (plan.may_answer_quota(), PipelineAnswer::QuotaError),
         (protected, PipelineAnswer::Unavailable),
     ] {
         if answers {
@@ -448,25 +455,6 @@ impl PipelineAnswer {
             }),
         }
     }
-}
-
-/// The route policy can answer 403 here: it is configured, and the path's
-/// answer is not "allowed" whoever calls (as the pipeline decides it).
-fn route_policy_may_deny(guards: &Guards<'_>, entry: &RouteEntry) -> bool {
-    if guards.routes.is_empty() {
-        return false;
-    }
-    if !entry.params.is_empty() {
-        return true;
-    }
-    // A caller that may be authenticated: the answer must hold for anyone;
-    // otherwise the caller is always anonymous.
-    let known = if guards.authentication && (entry.require_authentication || entry.optional_user) {
-        guards.routes.decide_for_any_caller(entry.path)
-    } else {
-        Some(guards.routes.decide(entry.path, None))
-    };
-    !known.is_some_and(|d| d.allowed)
 }
 
 /// The reason phrase of a status, for a response's description.

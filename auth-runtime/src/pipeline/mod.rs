@@ -30,39 +30,15 @@ use crate::quota::{Charge, Refused, Window};
 use crate::security::Security;
 use crate::telemetry::decision_log;
 
+pub(crate) mod plan;
+
+use plan::{Authenticate, Facts, Plan};
+
 /// The security steps of one router.
 pub(crate) struct Pipeline {
     security: Security,
     /// The app's own steps, after the built-in ones.
     guards: Box<[Arc<dyn Guard>]>,
-}
-
-/// Whether a route reads the caller's credentials.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Authenticate {
-    /// Public route, or authentication off.
-    Skip,
-    /// Protected route, or no route at all: no user, no service.
-    Required,
-    /// Public route whose handler takes `Option<AuthenticatedUser>`: a user
-    /// if the caller sent accepted credentials, never an error answer.
-    Optional,
-}
-
-/// What one target needs, decided when the router is built.
-#[derive(Clone, Copy, Debug)]
-struct Plan {
-    target: Target,
-    authenticate: Authenticate,
-    /// `required_scope`, when authentication is on.
-    scope: Option<&'static str>,
-    /// The route policy must be asked per request.
-    route_policy: bool,
-    /// The caller is recorded for the extractors and the app's guards.
-    caller: bool,
-    /// The quota charges this target (a quota is configured and the route
-    /// is not in `server.quota.exempt_routes`).
-    charge: bool,
 }
 
 impl Pipeline {
@@ -76,57 +52,16 @@ impl Pipeline {
     /// The layer in front of `target`, or `None` when no step applies to it.
     pub(crate) fn layer(self: &Arc<Self>, target: Target) -> Option<PipelineLayer> {
         let security = &self.security;
-        let authentication = security.authn.is_some();
-        let entry = target.entry();
-        let authenticate = if !authentication {
-            Authenticate::Skip
-        } else if target.requires_authentication() {
-            Authenticate::Required
-        } else if entry.is_some_and(|e| e.optional_user) {
-            Authenticate::Optional
-        } else {
-            Authenticate::Skip
+        let facts = Facts {
+            authentication: security.authn.is_some(),
+            routes: security.routes.as_ref(),
+            quota: security.quota.as_ref().map(|q| &q.exempt_routes),
+            guards: !self.guards.is_empty(),
         };
-        let scope = target.required_scope().filter(|_| authentication);
-        // On a fixed path the route policy's answer is often known now: for
-        // an anonymous caller always, for any caller when the first rule that
-        // matches the path has no condition. Only a denial, or an answer that
-        // depends on the caller, needs the per-request step.
-        let route_policy = match (&security.routes, entry) {
-            (None, _) => false,
-            (Some(policy), Some(e)) if e.params.is_empty() => {
-                let known = if authenticate == Authenticate::Skip {
-                    Some(policy.decide(e.path, None))
-                } else {
-                    policy.decide_for_any_caller(e.path)
-                };
-                !known.is_some_and(|d| d.allowed)
-            }
-            (Some(_), _) => true,
-        };
-        let caller = authenticate != Authenticate::Skip
-            || entry.is_some_and(|e| e.access)
-            || !self.guards.is_empty();
-        // Exempt routes (probes) are never charged: decided here, once.
-        let charge = security
-            .quota
-            .as_ref()
-            .is_some_and(|q| !entry.is_some_and(|e| q.exempt_routes.exempts(e.path)));
-        let needed = charge
-            || authenticate != Authenticate::Skip
-            || scope.is_some()
-            || route_policy
-            || caller;
-        needed.then(|| PipelineLayer {
+        let plan = Plan::decide(target, &facts);
+        plan.needed().then(|| PipelineLayer {
             pipeline: self.clone(),
-            plan: Plan {
-                target,
-                authenticate,
-                scope,
-                route_policy,
-                caller,
-                charge,
-            },
+            plan,
         })
     }
 
@@ -185,7 +120,7 @@ impl Pipeline {
         // Client address and address admission: charged before any provider
         // call, so an address over its limit never reaches the provider.
         let mut over_limit = None;
-        let admission = match security.quota.as_ref().filter(|_| plan.charge) {
+        let admission = match security.quota.as_ref().filter(|_| plan.charge()) {
             Some(quota) => {
                 let client = quota.client(request).map_err(IntoResponse::into_response)?;
                 let window = Window::current(quota.period);
@@ -246,7 +181,7 @@ impl Pipeline {
     /// memory: api_keys, a validation cache hit). `None`: take the async path.
     fn admit_now(&self, plan: Plan, request: &mut Request) -> Option<Result<(), Response>> {
         let security = &self.security;
-        if plan.charge || !self.guards.is_empty() {
+        if plan.charge() || !self.guards.is_empty() {
             return None;
         }
         let user = match (plan.authenticate, &security.authn) {
