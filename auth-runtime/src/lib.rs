@@ -43,7 +43,6 @@ pub mod extract;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
-mod guard;
 pub mod openapi;
 mod pipeline;
 mod principal;
@@ -66,12 +65,13 @@ pub use app::App;
 pub use async_trait::async_trait;
 pub use caller::Caller;
 pub use error::ApiError;
-pub use guard::{Guard, Target};
+pub use pipeline::guard::Guard;
 pub use principal::{Attributes, AuthenticatedUser, ClaimsError, User};
 pub use route::registry;
 pub use route::registry::{Method, RouteEntry};
 pub use route::state::{MissingState, StateMap};
 pub use route::table::{Conflict, Lookup, PathRoutes, RouteTable, TableError};
+pub use route::target::Target;
 pub use router::{BuildError, BuildErrors, BuiltRouter, RouterBuilder};
 /// For `#[derive(JsonSchema)]` on the types of handlers, which the API
 /// description documents (or depend on `schemars` 1.x yourself).

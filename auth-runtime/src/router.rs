@@ -13,11 +13,12 @@ use axum::routing::{MethodRouter, any, get};
 use bytes::Bytes;
 
 use crate::error;
-use crate::guard::{Guard, Target};
 use crate::pipeline::Pipeline;
+use crate::pipeline::guard::Guard;
 use crate::route::registry::RouteEntry;
 use crate::route::state::{MissingState, StateMap};
 use crate::route::table::{Lookup, RouteTable, TableError};
+use crate::route::target::Target;
 use crate::security::Security;
 use crate::serve::request_id::RequestIdLayer;
 use crate::telemetry::metrics::HttpMetricsLayer;

@@ -12,8 +12,8 @@ use super::bearer::{self, Challenge, Credentials};
 use super::provider_set::{NO_PROVIDER, ProviderSet, Verdict};
 use super::{AuthError, AuthProvider, RequestHead};
 use crate::error::ApiError;
-use crate::guard::Target;
 use crate::principal::User;
+use crate::route::target::Target;
 use crate::telemetry::decision_log::{self, Entry};
 
 /// Authenticates requests with the configured provider or providers

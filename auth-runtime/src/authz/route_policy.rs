@@ -13,8 +13,8 @@ use super::error::PolicyError;
 use super::pattern::{PyRegex, RegexBudget};
 use super::rules::{self, Conditions, RawRouteScope};
 use crate::error::ApiError;
-use crate::guard::Target;
 use crate::principal::User;
+use crate::route::target::Target;
 
 /// A compiled route policy.
 #[derive(Debug, Clone, Default)]

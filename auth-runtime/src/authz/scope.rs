@@ -3,8 +3,8 @@
 use axum::http::Method;
 
 use crate::error::ApiError;
-use crate::guard::Target;
 use crate::principal::User;
+use crate::route::target::Target;
 
 /// Checks a route's `required_scope` against the authenticated user: 403 when
 /// the user lacks it. Only run with authentication on (with it off, scope

@@ -10,10 +10,10 @@ use serde_json::{Map, Value, json};
 use super::security::Schemes;
 use super::{Info, Permissive};
 use crate::error::{ApiError, ErrorDetail, ErrorMessage};
-use crate::guard::Target;
 use crate::pipeline::plan::{Facts, Plan};
 use crate::route::registry::RouteEntry;
 use crate::route::registry::record::{Content, OperationDoc, Rejection, SchemaFn};
+use crate::route::target::Target;
 use crate::settings::Settings;
 
 const COMPONENTS: &str = "#/components/schemas/";

@@ -24,12 +24,14 @@ use tower::{Layer, Service, ServiceExt};
 
 use crate::authz;
 use crate::caller::Caller;
-use crate::guard::{Guard, Target};
+use crate::pipeline::guard::Guard;
 use crate::principal::User;
 use crate::quota::{Charge, Refused, Window};
+use crate::route::target::Target;
 use crate::security::Security;
 use crate::telemetry::decision_log;
 
+pub(crate) mod guard;
 pub(crate) mod plan;
 
 use plan::{Authenticate, Facts, Plan};

@@ -4,8 +4,8 @@
 //! responses from it. Change a rule here and both follow.
 
 use crate::authz::RoutePolicy;
-use crate::guard::Target;
 use crate::quota::ExemptRoutes;
+use crate::route::target::Target;
 
 /// The facts about a router's security a plan depends on: the smallest input
 /// both the running [`Security`](crate::security::Security) and the loaded

@@ -5,3 +5,4 @@
 pub mod registry;
 pub(crate) mod state;
 pub(crate) mod table;
+pub(crate) mod target;

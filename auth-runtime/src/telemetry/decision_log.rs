@@ -54,7 +54,7 @@ impl<'a> Entry<'a> {
     /// An entry about `request`, served by `target`, for `user`.
     pub(crate) fn about(
         decision: &'static str,
-        target: crate::guard::Target,
+        target: crate::route::target::Target,
         request: &'a axum::extract::Request,
         user: Option<&'a User>,
     ) -> Self {

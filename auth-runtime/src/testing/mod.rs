@@ -50,7 +50,7 @@ pub use issuer::TestIssuer;
 
 use self::users::{TestUsers, WithTestUsers};
 use crate::config::Config;
-use crate::guard::Guard;
+use crate::pipeline::guard::Guard;
 use crate::principal::User;
 use crate::route::registry::{self, RouteEntry};
 use crate::route::state::StateMap;
