@@ -34,7 +34,6 @@ extern crate self as auth_runtime;
 mod app;
 pub mod authn;
 pub mod authz;
-mod caller;
 pub mod cli;
 pub mod config;
 mod digest;
@@ -63,8 +62,8 @@ pub mod __private;
 pub use app::App;
 /// For implementing [`Guard`], [`authn::AuthProvider`] and [`quota::QuotaStore`].
 pub use async_trait::async_trait;
-pub use caller::Caller;
 pub use error::ApiError;
+pub use pipeline::caller::Caller;
 pub use pipeline::guard::Guard;
 pub use principal::{Attributes, AuthenticatedUser, ClaimsError, User};
 pub use route::registry;

@@ -13,7 +13,6 @@ use crate::authn::provider_set::{Member, Named, ProviderSet};
 use crate::authn::providers::{self, ApiKeyProvider};
 use crate::authn::{AuthProvider, Authenticator};
 use crate::authz::{AccessPolicy, RoutePolicy};
-use crate::caller::default_policy;
 use crate::config::{
     CacheConfig, Config, ConfigError, ConfigErrors, ConfiguredProvider, ProviderConfig,
 };
@@ -38,7 +37,7 @@ impl Security {
             authn: None,
             quota: None,
             routes: None,
-            access: default_policy(),
+            access: crate::authz::shared_default_policy(),
             cache: CacheConfig::default(),
         }
     }

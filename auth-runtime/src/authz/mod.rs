@@ -21,6 +21,7 @@ pub use error::PolicyError;
 pub use lint::{LintKind, Produced, Warning, lint, lint_compiled, lint_with};
 pub use pattern::PyRegex;
 pub use resource::{ProtectedResource, Resource};
+pub(crate) use resource_policy::shared_default_policy;
 pub use resource_policy::{AccessPolicy, AccessRule, ResourcePattern, is_action_allowed};
 pub use route_policy::{PathPattern, RoutePolicy, RouteRule, normalise};
 pub use rules::{Action, Conditions};

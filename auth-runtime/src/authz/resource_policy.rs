@@ -374,6 +374,15 @@ pub(crate) fn yaml_list(text: &str) -> Result<Vec<Value>, PolicyError> {
     }
 }
 
+/// llama-stack's default policy, the one used when the config has none:
+/// compiled once per process and shared.
+pub(crate) fn shared_default_policy() -> std::sync::Arc<AccessPolicy> {
+    static DEFAULT: std::sync::OnceLock<std::sync::Arc<AccessPolicy>> = std::sync::OnceLock::new();
+    DEFAULT
+        .get_or_init(|| std::sync::Arc::new(AccessPolicy::default_policy()))
+        .clone()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

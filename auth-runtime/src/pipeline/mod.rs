@@ -23,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service, ServiceExt};
 
 use crate::authz;
-use crate::caller::Caller;
+use crate::pipeline::caller::Caller;
 use crate::pipeline::guard::Guard;
 use crate::principal::User;
 use crate::quota::{Charge, Refused, Window};
@@ -31,6 +31,7 @@ use crate::route::target::Target;
 use crate::security::Security;
 use crate::telemetry::decision_log;
 
+pub(crate) mod caller;
 pub(crate) mod guard;
 pub(crate) mod plan;
 

@@ -3,7 +3,7 @@
 //! [`AuthenticatedUser`], `Option<AuthenticatedUser>` and [`Access`].
 
 use std::convert::Infallible;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::http::Extensions;
@@ -104,15 +104,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Access {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Infallible> {
         Ok(match Caller::of(&parts.extensions) {
             Some(caller) => caller.access(),
-            None => Access::new(default_policy(), None),
+            None => Access::new(crate::authz::shared_default_policy(), None),
         })
     }
-}
-
-/// llama-stack's default policy, the one used when the config has none.
-pub(crate) fn default_policy() -> Arc<AccessPolicy> {
-    static DEFAULT: OnceLock<Arc<AccessPolicy>> = OnceLock::new();
-    DEFAULT
-        .get_or_init(|| Arc::new(AccessPolicy::default_policy()))
-        .clone()
 }
