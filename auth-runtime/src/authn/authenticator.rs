@@ -176,18 +176,9 @@ impl Authenticator {
             return None;
         };
         let (by, outcome) = self.verdict_now(token, head(request))?;
-        let user = outcome.ok()?;
-        count(by, "authenticated");
-        audit(
-            target,
-            request,
-            Some(&user),
-            by,
-            "authenticated",
-            "authenticated",
-        );
-        log_authenticated(target, request, &user, by);
-        Some(user)
+        // Counted, audited and logged as any acceptance is.
+        self.settle(target, request, token, by, Ok(outcome.ok()?))
+            .ok()
     }
 
     /// The credentials the provider needs.

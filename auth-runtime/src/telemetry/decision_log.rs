@@ -58,20 +58,14 @@ impl<'a> Entry<'a> {
         request: &'a axum::extract::Request,
         user: Option<&'a User>,
     ) -> Self {
-        Entry {
+        let request_id = Some(crate::serve::request_id::of(request)).filter(|id| !id.is_empty());
+        Entry::new(
             decision,
-            request_id: Some(crate::serve::request_id::of(request)).filter(|id| !id.is_empty()),
-            principal: user.map(|u| u.principal.as_str()),
-            provider: user.and_then(|u| u.provider.as_deref()),
-            route: target.route_name(),
-            method: request.method().as_str(),
-            action: None,
-            resource: None,
-            rule: None,
-            description: None,
-            outcome: "denied",
-            reason: "",
-        }
+            request_id,
+            target.route_name(),
+            request.method().as_str(),
+            user,
+        )
     }
 
     /// An entry about a request a handler checks with `Access`, for `user`.
@@ -80,13 +74,31 @@ impl<'a> Entry<'a> {
         context: &'a Context,
         user: Option<&'a User>,
     ) -> Self {
+        Entry::new(
+            decision,
+            context.request_id(),
+            context.route,
+            context.method.as_str(),
+            user,
+        )
+    }
+
+    /// An entry with the request's facts and the user's, every other field
+    /// empty and the outcome `denied` until said otherwise.
+    fn new(
+        decision: &'static str,
+        request_id: Option<&'a str>,
+        route: &'a str,
+        method: &'a str,
+        user: Option<&'a User>,
+    ) -> Self {
         Entry {
             decision,
-            request_id: context.request_id(),
+            request_id,
             principal: user.map(|u| u.principal.as_str()),
             provider: user.and_then(|u| u.provider.as_deref()),
-            route: context.route,
-            method: context.method.as_str(),
+            route,
+            method,
             action: None,
             resource: None,
             rule: None,
