@@ -16,9 +16,9 @@ use crate::quota::{QuotaStore, StoreKind};
 use crate::route::state::StateMap;
 use crate::route::table::RouteTable;
 use crate::router::{BuiltRouter, RouterBuilder};
+use crate::security::settings::Settings;
 use crate::security::{BuiltProviders, Security};
 use crate::serve::transport::{Routers, Transport};
-use crate::settings::Settings;
 
 /// An app built from the `#[webmethod]` registry, with its command line.
 ///

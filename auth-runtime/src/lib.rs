@@ -37,7 +37,6 @@ pub mod authz;
 pub mod cli;
 pub mod config;
 mod digest;
-mod error;
 pub mod extract;
 #[cfg(fuzzing)]
 #[doc(hidden)]
@@ -50,7 +49,6 @@ mod route;
 mod router;
 mod security;
 mod serve;
-pub mod settings;
 mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -62,7 +60,7 @@ pub mod __private;
 pub use app::App;
 /// For implementing [`Guard`], [`authn::AuthProvider`] and [`quota::QuotaStore`].
 pub use async_trait::async_trait;
-pub use error::ApiError;
+pub use extract::error::ApiError;
 pub use pipeline::caller::Caller;
 pub use pipeline::guard::Guard;
 pub use principal::{Attributes, AuthenticatedUser, ClaimsError, User};
@@ -75,7 +73,7 @@ pub use router::{BuildError, BuildErrors, BuiltRouter, RouterBuilder};
 /// For `#[derive(JsonSchema)]` on the types of handlers, which the API
 /// description documents (or depend on `schemars` 1.x yourself).
 pub use schemars;
-pub use security::Security;
+pub use security::{Security, settings};
 pub use serve::{request_id, transport};
 pub use telemetry::{decision_log, metrics};
 

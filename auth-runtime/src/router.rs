@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, any, get};
 use bytes::Bytes;
 
-use crate::error;
+use crate::extract::error;
 use crate::pipeline::Pipeline;
 use crate::pipeline::guard::Guard;
 use crate::route::registry::RouteEntry;
@@ -403,7 +403,7 @@ fn method_not_allowed(
     let allow = axum::http::HeaderValue::from_str(&allow.join(","))
         .unwrap_or(axum::http::HeaderValue::from_static(""));
     move || {
-        let mut response = crate::error::ApiError::new(
+        let mut response = crate::extract::error::ApiError::new(
             axum::http::StatusCode::METHOD_NOT_ALLOWED,
             "Method Not Allowed",
         )

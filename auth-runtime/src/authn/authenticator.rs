@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use super::bearer::{self, Challenge, Credentials};
 use super::provider_set::{NO_PROVIDER, ProviderSet, Verdict};
 use super::{AuthError, AuthProvider, RequestHead};
-use crate::error::ApiError;
+use crate::extract::error::ApiError;
 use crate::principal::User;
 use crate::route::target::Target;
 use crate::telemetry::decision_log::{self, Entry};

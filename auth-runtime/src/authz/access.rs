@@ -25,7 +25,7 @@ use super::decision::{Basis, Decision};
 use super::resource::ProtectedResource;
 use super::resource_policy::AccessPolicy;
 use super::rules::Action;
-use crate::error::ApiError;
+use crate::extract::error::ApiError;
 use crate::principal::User;
 
 /// The access policy and the caller, for handlers: `access.check(..)?`.

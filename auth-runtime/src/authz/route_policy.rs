@@ -12,7 +12,7 @@ use super::decision::{Basis, Decision};
 use super::error::PolicyError;
 use super::pattern::{PyRegex, RegexBudget};
 use super::rules::{self, Conditions, RawRouteScope};
-use crate::error::ApiError;
+use crate::extract::error::ApiError;
 use crate::principal::User;
 use crate::route::target::Target;
 

@@ -2,7 +2,7 @@
 
 use axum::http::Method;
 
-use crate::error::ApiError;
+use crate::extract::error::ApiError;
 use crate::principal::User;
 use crate::route::target::Target;
 

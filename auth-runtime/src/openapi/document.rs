@@ -9,12 +9,12 @@ use serde_json::{Map, Value, json};
 
 use super::security::Schemes;
 use super::{Info, Permissive};
-use crate::error::{ApiError, ErrorDetail, ErrorMessage};
+use crate::extract::error::{ApiError, ErrorDetail, ErrorMessage};
 use crate::pipeline::plan::{Facts, Plan};
 use crate::route::registry::RouteEntry;
 use crate::route::registry::record::{Content, OperationDoc, Rejection, SchemaFn};
 use crate::route::target::Target;
-use crate::settings::Settings;
+use crate::security::settings::Settings;
 
 const COMPONENTS: &str = "#/components/schemas/";
 

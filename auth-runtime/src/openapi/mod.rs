@@ -31,7 +31,7 @@ pub use check::differences;
 
 use crate::route::registry::RouteEntry;
 use crate::route::table::RouteTable;
-use crate::settings::Settings;
+use crate::security::settings::Settings;
 
 /// `info` of the document.
 #[derive(Debug, Clone, PartialEq, Eq)]

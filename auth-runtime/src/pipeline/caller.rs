@@ -10,7 +10,7 @@ use axum::http::Extensions;
 use axum::http::request::Parts;
 
 use crate::authz::{Access, AccessPolicy};
-use crate::error::ApiError;
+use crate::extract::error::ApiError;
 use crate::principal::{AuthenticatedUser, User};
 
 /// The caller of one request, as the pipeline established it.

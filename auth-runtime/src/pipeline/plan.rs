@@ -9,7 +9,7 @@ use crate::route::target::Target;
 
 /// The facts about a router's security a plan depends on: the smallest input
 /// both the running [`Security`](crate::security::Security) and the loaded
-/// [`Settings`](crate::settings::Settings) (for the OpenAPI document) can give.
+/// [`Settings`](crate::security::settings::Settings) (for the OpenAPI document) can give.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Facts<'a> {
     /// A credential provider is configured (in the config or in code).

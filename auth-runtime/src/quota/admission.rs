@@ -20,7 +20,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::{ClientAddr, Quota, StoreError, Subject, Window};
-use crate::error::ApiError;
+use crate::extract::error::ApiError;
 use crate::serve::client_addr;
 
 /// What a request was charged: the `RateLimit-*` headers of its answer.

@@ -25,7 +25,7 @@ use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 use crate::config::{ConfigError, LimitsConfig, MetricsConfig, ServerConfig};
-use crate::error::ApiError;
+use crate::extract::error::ApiError;
 
 /// How connections are served: TLS or not, and the limits.
 #[derive(Clone)]

@@ -56,7 +56,7 @@ use crate::route::registry::{self, RouteEntry};
 use crate::route::state::StateMap;
 use crate::router::RouterBuilder;
 use crate::security::Security;
-use crate::settings::Settings;
+use crate::security::settings::Settings;
 
 /// A user with `principal` and `attributes` (`&[("roles", &["admin"])]`).
 pub fn user(principal: &str, attributes: &[(&str, &[&str])]) -> User {

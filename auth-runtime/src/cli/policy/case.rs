@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::authz::{Action, Decision, Resource};
 use crate::principal::{Attributes, User};
-use crate::settings::Settings;
+use crate::security::settings::Settings;
 /// A user as a case gives it.
 #[derive(Deserialize)]
 struct UserIn {

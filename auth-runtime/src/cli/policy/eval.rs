@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::case::parse_case;
 use super::fail;
 use crate::authz::Decision;
-use crate::settings::Settings;
+use crate::security::settings::Settings;
 /// Writes a decision as one JSON line.
 pub(super) fn write_decision(
     out: &mut impl Write,

@@ -10,7 +10,7 @@ use super::eval::write_decision;
 use super::{ExplainArgs, fail};
 use crate::authz::{Action, Decision};
 use crate::principal::{Attributes, User};
-use crate::settings::Settings;
+use crate::security::settings::Settings;
 /// `KEY=VALUE` flags into attributes; a key repeated accumulates.
 fn attributes(flag: &str, pairs: &[String]) -> Result<Attributes, String> {
     let mut out = Attributes::new();

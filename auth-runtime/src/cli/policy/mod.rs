@@ -16,7 +16,7 @@ use clap::{Args, Subcommand};
 
 use crate::authz::Produced;
 use crate::config::ConfigErrors;
-use crate::settings::Settings;
+use crate::security::settings::Settings;
 
 use eval::eval;
 pub use eval::eval_cases;

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::case::{Case, parse_case};
 use crate::authz::Decision;
-use crate::settings::Settings;
+use crate::security::settings::Settings;
 
 /// What a case expects.
 #[derive(Debug, Deserialize)]

@@ -5,7 +5,9 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::response::{IntoResponse, Response};
 
-use crate::error::ApiError;
+pub(crate) mod error;
+
+use error::ApiError;
 
 /// A JSON request body, or a JSON response. A bad body is a 400/415/422 JSON error.
 #[derive(Debug, Clone, Copy, Default, FromRequest)]

@@ -5,6 +5,8 @@
 //!
 //! [`RouterBuilder::security`]: crate::RouterBuilder::security
 
+pub mod settings;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,7 +19,7 @@ use crate::config::{
     CacheConfig, Config, ConfigError, ConfigErrors, ConfiguredProvider, ProviderConfig,
 };
 use crate::quota::{Quota, QuotaStore};
-use crate::settings::Settings;
+use settings::Settings;
 
 /// Authentication, quota and policies, ready to serve.
 pub struct Security {
