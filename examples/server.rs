@@ -256,14 +256,7 @@ async fn register_model(
             "model_id must have 1 to 256 characters",
         ));
     }
-    access.check(
-        Action::Create,
-        &Resource {
-            kind: "model",
-            identifier: id,
-            owner: None,
-        },
-    )?;
+    access.check(Action::Create, &Resource::new("model", id, None))?;
     let model = Model {
         identifier: id.to_owned(),
         provider_id: body.provider_id.unwrap_or_else(|| "demo".to_owned()),

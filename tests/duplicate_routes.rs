@@ -2,7 +2,8 @@
 //! build and names both, with file:line. (Its own test binary: the registry of
 //! this program holds the conflict on purpose.)
 
-use auth_runtime::{RouteTable, RouterBuilder, TableError, webmethod};
+use auth_runtime::route::{RouteTable, TableError};
+use auth_runtime::{RouterBuilder, webmethod};
 
 mod models_v1 {
     use super::*;

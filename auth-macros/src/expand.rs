@@ -180,7 +180,7 @@ fn entry(
             #build_body
         }
         #private::inventory::submit! {
-            #private::RouteEntry {
+            #private::RouteEntry::from_parts(#private::RouteEntryParts {
                 method: #private::Method::#method,
                 path: #path,
                 template: #template,
@@ -199,7 +199,7 @@ fn entry(
                 access: #access,
                 doc: #doc,
                 build: #build,
-            }
+            })
         }
     }
 }

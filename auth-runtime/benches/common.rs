@@ -1,9 +1,10 @@
 //! A 200-route table shaped like a real API, for the benchmarks.
 
-use auth_runtime::__private::{PipelineLayer, route};
+use auth_runtime::__private::{PipelineLayer, RouteEntryParts, route};
+use auth_runtime::StateMap;
 use auth_runtime::openapi::{BodyDoc, Content, OperationDoc, ResponseDoc};
+use auth_runtime::route::{Method, MissingState, RouteEntry};
 use auth_runtime::schemars::{self, Schema, SchemaGenerator};
-use auth_runtime::{Method, MissingState, RouteEntry, StateMap};
 use axum::routing::MethodRouter;
 
 pub const RESOURCES: usize = 40;
@@ -33,7 +34,7 @@ fn entry(method: Method, path: String, line: u32) -> &'static RouteEntry {
         _ => build_delete,
     };
     let path = leak(path);
-    Box::leak(Box::new(RouteEntry {
+    Box::leak(Box::new(RouteEntry::from_parts(RouteEntryParts {
         method,
         path,
         template: path,
@@ -57,7 +58,7 @@ fn entry(method: Method, path: String, line: u32) -> &'static RouteEntry {
         access: false,
         doc: doc(method, leak(format!("op{line}"))),
         build,
-    }))
+    })))
 }
 
 /// A resource as handlers send and receive it.

@@ -6,11 +6,10 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use auth_runtime::authn::cache::CachedProvider;
-use auth_runtime::authn::providers::JwtProvider;
+use auth_runtime::__private::JwtProvider;
+use auth_runtime::authn::CachedProvider;
 use auth_runtime::authn::{AuthProvider, RequestHead};
-use auth_runtime::config::ProviderConfig;
-use auth_runtime::settings::Settings;
+use auth_runtime::config::{Config, ProviderConfig};
 use axum::http::{HeaderMap, Method, Uri};
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::jwk::{Jwk, JwkSet};
@@ -61,12 +60,16 @@ fn jwt(c: &mut Criterion) {
     let yaml = format!(
         "server:\n  auth:\n    provider_config:\n      type: oauth2_token\n      jwks: {{uri: '{uri}'}}\n      claims_mapping: {{sub: roles, scope: scopes}}\n"
     );
-    let settings = Settings::parse(&yaml, "bench", &|_| None).expect("config");
-    let Some(ProviderConfig::OAuth2Token(oauth2)) = settings.providers.first().map(|p| &p.config)
-    else {
+    let config = Config::parse(&yaml, "bench", &|_| None).expect("config");
+    let provider = config
+        .server
+        .auth
+        .and_then(|a| a.provider_config)
+        .expect("provider_config");
+    let Ok(ProviderConfig::OAuth2Token(oauth2)) = ProviderConfig::from_value(provider, "p") else {
         panic!("oauth2_token expected")
     };
-    let plain: Arc<dyn AuthProvider> = Arc::new(JwtProvider::new(oauth2).expect("provider"));
+    let plain: Arc<dyn AuthProvider> = Arc::new(JwtProvider::new(&oauth2).expect("provider"));
     let cached: Arc<dyn AuthProvider> = Arc::new(CachedProvider::new(
         plain.clone(),
         Duration::from_secs(300),
@@ -92,11 +95,7 @@ fn jwt(c: &mut Criterion) {
     let method = Method::GET;
     let uri: Uri = "/v1/models".parse().expect("uri");
     let headers = HeaderMap::new();
-    let head = RequestHead {
-        method: &method,
-        uri: &uri,
-        headers: &headers,
-    };
+    let head = RequestHead::new(&method, &uri, &headers);
     let mut group = c.benchmark_group("jwt_validation");
     for (alg, token) in &tokens {
         for (cache, provider) in [("cache_off", &plain), ("cache_on", &cached)] {

@@ -5,8 +5,8 @@
 use std::hint::black_box;
 use std::time::Duration;
 
+use auth_runtime::Settings;
 use auth_runtime::openapi::{Info, OpenApi};
-use auth_runtime::settings::Settings;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 mod common;
@@ -27,7 +27,7 @@ server:
 ";
 
 fn generate(c: &mut Criterion) {
-    let table = auth_runtime::RouteTable::new(common::entries()).expect("no conflicts");
+    let table = auth_runtime::route::RouteTable::new(common::entries()).expect("no conflicts");
     let settings = Settings::parse(CONFIG, "bench", &|_| None).expect("a valid config");
     let info = Info::new("bench", "1");
     let api = OpenApi::generate(&table, &settings, false, &info);

@@ -52,11 +52,7 @@ fn policy(c: &mut Criterion) {
     let alice = user("alice", &[("roles", &["user"]), ("teams", &["ml"])]);
     let owner = user("bob", &[("teams", &["ml"])]);
     let stranger = user("eve", &[("teams", &["ops"])]);
-    let model = Resource {
-        kind: "model",
-        identifier: "llama-3",
-        owner: Some(&owner),
-    };
+    let model = Resource::new("model", "llama-3", Some(&owner));
     let mut group = c.benchmark_group("policy_100_rules");
     for (name, with_regex) in [
         ("access_last_rule", false),

@@ -65,7 +65,7 @@ fn stores(c: &mut Criterion) {
             b.to_async(&rt).iter(|| async {
                 let window = Window::current(Duration::from_secs(86_400));
                 quota
-                    .store
+                    .store()
                     .hit("addr:203.0.113.9", window)
                     .await
                     .expect("store")

@@ -5,7 +5,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use auth_runtime::{Lookup, RouteTable};
+use auth_runtime::route::{Lookup, RouteTable};
 use axum::http::Method;
 use criterion::{Criterion, criterion_group, criterion_main};
 

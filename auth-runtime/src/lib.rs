@@ -27,6 +27,7 @@
 //! ```
 
 #![warn(missing_docs)]
+#![warn(clippy::exhaustive_structs, clippy::exhaustive_enums)]
 
 // Generated code names this crate `::auth_runtime` when used from inside it.
 extern crate self as auth_runtime;
@@ -34,7 +35,7 @@ extern crate self as auth_runtime;
 mod app;
 pub mod authn;
 pub mod authz;
-pub mod cli;
+mod cli;
 pub mod config;
 mod digest;
 pub mod extract;
@@ -45,7 +46,7 @@ pub mod openapi;
 mod pipeline;
 mod principal;
 pub mod quota;
-mod route;
+pub mod route;
 mod router;
 mod security;
 mod serve;
@@ -57,6 +58,9 @@ pub mod testing;
 #[path = "private.rs"]
 pub mod __private;
 
+// The crate's root: what an app names. Extension points (providers,
+// policies, quota stores, the API description, route listings) are the
+// public modules above; everything else is private.
 pub use app::App;
 /// For implementing [`Guard`], [`authn::AuthProvider`] and [`quota::QuotaStore`].
 pub use async_trait::async_trait;
@@ -64,18 +68,15 @@ pub use extract::error::ApiError;
 pub use pipeline::caller::Caller;
 pub use pipeline::guard::Guard;
 pub use principal::{Attributes, AuthenticatedUser, ClaimsError, User};
-pub use route::registry;
-pub use route::registry::{Method, RouteEntry};
-pub use route::state::{MissingState, StateMap};
-pub use route::table::{Conflict, Lookup, PathRoutes, RouteTable, TableError};
+pub use route::state::StateMap;
 pub use route::target::Target;
 pub use router::{BuildError, BuildErrors, BuiltRouter, RouterBuilder};
 /// For `#[derive(JsonSchema)]` on the types of handlers, which the API
 /// description documents (or depend on `schemars` 1.x yourself).
 pub use schemars;
-pub use security::{Security, settings};
-pub use serve::{request_id, transport};
-pub use telemetry::{decision_log, metrics};
+pub use security::Security;
+pub use security::settings::Settings;
+pub use serve::request_id::RequestId;
 
 /// The README's examples compile.
 #[cfg(doctest)]

@@ -14,6 +14,7 @@ pub type Attributes = BTreeMap<String, Vec<String>>;
 
 /// Who the caller is, as the authentication step established it.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct User {
     /// Who the caller is: a JWT's `sub`, an API key's `principal`, ...
     ///
@@ -172,6 +173,10 @@ impl User {
 /// `Option<AuthenticatedUser>` instead (the macro enforces it), which is
 /// `Some` when the caller sent a token the provider accepted.
 #[derive(Debug, Clone)]
+#[expect(
+    clippy::exhaustive_structs,
+    reason = "a newtype that handlers destructure in their arguments; it never grows"
+)]
 pub struct AuthenticatedUser(pub Arc<User>);
 
 impl std::ops::Deref for AuthenticatedUser {

@@ -6,10 +6,14 @@ pub use crate::route::registry::record::{
     BodyDoc, Content, JsonRejection, OperationDoc, Probe, Rejection, ResponseDoc, SchemaFn,
     TextRejection, WithSchema, WithoutSchema,
 };
-pub use crate::route::registry::{Method, RouteEntry};
+pub use crate::route::registry::{Method, RouteEntry, RouteEntryParts};
 pub use crate::route::state::{MissingState, StateMap};
 pub use axum::routing::MethodRouter;
 pub use inventory;
+
+// For the benchmarks and tests of parts that are not public API.
+pub use crate::authn::providers::{JwtProvider, from_config as provider_from_config};
+pub use crate::serve::transport::Transport;
 pub use schemars::{Schema, SchemaGenerator};
 
 use axum::handler::Handler;

@@ -67,6 +67,7 @@ enum Protection {
 }
 
 /// The router and the table it was built from.
+#[non_exhaustive]
 pub struct BuiltRouter {
     /// Every route, the pipeline in front of those that need it, the
     /// fallback; serve it with `axum::serve` or merge it into your app.

@@ -5,7 +5,7 @@
 #![no_main]
 
 use auth_runtime::config::Config;
-use auth_runtime::settings::Settings;
+use auth_runtime::Settings;
 use libfuzzer_sys::fuzz_target;
 
 fn env(name: &str) -> Option<String> {

@@ -62,11 +62,7 @@ fuzz_target!(|data: &[u8]| {
 
     if let Ok(policy) = AccessPolicy::from_yaml(policy_text) {
         let action = Action::ALL[usize::from(input.action) % Action::ALL.len()];
-        let resource = Resource {
-            kind: input.kind,
-            identifier: input.id,
-            owner: owner.as_ref(),
-        };
+        let resource = Resource::new(input.kind, input.id, owner.as_ref());
         let decision = policy.decide(action, &resource, user);
         assert_eq!(decision, policy.decide(action, &resource, user));
         if let Some(rule) = decision.rule {

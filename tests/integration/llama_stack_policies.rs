@@ -76,11 +76,7 @@ fn can(
     owner: Option<&User>,
     user: Option<&User>,
 ) -> bool {
-    let resource = Resource {
-        kind,
-        identifier,
-        owner,
-    };
+    let resource = Resource::new(kind, identifier, owner);
     let allowed = is_action_allowed(policy, act(action), &resource, user);
     assert_eq!(
         policy.decide(act(action), &resource, user).allowed,
@@ -138,11 +134,7 @@ fn test_access_control_with_cache() {
         policy
             .decide(
                 Action::Read,
-                &Resource {
-                    kind: "model",
-                    identifier: "x",
-                    owner: None
-                },
+                &Resource::new("model", "x", None),
                 Some(&user("u", &[]))
             )
             .basis,
@@ -381,11 +373,7 @@ fn test_access_policy() {
     // The decision is explained: which rule, with its description.
     let d = policy.decide(
         Action::Read,
-        &Resource {
-            kind: "model",
-            identifier: &m(1),
-            owner,
-        },
+        &Resource::new("model", &m(1), owner),
         Some(&user2),
     );
     assert_eq!((d.allowed, d.rule, d.basis), (true, Some(1), Basis::Rule));
@@ -395,11 +383,7 @@ fn test_access_policy() {
     );
     let d = policy.decide(
         Action::Read,
-        &Resource {
-            kind: "model",
-            identifier: &m(3),
-            owner,
-        },
+        &Resource::new("model", &m(3), owner),
         Some(&user2),
     );
     assert_eq!((d.allowed, d.rule, d.basis), (false, Some(3), Basis::Rule));
@@ -1899,15 +1883,7 @@ fn test_default_policy_evaluation() {
         Some(&b)
     ));
     // test_no_auth_permits_all
-    let d = policy.decide(
-        Action::Read,
-        &Resource {
-            kind: vs,
-            identifier: a_docs,
-            owner: Some(&a),
-        },
-        None,
-    );
+    let d = policy.decide(Action::Read, &Resource::new(vs, a_docs, Some(&a)), None);
     assert_eq!((d.allowed, d.basis), (true, Basis::NoUser));
 }
 
@@ -1989,15 +1965,7 @@ fn test_role_based_restrictions() {
     assert!(!can(&policy, "delete", vs, id, Some(&a), Some(&a)));
     assert!(can(&policy, "delete", vs, id, Some(&a), Some(&admin)));
     assert!(can(&policy, "read", vs, id, Some(&a), Some(&a)));
-    let d = policy.decide(
-        Action::Delete,
-        &Resource {
-            kind: vs,
-            identifier: id,
-            owner: Some(&a),
-        },
-        Some(&a),
-    );
+    let d = policy.decide(Action::Delete, &Resource::new(vs, id, Some(&a)), Some(&a));
     assert_eq!(d.description, Some("only admins can delete vector stores"));
 }
 

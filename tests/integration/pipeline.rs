@@ -41,11 +41,7 @@ async fn maybe(user: Option<AuthenticatedUser>) -> Json<Value> {
     require_authentication = false
 )]
 async fn shelf(access: Access) -> Result<Json<Value>, ApiError> {
-    let shared = Resource {
-        kind: "book",
-        identifier: "shared",
-        owner: None,
-    };
+    let shared = Resource::new("book", "shared", None);
     let visible = access.filter(Action::Read, [shared]);
     access.check(Action::Read, &shared)?;
     Ok(Json(json!({"visible": visible.len()})))
@@ -349,8 +345,8 @@ async fn a_router_needs_security_or_says_it_goes_without() {
 /// error", DESIGN.md "Failure behaviour").
 #[tokio::test]
 async fn a_quota_store_of_the_apps_own_counts_and_fails_closed() {
+    use auth_runtime::Settings;
     use auth_runtime::quota::{Quota, QuotaStore, StoreError, Window};
-    use auth_runtime::settings::Settings;
 
     struct Flaky {
         hits: AtomicUsize,
@@ -361,7 +357,7 @@ async fn a_quota_store_of_the_apps_own_counts_and_fails_closed() {
         async fn hit(&self, _key: &str, _window: Window) -> Result<u64, StoreError> {
             match self.hits.fetch_add(1, Ordering::SeqCst) {
                 n if n < 2 => Ok(n as u64 + 1),
-                _ => Err(StoreError("the store is down".into())),
+                _ => Err(StoreError::new("the store is down")),
             }
         }
         async fn release(&self, _key: &str, _window: Window) -> Result<(), StoreError> {
@@ -377,7 +373,7 @@ async fn a_quota_store_of_the_apps_own_counts_and_fails_closed() {
     let store = Arc::new(Flaky {
         hits: AtomicUsize::new(0),
     });
-    let quota = Quota::with_store(settings.quota.as_ref().unwrap(), store.clone());
+    let quota = Quota::with_store(settings.quota().unwrap(), store.clone());
     let router = RouterBuilder::new()
         .entries(entries_of(module_path!()))
         .security(Security::new(&settings).unwrap().with_quota(quota))

@@ -3,10 +3,11 @@
 //! the answer a real request gets and the responses its operation documents
 //! together.
 
+use auth_runtime::Settings;
 use auth_runtime::config::Config;
 use auth_runtime::openapi::{Info, OpenApi};
-use auth_runtime::settings::Settings;
-use auth_runtime::{RouteTable, RouterBuilder, Security, webmethod};
+use auth_runtime::route::RouteTable;
+use auth_runtime::{RouterBuilder, Security, webmethod};
 use serde_json::Value;
 
 use crate::support::{entries_of, serve_with_peers};

@@ -572,7 +572,7 @@ proptest! {
             let (allowed, index) =
                 py_is_action_allowed(&rules, action, kind, identifier, owner.as_ref(), user.as_ref());
             let parsed: Action = action.parse().map_err(TestCaseError::fail)?;
-            let resource = Resource { kind, identifier, owner: owner.as_ref() };
+            let resource = Resource::new(kind, identifier, owner.as_ref());
             let decision = policy.decide(parsed, &resource, user.as_ref());
             prop_assert_eq!(
                 decision.allowed, allowed,

@@ -74,7 +74,7 @@ mod needs_missing_state {
 }
 
 /// Entries of this module, minus the one that needs a missing state.
-fn entries() -> Vec<&'static auth_runtime::RouteEntry> {
+fn entries() -> Vec<&'static auth_runtime::route::RouteEntry> {
     entries_of(module_path!())
         .into_iter()
         .filter(|e| !e.module_path.ends_with("needs_missing_state"))
@@ -106,7 +106,7 @@ impl Guard for HeaderGuard {
     async fn check(&self, target: Target, request: &mut Request) -> Result<(), Response> {
         let label = match target {
             Target::Route(e) => format!("{} {}", e.method, e.path),
-            Target::Unmatched => "unmatched".to_owned(),
+            _ => "unmatched".to_owned(),
         };
         self.seen.lock().unwrap().push(label);
         if !target.requires_authentication() {

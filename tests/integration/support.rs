@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 
-use auth_runtime::RouteEntry;
-use auth_runtime::registry;
+use auth_runtime::route::RouteEntry;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response};
@@ -10,7 +10,7 @@ use tower::ServiceExt;
 
 /// The registered entries whose module path starts with `module`.
 pub fn entries_of(module: &str) -> Vec<&'static RouteEntry> {
-    registry::registered()
+    auth_runtime::route::registered()
         .into_iter()
         .filter(|e| e.module_path.starts_with(module))
         .collect()

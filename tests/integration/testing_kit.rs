@@ -24,14 +24,7 @@ async fn admin() -> &'static str {
 
 #[webmethod(route = "/kit/shared/{id}", method = "DELETE", level = "v1")]
 async fn delete_shared(access: Access) -> Result<&'static str, ApiError> {
-    access.check(
-        Action::Delete,
-        &Resource {
-            kind: "note",
-            identifier: "shared",
-            owner: None,
-        },
-    )?;
+    access.check(Action::Delete, &Resource::new("note", "shared", None))?;
     Ok("deleted")
 }
 

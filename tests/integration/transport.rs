@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use auth_runtime::Settings;
 use auth_runtime::config::Config;
-use auth_runtime::settings::Settings;
 use auth_runtime::{AuthenticatedUser, webmethod};
 use axum::Json;
 use serde_json::{Value, json};
@@ -102,7 +102,7 @@ async fn serve(yaml: &str) -> std::net::SocketAddr {
         .router;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let transport = settings.transport.clone();
+    let transport = settings.transport().clone();
     tokio::spawn(async move {
         transport
             .serve(listener, router, std::future::pending())
@@ -681,14 +681,14 @@ fn body_timeout_and_metrics_cap_are_checked_naming_the_field() {
     .unwrap();
     let limits = Settings::from_config(&config)
         .unwrap_or_else(|e| panic!("{e}"))
-        .transport
+        .transport()
         .limits();
     assert_eq!(limits.body_read_timeout, Duration::from_millis(2500));
     assert_eq!(limits.metrics_max_connections, 8);
     // The defaults.
     let limits = Settings::from_config(&Config::default())
         .unwrap()
-        .transport
+        .transport()
         .limits();
     assert_eq!(limits.body_read_timeout, Duration::from_secs(30));
     assert_eq!(limits.metrics_max_connections, 64);

@@ -4,14 +4,15 @@
 
 mod authenticator;
 pub(crate) mod bearer;
-pub mod cache;
+pub(crate) mod cache;
 pub(crate) mod claims;
 pub(crate) mod http;
 pub(crate) mod provider_set;
-pub mod providers;
+pub(crate) mod providers;
 pub(crate) mod redact;
 
 pub(crate) use authenticator::Authenticator;
+pub use cache::CachedProvider;
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ use crate::principal::User;
 
 /// The parts of a request a provider may look at.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct RequestHead<'a> {
     /// The request's method.
     pub method: &'a Method,
@@ -29,6 +31,17 @@ pub struct RequestHead<'a> {
     pub uri: &'a Uri,
     /// The request's headers, `Authorization` included.
     pub headers: &'a HeaderMap,
+}
+
+impl<'a> RequestHead<'a> {
+    /// The parts of a request with this method, URI and headers.
+    pub const fn new(method: &'a Method, uri: &'a Uri, headers: &'a HeaderMap) -> Self {
+        RequestHead {
+            method,
+            uri,
+            headers,
+        }
+    }
 }
 
 /// Why a provider did not authenticate the caller.

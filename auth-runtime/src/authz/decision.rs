@@ -23,6 +23,7 @@ pub enum Basis {
 
 /// The outcome of a policy, explained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Decision<'p> {
     /// Whether the action or request is allowed.
     pub allowed: bool,

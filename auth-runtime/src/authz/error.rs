@@ -4,6 +4,7 @@ use std::fmt;
 
 /// A policy that cannot be loaded. The server refuses to start on it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PolicyError {
     /// Index of the rule in the configured list.
     pub rule: usize,

@@ -53,6 +53,7 @@ pub trait ProtectedResource {
 
 /// A resource described in place.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct Resource<'a> {
     /// Its [`resource_type`](ProtectedResource::resource_type).
     pub kind: &'a str,
@@ -60,6 +61,17 @@ pub struct Resource<'a> {
     pub identifier: &'a str,
     /// Its [`owner`](ProtectedResource::owner), if any.
     pub owner: Option<&'a User>,
+}
+
+impl<'a> Resource<'a> {
+    /// A resource of type `kind` named `identifier`, created by `owner`.
+    pub const fn new(kind: &'a str, identifier: &'a str, owner: Option<&'a User>) -> Self {
+        Resource {
+            kind,
+            identifier,
+            owner,
+        }
+    }
 }
 
 impl ProtectedResource for Resource<'_> {

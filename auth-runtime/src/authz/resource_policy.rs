@@ -430,11 +430,7 @@ mod tests {
         let policy =
             AccessPolicy::from_yaml("- permit: {principal: 'keys:admin', actions: [read]}\n")
                 .unwrap();
-        let unowned = crate::authz::resource::Resource {
-            kind: "model",
-            identifier: "m",
-            owner: None,
-        };
+        let unowned = crate::authz::resource::Resource::new("model", "m", None);
         let mut key_admin = User::new("admin", Default::default());
         key_admin.name_provider(&"keys".into(), true);
         let mut jwt_admin = User::new("admin", Default::default());

@@ -14,6 +14,7 @@ use super::error::PolicyError;
 
 /// The actions a resource rule governs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Action {
     /// `create`: the resource is being made (it has no owner yet).
     Create,

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use openapi::OpenApiRun;
-pub use policy::{CheckArgs, EvalArgs, ExplainArgs, PolicyCommand, TestArgs};
+pub use policy::PolicyCommand;
 pub use routes::{render_json, render_table};
 
 /// `APP [serve] [--config FILE] [--host H] [--port N]`, `APP routes [--format table|json]`

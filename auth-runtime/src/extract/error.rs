@@ -14,6 +14,7 @@ use serde_json::json;
 
 /// An error answer. Handlers may return it directly.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ApiError {
     /// The answer's status code.
     pub status: StatusCode,

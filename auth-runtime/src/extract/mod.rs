@@ -12,6 +12,10 @@ use error::ApiError;
 /// A JSON request body, or a JSON response. A bad body is a 400/415/422 JSON error.
 #[derive(Debug, Clone, Copy, Default, FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
+#[expect(
+    clippy::exhaustive_structs,
+    reason = "a newtype that handlers destructure in their arguments; it never grows"
+)]
 pub struct Json<T>(pub T);
 
 impl<T: serde::Serialize> IntoResponse for Json<T> {
@@ -23,11 +27,19 @@ impl<T: serde::Serialize> IntoResponse for Json<T> {
 /// Path parameters. A parameter that does not parse is a 400 JSON error.
 #[derive(Debug, Clone, Copy, Default, FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
+#[expect(
+    clippy::exhaustive_structs,
+    reason = "a newtype that handlers destructure in their arguments; it never grows"
+)]
 pub struct Path<T>(pub T);
 
 /// The query string. One that does not parse is a 400 JSON error.
 #[derive(Debug, Clone, Copy, Default, FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ApiError))]
+#[expect(
+    clippy::exhaustive_structs,
+    reason = "a newtype that handlers destructure in their arguments; it never grows"
+)]
 pub struct Query<T>(pub T);
 
 impl From<JsonRejection> for ApiError {

@@ -6,11 +6,11 @@
 //!
 //! ```no_run
 //! use auth_runtime::openapi::{Info, OpenApi};
-//! use auth_runtime::settings::Settings;
+//! use auth_runtime::Settings;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let settings = Settings::from_config(&auth_runtime::config::Config::default())?;
-//! let table = auth_runtime::RouteTable::from_registry()?;
+//! let table = auth_runtime::route::RouteTable::from_registry()?;
 //! let api = OpenApi::generate(&table, &settings, false, &Info::new("my-api", "1.0.0"));
 //! println!("{}", api.to_json());
 //! # Ok(()) }

@@ -10,11 +10,12 @@ mod redis;
 mod sqlite;
 mod store;
 
-pub use crate::serve::client_addr::{
+pub(crate) use crate::serve::client_addr::{
     ClientAddr, DEFAULT_IPV6_PREFIX, ForwardedHeader, TrustedProxies,
 };
 pub(crate) use admission::{Charge, Refused};
-pub use memory::{DEFAULT_MAX_ENTRIES, MemoryStore};
+pub(crate) use memory::DEFAULT_MAX_ENTRIES;
+pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
 pub use redis::RedisStore;
 #[cfg(feature = "sqlite")]
@@ -30,21 +31,21 @@ use crate::config::{ConfigError, ConfigErrors, QuotaConfig};
 /// Limits, window and store.
 pub struct Quota {
     /// Where the counters live.
-    pub store: Arc<dyn QuotaStore>,
+    pub(crate) store: Arc<dyn QuotaStore>,
     /// Requests per window for each client address.
-    pub anonymous_max_requests: u64,
+    pub(crate) anonymous_max_requests: u64,
     /// Requests per window for each authenticated principal.
-    pub authenticated_max_requests: u64,
+    pub(crate) authenticated_max_requests: u64,
     /// The window length.
-    pub period: Duration,
+    pub(crate) period: Duration,
     /// Which peers' forwarding headers give the client address.
-    pub trusted_proxies: TrustedProxies,
+    pub(crate) trusted_proxies: TrustedProxies,
     /// Routes never charged.
-    pub exempt_routes: ExemptRoutes,
+    pub(crate) exempt_routes: ExemptRoutes,
 }
 
 /// Who a counter is for.
-pub enum Subject<'a> {
+pub(crate) enum Subject<'a> {
     /// A client address (or an unknown client behind a trusted proxy),
     /// counted before the identity provider is called.
     Address(ClientAddr),
@@ -55,7 +56,7 @@ pub enum Subject<'a> {
 /// Where the counters live.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum StoreKind {
+pub(crate) enum StoreKind {
     /// In process memory, at most this many counters.
     Memory {
         /// The most counters kept (`server.quota.max_entries`).
@@ -75,21 +76,22 @@ pub enum StoreKind {
 /// `server.quota`, checked: limits, window, store and trusted proxies. Opening
 /// the store ([`Quota::open`]) is the only step left.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct QuotaSettings {
     /// `server.quota.kvstore`: where the counters live.
-    pub store: StoreKind,
+    pub(crate) store: StoreKind,
     /// `server.quota.anonymous_max_requests`: requests per window for each
     /// client address.
-    pub anonymous_max_requests: u64,
+    pub(crate) anonymous_max_requests: u64,
     /// `server.quota.authenticated_max_requests`: requests per window for
     /// each authenticated principal.
-    pub authenticated_max_requests: u64,
+    pub(crate) authenticated_max_requests: u64,
     /// The window length: `period_seconds`, else `period`.
-    pub period: Duration,
+    pub(crate) period: Duration,
     /// `trusted_proxies`, `forwarded_header` and `ipv6_prefix`, parsed.
-    pub trusted_proxies: TrustedProxies,
+    pub(crate) trusted_proxies: TrustedProxies,
     /// `server.quota.exempt_routes`: routes never charged.
-    pub exempt_routes: ExemptRoutes,
+    pub(crate) exempt_routes: ExemptRoutes,
 }
 
 /// `server.quota.exempt_routes`: routes never charged and answered without
@@ -97,17 +99,17 @@ pub struct QuotaSettings {
 /// throttled into restarting a healthy pod). Decided per route when the
 /// router is built, never per request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExemptRoutes {
+pub(crate) struct ExemptRoutes {
     /// Route templates as the router serves them, level included
     /// (`/v1/health`, `/v1/files/{*path}`).
-    pub routes: Vec<String>,
+    pub(crate) routes: Vec<String>,
     /// Written in the config: a template no route serves is then a WARN
     /// when the router is built (the defaults are not warned about).
-    pub configured: bool,
+    pub(crate) configured: bool,
 }
 
 /// The probe routes of llama-stack: `/v1/health`, `/v1/version`.
-pub const DEFAULT_EXEMPT_ROUTES: &[&str] = &["/v1/health", "/v1/version"];
+pub(crate) const DEFAULT_EXEMPT_ROUTES: &[&str] = &["/v1/health", "/v1/version"];
 
 impl Default for ExemptRoutes {
     fn default() -> Self {
@@ -123,14 +125,14 @@ impl Default for ExemptRoutes {
 
 impl ExemptRoutes {
     /// Whether the route served at `path` (its template) is exempt.
-    pub fn exempts(&self, path: &str) -> bool {
+    pub(crate) fn exempts(&self, path: &str) -> bool {
         self.routes.iter().any(|r| r == path)
     }
 }
 
 impl QuotaSettings {
     /// Checks `server.quota`; every error names its field.
-    pub fn from_config(config: &QuotaConfig) -> Result<QuotaSettings, Vec<ConfigError>> {
+    pub(crate) fn from_config(config: &QuotaConfig) -> Result<QuotaSettings, Vec<ConfigError>> {
         let path = "server.quota";
         let mut errors = Vec::new();
         let store = match config.kvstore.kind.as_str() {
@@ -311,8 +313,13 @@ impl Quota {
         }
     }
 
+    /// Where the counters live.
+    pub fn store(&self) -> &Arc<dyn QuotaStore> {
+        &self.store
+    }
+
     /// The storage key: never a token; principals hashed so any string fits.
-    pub fn key(subject: &Subject<'_>) -> String {
+    pub(crate) fn key(subject: &Subject<'_>) -> String {
         match subject {
             // `addr:unknown@<proxy>` for an unknown client: never an address.
             Subject::Address(client) => format!("addr:{client}"),
@@ -325,7 +332,7 @@ impl Quota {
 
     /// The requests per window `subject` may make: the anonymous limit for
     /// an address, the authenticated one for a principal.
-    pub fn limit(&self, subject: &Subject<'_>) -> u64 {
+    pub(crate) fn limit(&self, subject: &Subject<'_>) -> u64 {
         match subject {
             Subject::Address(_) => self.anonymous_max_requests,
             Subject::Principal(_) => self.authenticated_max_requests,

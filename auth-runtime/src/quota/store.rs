@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 /// A counting window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Window {
     /// Which window since the epoch.
     pub index: u64,
@@ -43,7 +44,15 @@ impl Window {
 /// A counter store failed; requests answer 500 "Quota service error".
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("quota store: {0}")]
+#[non_exhaustive]
 pub struct StoreError(pub String);
+
+impl StoreError {
+    /// A failure described by `reason` (logged; never shown to the client).
+    pub fn new(reason: impl Into<String>) -> Self {
+        StoreError(reason.into())
+    }
+}
 
 /// Counters. Implementations must make `hit` atomic: concurrent hits on one
 /// key never lose a count.

@@ -2,7 +2,11 @@
 //! the macro recorded of it), the table that checks and matches them, and
 //! the app states their handlers are closed over.
 
-pub mod registry;
+pub(crate) mod registry;
 pub(crate) mod state;
 pub(crate) mod table;
 pub(crate) mod target;
+
+pub use registry::{Method, RouteEntry, registered};
+pub use state::MissingState;
+pub use table::{Conflict, Lookup, RouteTable, TableError};

@@ -28,6 +28,7 @@ pub struct StateMap {
 
 /// A handler needs a state type that the app did not register.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MissingState {
     /// The missing state type, as [`std::any::type_name`] writes it.
     pub type_name: &'static str,

@@ -40,6 +40,7 @@ impl PathRoutes {
 
 /// The outcome of [`RouteTable::lookup`].
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Lookup<'t, 'p> {
     /// The route that serves the request, and the path parameters.
     Found {
@@ -69,6 +70,7 @@ pub enum TableError {
 
 /// Two routes that cannot both be served.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct Conflict {
     /// The earlier route in path order.
     pub first: &'static RouteEntry,

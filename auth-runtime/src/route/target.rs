@@ -4,6 +4,7 @@ use crate::route::registry::RouteEntry;
 
 /// What a request is about to reach.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub enum Target {
     /// The route that will serve it.
     Route(&'static RouteEntry),

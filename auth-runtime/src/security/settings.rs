@@ -19,32 +19,44 @@ const ROUTE_POLICY: &str = "server.auth.route_policy";
 pub struct Settings {
     /// `server.auth.provider_config` or `server.auth.providers`, typed and
     /// checked; none: authentication off.
-    pub providers: Vec<ConfiguredProvider>,
+    pub(crate) providers: Vec<ConfiguredProvider>,
     /// `server.auth.cache`.
-    pub cache: CacheConfig,
+    pub(crate) cache: CacheConfig,
     /// `server.auth.access_policy` (llama-stack's default policy when empty).
-    pub access: Arc<AccessPolicy>,
+    pub(crate) access: Arc<AccessPolicy>,
     /// `server.auth.route_policy` (empty: every route allowed).
-    pub routes: RoutePolicy,
+    pub(crate) routes: RoutePolicy,
     /// `server.quota`, checked.
-    pub quota: Option<QuotaSettings>,
+    pub(crate) quota: Option<QuotaSettings>,
     /// TLS (the files read and checked) and connection limits.
-    pub transport: crate::serve::transport::Transport,
+    pub(crate) transport: crate::serve::transport::Transport,
     /// What the provider gives users (for the lint and `policy check`).
-    pub produced: Produced,
+    pub(crate) produced: Produced,
     /// `server.auth.decision_log.path`: a file, or `stderr`.
-    pub decision_log: Option<String>,
+    pub(crate) decision_log: Option<String>,
     /// `server.metrics.address`, checked: `host:port`.
-    pub metrics: Option<String>,
+    pub(crate) metrics: Option<String>,
     /// `server.openapi.path`, checked: a fixed absolute path.
-    pub openapi: Option<String>,
+    pub(crate) openapi: Option<String>,
     /// Keys accepted but not acted on.
-    pub warnings: Vec<String>,
+    pub(crate) warnings: Vec<String>,
     /// The policies' lint, against what the provider produces.
-    pub lint: Vec<authz::Warning>,
+    pub(crate) lint: Vec<authz::lint::Warning>,
 }
 
 impl Settings {
+    /// `server.quota`, checked: the limits, for [`Quota::with_store`](crate::quota::Quota::with_store)
+    /// over a store of the app's own.
+    pub fn quota(&self) -> Option<&QuotaSettings> {
+        self.quota.as_ref()
+    }
+
+    /// TLS and the connection limits (the tests serve a router with them).
+    #[doc(hidden)]
+    pub fn transport(&self) -> &crate::serve::transport::Transport {
+        &self.transport
+    }
+
     /// Checks and compiles `config`.
     pub fn from_config(config: &Config) -> Result<Settings, ConfigErrors> {
         Settings::new(config, false)

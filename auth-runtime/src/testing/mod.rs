@@ -293,6 +293,7 @@ impl TestRequest<'_> {
 
 /// The answer to a [`TestRequest`].
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct TestResponse {
     /// The status (compares with a number: `response.status == 200`).
     pub status: StatusCode,

@@ -21,7 +21,8 @@ pub async fn hello(State(greeting): State<Greeting>) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use webmethod_rt::{Method, RouteTable, RouterBuilder};
+    use webmethod_rt::RouterBuilder;
+    use webmethod_rt::route::{Method, RouteTable};
 
     #[test]
     fn registers_through_the_renamed_dependency() {

@@ -3,7 +3,7 @@
 //! The fetching is [`super::refresh`]'s: at most one fetch is in flight and
 //! everyone who asked while it ran takes its outcome. After a fetch for an
 //! unknown kid, and after a failed one, none starts for
-//! [`UNKNOWN_KID_REFRESH`], so neither a flood of made-up kids nor an outage
+//! [`COOLDOWN`], so neither a flood of made-up kids nor an outage
 //! hammers the identity provider or makes requests queue behind each other:
 //! during an outage a request that needs a key the store lacks gets 503
 //! within the provider's `timeout`, and known keys keep verifying.
@@ -20,10 +20,6 @@ use super::key_source::KeySource;
 use super::refresh::{Ask, COOLDOWN, Refreshed, Refresher};
 use crate::authn::AuthError;
 use crate::authn::http;
-
-/// The cooldown after a fetch for an unknown kid or a failed fetch: no
-/// fetch starts within it.
-pub const UNKNOWN_KID_REFRESH: Duration = COOLDOWN;
 
 /// One usable verification key.
 pub struct Key {

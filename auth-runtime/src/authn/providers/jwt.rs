@@ -83,11 +83,6 @@ impl JwtProvider {
         })
     }
 
-    /// The key store, for tests and metrics.
-    pub fn keys(&self) -> &KeyStore {
-        &self.keys
-    }
-
     fn invalid(reason: impl std::fmt::Display) -> AuthError {
         tracing::debug!(target: "webmethod::auth", reason = ?reason.to_string(), "JWT rejected");
         AuthError::Rejected("Invalid JWT token".into())

@@ -15,12 +15,9 @@ mod upstream_header;
 
 pub use api_key::ApiKeyProvider;
 pub use custom::CustomProvider;
-pub use discovery::{Discovery, Document};
 pub use github::GithubProvider;
 pub use introspection::IntrospectionProvider;
-pub use jwks::{KeyStore, UNKNOWN_KID_REFRESH};
 pub use jwt::JwtProvider;
-pub use key_source::KeySource;
 pub use kubernetes::KubernetesProvider;
 pub use upstream_header::UpstreamHeaderProvider;
 
@@ -53,4 +50,24 @@ pub fn from_config(
             Arc::new(KubernetesProvider::new(c).map_err(|e| ConfigError::field(path, e))?)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The name the logs and metrics use: `oauth2_token`, whether the
+    /// provider verifies JWTs or asks an introspection endpoint.
+    #[test]
+    fn both_oauth2_forms_are_named_oauth2_token() {
+        for provider in [
+            "type: oauth2_token\njwks: {uri: 'https://issuer.test/jwks'}\n",
+            "type: oauth2_token\nintrospection: {url: 'https://issuer.test/introspect', client_id: c, client_secret: s}\n",
+        ] {
+            let value = serde_saphyr::from_str(provider).expect("yaml");
+            let config = ProviderConfig::from_value(value, "p").expect("a valid provider");
+            let built = from_config(&config, "p").expect("built");
+            assert_eq!(built.name(), "oauth2_token");
+        }
+    }
 }

@@ -19,7 +19,9 @@ use serde_json::Value;
 
 use super::resource_policy::AccessPolicy;
 use super::route_policy::RoutePolicy;
-use crate::config::{Config, ProviderConfig};
+#[cfg(test)]
+use crate::config::Config;
+use crate::config::ProviderConfig;
 
 mod access;
 mod conditions;
@@ -111,6 +113,7 @@ pub enum Produced {
 }
 
 impl Produced {
+    #[cfg(test)]
     /// What the config's providers produce.
     pub fn of(config: &Config) -> Produced {
         let Some(auth) = &config.server.auth else {
@@ -180,11 +183,13 @@ impl Produced {
     }
 }
 
+#[cfg(test)]
 /// Lints the config's policies against its own provider.
 pub fn lint(config: &Config) -> Vec<Warning> {
     lint_with(config, &Produced::of(config))
 }
 
+#[cfg(test)]
 /// Lints the config's policies against what `produced` says the provider gives.
 pub fn lint_with(config: &Config, produced: &Produced) -> Vec<Warning> {
     match &config.server.auth {
@@ -193,6 +198,7 @@ pub fn lint_with(config: &Config, produced: &Produced) -> Vec<Warning> {
     }
 }
 
+#[cfg(test)]
 /// Lints policies as configured (llama-stack's YAML shape, as values). A
 /// policy that does not compile is skipped: loading reports it.
 pub fn lint_policies(access: &[Value], route: &[Value], produced: &Produced) -> Vec<Warning> {

@@ -79,11 +79,7 @@ impl Case {
                 owner,
             } => policies.access.decide(
                 *action,
-                &Resource {
-                    kind,
-                    identifier,
-                    owner: owner.as_ref(),
-                },
+                &Resource::new(kind, identifier, owner.as_ref()),
                 user.as_ref(),
             ),
             Case::Route { user, path } => policies.routes.decide(path, user.as_ref()),

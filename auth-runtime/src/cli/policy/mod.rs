@@ -19,9 +19,10 @@ use crate::config::ConfigErrors;
 use crate::security::settings::Settings;
 
 use eval::eval;
-pub use eval::eval_cases;
+#[cfg(test)]
+use eval::eval_cases;
+
 use explain::explain;
-pub use test::{BadFile, Outcome, test_cases};
 
 /// The policy commands.
 #[derive(Debug, Subcommand)]

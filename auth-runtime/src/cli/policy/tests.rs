@@ -89,11 +89,7 @@ fn the_json_line_has_the_documented_shape() {
     let mut out = Vec::new();
     let decision = p.access.decide(
         Action::Read,
-        &Resource {
-            kind: "model",
-            identifier: "m",
-            owner: None,
-        },
+        &Resource::new("model", "m", None),
         Some(&User::new("a", Attributes::new())),
     );
     write_decision(&mut out, &Value::from("c\n1"), &decision).unwrap();

@@ -13,6 +13,7 @@ use crate::route::state::{MissingState, StateMap};
 /// The HTTP methods a route may declare.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
+#[non_exhaustive]
 pub enum Method {
     /// `GET` (also serves `HEAD`).
     Get,
@@ -105,6 +106,7 @@ impl RouteLayer {
 
 /// One route of one handler, as `#[webmethod]` validated it at compile time.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct RouteEntry {
     /// The `method` of the attribute.
     pub method: Method,
@@ -149,7 +151,61 @@ pub struct RouteEntry {
     pub build: BuildFn,
 }
 
+/// A [`RouteEntry`]'s fields, for the code `#[webmethod]` generates (the
+/// entry itself is `#[non_exhaustive]`, so that it may grow).
+#[doc(hidden)]
+#[derive(Debug)]
+#[expect(
+    clippy::exhaustive_structs,
+    reason = "generated code writes it field by field; only the macro of the same release does"
+)]
+pub struct RouteEntryParts {
+    pub method: Method,
+    pub path: &'static str,
+    pub template: &'static str,
+    pub level: Option<&'static str>,
+    pub params: &'static [&'static str],
+    pub require_authentication: bool,
+    pub required_scope: Option<&'static str>,
+    pub deprecated: bool,
+    pub descriptive_name: Option<&'static str>,
+    pub handler: &'static str,
+    pub module_path: &'static str,
+    pub file: &'static str,
+    pub line: u32,
+    pub state: Option<&'static str>,
+    pub optional_user: bool,
+    pub access: bool,
+    pub doc: record::OperationDoc,
+    pub build: BuildFn,
+}
+
 impl RouteEntry {
+    /// The entry of these parts, in a `static` (generated code).
+    #[doc(hidden)]
+    pub const fn from_parts(parts: RouteEntryParts) -> RouteEntry {
+        RouteEntry {
+            method: parts.method,
+            path: parts.path,
+            template: parts.template,
+            level: parts.level,
+            params: parts.params,
+            require_authentication: parts.require_authentication,
+            required_scope: parts.required_scope,
+            deprecated: parts.deprecated,
+            descriptive_name: parts.descriptive_name,
+            handler: parts.handler,
+            module_path: parts.module_path,
+            file: parts.file,
+            line: parts.line,
+            state: parts.state,
+            optional_user: parts.optional_user,
+            access: parts.access,
+            doc: parts.doc,
+            build: parts.build,
+        }
+    }
+
     /// `file:line` of the attribute, for messages.
     pub fn location(&self) -> String {
         format!("{}:{}", self.file, self.line)
