@@ -1,5 +1,5 @@
 // Without `method`, a route is POST, as in llama-stack.
-use auth_runtime::{Method, RouteTable, webmethod};
+use auth_runtime::{webmethod}; use auth_runtime::route::{Method, RouteTable};
 
 #[webmethod(route = "/chat/completions", level = "v1")]
 async fn chat_completion() -> &'static str {

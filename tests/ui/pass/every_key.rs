@@ -1,5 +1,5 @@
 // Every key of the attribute at once.
-use auth_runtime::{AuthenticatedUser, Method, RouteTable, RouterBuilder, webmethod};
+use auth_runtime::{AuthenticatedUser, RouterBuilder, webmethod}; use auth_runtime::route::{Method, RouteTable};
 use axum::extract::{Path, State};
 
 #[derive(Clone)]

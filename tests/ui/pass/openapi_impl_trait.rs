@@ -1,7 +1,7 @@
 // `impl Trait` in a handler's types cannot be named in generated code: the
 // handler still compiles, and its document entry is permissive.
 use auth_runtime::openapi::Content;
-use auth_runtime::{RouteTable, webmethod};
+use auth_runtime::{webmethod}; use auth_runtime::route::{RouteTable};
 use axum::Json;
 use axum::response::IntoResponse;
 

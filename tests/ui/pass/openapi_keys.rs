@@ -3,7 +3,7 @@
 use auth_runtime::extract::{Json, Path, Query};
 use auth_runtime::openapi::{Content, Rejection};
 use auth_runtime::schemars::{self, JsonSchema};
-use auth_runtime::{RouteTable, webmethod};
+use auth_runtime::{webmethod}; use auth_runtime::route::{RouteTable};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};

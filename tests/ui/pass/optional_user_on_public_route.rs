@@ -1,5 +1,5 @@
 // A public route may take the caller when there is one.
-use auth_runtime::{AuthenticatedUser, RouteTable, webmethod};
+use auth_runtime::{AuthenticatedUser, webmethod}; use auth_runtime::route::{RouteTable};
 
 #[webmethod(route = "/whoami", method = "GET", require_authentication = false)]
 async fn whoami(user: Option<AuthenticatedUser>) -> &'static str {

@@ -1,5 +1,5 @@
 // `{name}` matches one segment, `{name:path}` the rest of the path.
-use auth_runtime::{Lookup, RouteTable, webmethod};
+use auth_runtime::{webmethod}; use auth_runtime::route::{Lookup, RouteTable};
 use axum::extract::Path;
 use axum::http;
 

@@ -1,5 +1,5 @@
 // One handler served at two routes; the old one is a deprecated alias.
-use auth_runtime::{Method, RouteTable, webmethod};
+use auth_runtime::{webmethod}; use auth_runtime::route::{Method, RouteTable};
 
 #[webmethod(route = "/models", method = "GET", level = "v1")]
 #[webmethod(

@@ -1,5 +1,5 @@
 // A handler taking `State<AppState>` is closed over the registered AppState.
-use auth_runtime::{RouteTable, RouterBuilder, webmethod};
+use auth_runtime::{RouterBuilder, webmethod}; use auth_runtime::route::{RouteTable};
 use axum::extract::State;
 
 #[derive(Clone)]

@@ -1,7 +1,7 @@
 // `state` takes any type, commas inside its generics included.
 use std::collections::HashMap;
 
-use auth_runtime::{RouteTable, RouterBuilder, webmethod};
+use auth_runtime::{RouterBuilder, webmethod}; use auth_runtime::route::{RouteTable};
 use axum::extract::State;
 
 #[webmethod(route = "/counts", method = "GET", state = HashMap<String, u32>, level = "v1")]

@@ -1,6 +1,6 @@
 // `state = AppState` builds the handler against the app state, and axum's
 // `FromRef` hands the handler its substate.
-use auth_runtime::{RouteTable, RouterBuilder, webmethod};
+use auth_runtime::{RouterBuilder, webmethod}; use auth_runtime::route::{RouteTable};
 use axum::extract::{FromRef, State};
 
 #[derive(Clone)]
