@@ -50,7 +50,7 @@ impl Default for MemoryStore {
 }
 
 impl MemoryStore {
-    /// At most [`DEFAULT_MAX_ENTRIES`] counters.
+    /// At most 100,000 counters (`server.quota.max_entries`'s default).
     pub fn new() -> Self {
         Self::default()
     }
