@@ -210,3 +210,47 @@ fn the_cycle_finder_finds_cycles() {
         ["a", "b", "c", "f"].into_iter().map(String::from).collect()
     );
 }
+
+/// Non-blank lines of code, comments and the test module left out.
+fn lines_of_code(text: &str) -> usize {
+    code(text).lines().filter(|l| !l.trim().is_empty()).count()
+}
+
+/// One concept per file: none holds more than 500 lines of code outside its
+/// tests (a file that outgrows a screen or two splits, as tower-http's
+/// layer/service/future do).
+#[test]
+fn no_file_of_auth_runtime_holds_more_than_500_lines_of_code() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("auth-runtime/src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let mut long: Vec<String> = files
+        .iter()
+        .filter(|f| f.file_name().is_some_and(|n| n != "tests.rs"))
+        .filter_map(|f| {
+            let n = lines_of_code(&std::fs::read_to_string(f).unwrap());
+            (n > 500).then(|| format!("{} ({n})", f.strip_prefix(&src).unwrap().display()))
+        })
+        .collect();
+    long.sort();
+    assert!(long.is_empty(), "files over 500 lines of code: {long:?}");
+    assert_eq!(
+        lines_of_code("fn a() {}\n\n// note\n#[cfg(test)]\nmod tests {\n}\n"),
+        1
+    );
+}
+
+/// `ls auth-runtime/src` shows the grouping: the files directly in it are
+/// the crate's root and a few leaves; everything else is in a folder by role.
+#[test]
+fn at_most_ten_files_directly_in_auth_runtime_src() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("auth-runtime/src");
+    let files: Vec<String> = std::fs::read_dir(&src)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "rs"))
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert!(files.len() <= 10, "{files:?}");
+    assert!(files.contains(&"lib.rs".to_owned()));
+}
