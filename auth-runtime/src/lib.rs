@@ -31,9 +31,11 @@
 // Generated code names this crate `::auth_runtime` when used from inside it.
 extern crate self as auth_runtime;
 
+#[cfg(feature = "server")]
 mod app;
 pub mod authn;
 pub mod authz;
+#[cfg(feature = "server")]
 pub mod cli;
 pub mod config;
 mod digest;
@@ -57,6 +59,7 @@ pub mod testing;
 #[path = "private.rs"]
 pub mod __private;
 
+#[cfg(feature = "server")]
 pub use app::App;
 /// For implementing [`Guard`], [`authn::AuthProvider`] and [`quota::QuotaStore`].
 pub use async_trait::async_trait;
@@ -72,13 +75,14 @@ pub use route::target::Target;
 pub use router::{BuildError, BuildErrors, BuiltRouter, RouterBuilder};
 /// For `#[derive(JsonSchema)]` on the types of handlers, which the API
 /// description documents (or depend on `schemars` 1.x yourself).
+#[cfg(feature = "openapi")]
 pub use schemars;
 pub use security::{Security, settings};
 pub use serve::{request_id, transport};
 pub use telemetry::{decision_log, metrics};
 
 /// The README's examples compile.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "server", feature = "openapi"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 

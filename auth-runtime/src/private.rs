@@ -2,15 +2,16 @@
 
 /// The route's pipeline as the generated code names it (opaque).
 pub use crate::route::registry::RouteLayer as PipelineLayer;
+// `Schema` and `SchemaGenerator` are schemars' with the `openapi` feature,
+// stand-ins without it (the macro cannot see the runtime's features).
 pub use crate::route::registry::record::{
-    BodyDoc, Content, JsonRejection, OperationDoc, Probe, Rejection, ResponseDoc, SchemaFn,
-    TextRejection, WithSchema, WithoutSchema,
+    BodyDoc, Content, JsonRejection, OperationDoc, Probe, Rejection, ResponseDoc, Schema, SchemaFn,
+    SchemaGenerator, TextRejection, WithSchema, WithoutSchema,
 };
 pub use crate::route::registry::{Method, RouteEntry};
 pub use crate::route::state::{MissingState, StateMap};
 pub use axum::routing::MethodRouter;
 pub use inventory;
-pub use schemars::{Schema, SchemaGenerator};
 
 use axum::handler::Handler;
 use axum::routing::{MethodFilter, on};
