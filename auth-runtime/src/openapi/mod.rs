@@ -25,6 +25,12 @@ mod check;
 #[cfg(feature = "openapi")]
 mod document;
 #[cfg(feature = "openapi")]
+mod operation;
+#[cfg(feature = "openapi")]
+mod responses;
+#[cfg(feature = "openapi")]
+mod schemas;
+#[cfg(feature = "openapi")]
 mod security;
 
 pub use crate::route::registry::record::{
