@@ -81,3 +81,18 @@ fn routes(args: RoutesArgs) -> ExitCode {
         Err(e) => fail(&e),
     }
 }
+
+#[cfg(not(feature = "openapi"))]
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `server` build without the `openapi` feature keeps the command (its
+    /// arguments parse as in any build) and refuses to run it: no document,
+    /// never an empty one.
+    #[tokio::test]
+    async fn without_the_openapi_feature_the_openapi_command_fails() {
+        let cli = Cli::try_parse_from(["app", "openapi", "--strict"]).unwrap();
+        assert_eq!(App::new().run_with(cli).await, ExitCode::FAILURE);
+    }
+}
