@@ -32,9 +32,11 @@
 // Generated code names this crate `::auth_runtime` when used from inside it.
 extern crate self as auth_runtime;
 
+#[cfg(feature = "server")]
 mod app;
 pub mod authn;
 pub mod authz;
+#[cfg(feature = "server")]
 mod cli;
 pub mod config;
 mod digest;
@@ -61,6 +63,7 @@ pub mod __private;
 // The crate's root: what an app names. Extension points (providers,
 // policies, quota stores, the API description, route listings) are the
 // public modules above; everything else is private.
+#[cfg(feature = "server")]
 pub use app::App;
 /// For implementing [`Guard`], [`authn::AuthProvider`] and [`quota::QuotaStore`].
 pub use async_trait::async_trait;
@@ -73,13 +76,14 @@ pub use route::target::Target;
 pub use router::{BuildError, BuildErrors, BuiltRouter, RouterBuilder};
 /// For `#[derive(JsonSchema)]` on the types of handlers, which the API
 /// description documents (or depend on `schemars` 1.x yourself).
+#[cfg(feature = "openapi")]
 pub use schemars;
 pub use security::Security;
 pub use security::settings::Settings;
 pub use serve::request_id::RequestId;
 
 /// The README's examples compile.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "server", feature = "openapi"))]
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 

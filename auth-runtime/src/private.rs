@@ -2,9 +2,11 @@
 
 /// The route's pipeline as the generated code names it (opaque).
 pub use crate::route::registry::RouteLayer as PipelineLayer;
+// `Schema` and `SchemaGenerator` are schemars' with the `openapi` feature,
+// stand-ins without it (the macro cannot see the runtime's features).
 pub use crate::route::registry::record::{
-    BodyDoc, Content, JsonRejection, OperationDoc, Probe, Rejection, ResponseDoc, SchemaFn,
-    TextRejection, WithSchema, WithoutSchema,
+    BodyDoc, Content, JsonRejection, OperationDoc, Probe, Rejection, ResponseDoc, Schema, SchemaFn,
+    SchemaGenerator, TextRejection, WithSchema, WithoutSchema,
 };
 pub use crate::route::registry::{Method, RouteEntry, RouteEntryParts};
 pub use crate::route::state::{MissingState, StateMap};
@@ -14,7 +16,6 @@ pub use inventory;
 // For the benchmarks and tests of parts that are not public API.
 pub use crate::authn::providers::{JwtProvider, from_config as provider_from_config};
 pub use crate::serve::transport::Transport;
-pub use schemars::{Schema, SchemaGenerator};
 
 use axum::handler::Handler;
 use axum::routing::{MethodFilter, on};

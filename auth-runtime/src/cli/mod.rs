@@ -1,6 +1,7 @@
 //! The command line every app gets: `serve` (the default), `routes` and
 //! `policy check | eval | explain | test`.
 
+#[cfg(feature = "openapi")]
 mod openapi;
 pub mod policy;
 mod routes;
@@ -9,6 +10,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+#[cfg(feature = "openapi")]
 pub use openapi::OpenApiRun;
 pub use policy::PolicyCommand;
 pub use routes::{render_json, render_table};

@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+#[cfg(feature = "openapi")]
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Serialize;
 use serde_json::json;
@@ -74,6 +75,7 @@ impl Serialize for ApiError {
 }
 
 /// The body's schema: `{"error": {"message"}}`, or `{"error": {"detail"}}` for 403.
+#[cfg(feature = "openapi")]
 impl JsonSchema for ApiError {
     fn schema_name() -> Cow<'static, str> {
         "ApiError".into()
@@ -91,12 +93,14 @@ impl JsonSchema for ApiError {
 }
 
 /// The body of every error answer but 403, for the API description.
+#[cfg(feature = "openapi")]
 #[derive(Serialize, JsonSchema)]
 #[allow(dead_code)] // only its schema is used
 pub(crate) struct ErrorMessage {
     error: MessageField,
 }
 
+#[cfg(feature = "openapi")]
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline)]
 #[allow(dead_code)]
@@ -105,12 +109,14 @@ struct MessageField {
 }
 
 /// The body of a 403 answer, for the API description.
+#[cfg(feature = "openapi")]
 #[derive(Serialize, JsonSchema)]
 #[allow(dead_code)]
 pub(crate) struct ErrorDetail {
     error: DetailField,
 }
 
+#[cfg(feature = "openapi")]
 #[derive(Serialize, JsonSchema)]
 #[schemars(inline)]
 #[allow(dead_code)]

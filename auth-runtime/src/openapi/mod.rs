@@ -2,7 +2,9 @@
 //! registry and the config (DESIGN.md "OpenAPI"): every operation with its
 //! parameters, body, responses and security. Nothing here runs per request:
 //! the document is made once (`openapi` command, or at startup when
-//! `server.openapi` serves it).
+//! `server.openapi` serves it). The document needs the `openapi` feature (a
+//! default one); without it this module holds only what `#[webmethod]`
+//! records about each operation.
 //!
 //! ```no_run
 //! use auth_runtime::openapi::{Info, OpenApi};
@@ -16,24 +18,38 @@
 //! # Ok(()) }
 //! ```
 
+// The document: with the `openapi` feature. What the macro records about
+// each operation (below) is there either way: every route entry carries it.
+#[cfg(feature = "openapi")]
 mod check;
+#[cfg(feature = "openapi")]
 mod document;
+#[cfg(feature = "openapi")]
+mod operation;
+#[cfg(feature = "openapi")]
+mod responses;
+#[cfg(feature = "openapi")]
+mod schemas;
+#[cfg(feature = "openapi")]
 mod security;
-
-use std::fmt;
-
-use serde_json::Value;
 
 pub use crate::route::registry::record::{
     BodyDoc, Content, OperationDoc, Rejection, ResponseDoc, SchemaFn,
 };
+#[cfg(feature = "openapi")]
 pub use check::differences;
 
+#[cfg(feature = "openapi")]
 use crate::route::registry::RouteEntry;
+#[cfg(feature = "openapi")]
 use crate::route::table::RouteTable;
+#[cfg(feature = "openapi")]
 use crate::security::settings::Settings;
+#[cfg(feature = "openapi")]
+use serde_json::Value;
 
 /// `info` of the document.
+#[cfg(feature = "openapi")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Info {
     /// `info.title`: the API's name.
@@ -42,6 +58,7 @@ pub struct Info {
     pub version: String,
 }
 
+#[cfg(feature = "openapi")]
 impl Info {
     /// `info` with this title and version.
     pub fn new(title: impl Into<String>, version: impl Into<String>) -> Info {
@@ -53,6 +70,7 @@ impl Info {
 }
 
 /// A generated document, and the handlers it could only describe loosely.
+#[cfg(feature = "openapi")]
 #[derive(Debug, Clone)]
 pub struct OpenApi {
     /// The OpenAPI 3.1 document, as JSON.
@@ -64,6 +82,7 @@ pub struct OpenApi {
 }
 
 /// A part of an operation documented with a permissive schema.
+#[cfg(feature = "openapi")]
 #[derive(Debug, Clone, Copy)]
 pub struct Permissive {
     /// The route whose handler it is.
@@ -72,8 +91,9 @@ pub struct Permissive {
     pub part: &'static str,
 }
 
-impl fmt::Display for Permissive {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+#[cfg(feature = "openapi")]
+impl std::fmt::Display for Permissive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
             "{}: {} has no schema (derive or implement `schemars::JsonSchema`)",
@@ -83,6 +103,7 @@ impl fmt::Display for Permissive {
     }
 }
 
+#[cfg(feature = "openapi")]
 impl OpenApi {
     /// The document of `table`'s routes served under `settings`;
     /// `provider_in_code`: the app authenticates with
@@ -114,5 +135,27 @@ impl OpenApi {
     /// YAML.
     pub fn to_yaml(&self) -> String {
         serde_saphyr::to_string(&self.document).expect("a JSON value always serializes")
+    }
+}
+
+#[cfg(not(feature = "openapi"))]
+#[cfg(test)]
+mod tests {
+    /// Without the `openapi` feature there is no document to serve:
+    /// `server.openapi` is refused by name, never ignored.
+    #[test]
+    fn without_the_openapi_feature_serving_the_document_is_refused() {
+        let config = crate::config::Config::parse(
+            "server:\n  openapi: {path: /openapi.json}\n",
+            "test",
+            &|_| None,
+        )
+        .unwrap();
+        let errors = crate::security::settings::Settings::from_config(&config).unwrap_err();
+        let shown = errors.to_string();
+        assert!(
+            shown.contains("`server.openapi`: this build of auth-runtime has no `openapi` feature"),
+            "{shown}"
+        );
     }
 }

@@ -101,6 +101,14 @@ impl Settings {
                 .map_err(|e| errors.push(ConfigError::field("server.openapi.path", e)))
                 .ok()
         });
+        // No document to serve in such a build: refused, never ignored.
+        #[cfg(not(feature = "openapi"))]
+        if config.server.openapi.is_some() {
+            errors.push(ConfigError::field(
+                "server.openapi",
+                "this build of auth-runtime has no `openapi` feature, so no document is made to serve: remove the key, or enable the feature",
+            ));
+        }
         let decision_log = auth
             .and_then(|a| a.decision_log.as_ref())
             .map(|d| d.path.clone());

@@ -260,6 +260,7 @@ pub fn enable() -> &'static Metrics {
 /// The `/metrics` endpoint: the exposition the scraper's `Accept` asks
 /// for. Served on a listener of its own by the app (`serve_metrics` of the
 /// transport: the API's timeouts, a connection cap of its own).
+#[cfg_attr(not(feature = "server"), allow(dead_code))] // the app serves it
 pub(crate) fn router() -> axum::Router {
     let metrics = enable();
     axum::Router::new().route(

@@ -1,12 +1,29 @@
 //! What `#[webmethod]` records about each operation for the API description:
 //! `&'static` data and schema functions, read only when a document is made.
 
-use schemars::{JsonSchema, Schema, SchemaGenerator};
+#[cfg(feature = "openapi")]
+use schemars::JsonSchema;
+#[cfg(feature = "openapi")]
+pub use schemars::{Schema, SchemaGenerator};
 
 /// The schema of one Rust type, or `None` when the type does not implement
-/// [`JsonSchema`] (the document then has a permissive schema, which
+/// `schemars::JsonSchema` (the document then has a permissive schema, which
 /// `openapi --strict` reports).
 pub type SchemaFn = fn(&mut SchemaGenerator) -> Option<Schema>;
+
+/// Without the `openapi` feature no schema is ever made: the generated code
+/// still names a generator and a schema (the macro cannot see the runtime's
+/// features), these stand-ins, and every probe answers "no schema".
+#[cfg(not(feature = "openapi"))]
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct SchemaGenerator(());
+
+/// A schema that cannot exist: without the `openapi` feature no schema is made.
+#[cfg(not(feature = "openapi"))]
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum Schema {}
 
 /// One operation, as the annotation and the handler's signature describe it.
 #[derive(Debug, Clone, Copy)]
@@ -111,12 +128,14 @@ impl<T: ?Sized> Probe<T> {
     pub const NEW: Probe<T> = Probe(core::marker::PhantomData);
 }
 
-/// Chosen when `T: JsonSchema`.
+/// Chosen when `T: JsonSchema` (never without the `openapi` feature: no
+/// type has a schema then, the fallback answers for every one).
 #[doc(hidden)]
 pub trait WithSchema {
     fn schema_fn(&self) -> SchemaFn;
 }
 
+#[cfg(feature = "openapi")]
 impl<T: JsonSchema + ?Sized> WithSchema for Probe<T> {
     fn schema_fn(&self) -> SchemaFn {
         |generator| Some(generator.subschema_for::<T>())
@@ -163,8 +182,20 @@ impl<T: ?Sized> TextRejection for &Probe<T> {}
 mod tests {
     use super::*;
 
+    #[cfg(feature = "openapi")]
     struct Opaque;
 
+    /// Without the `openapi` feature the generated code still compiles
+    /// against the probes, and every one answers "no schema".
+    #[cfg(not(feature = "openapi"))]
+    #[test]
+    fn without_the_openapi_feature_no_type_has_a_schema() {
+        let mut generator = SchemaGenerator(());
+        let string = (&Probe::<String>::NEW).schema_fn();
+        assert!(string(&mut generator).is_none());
+    }
+
+    #[cfg(feature = "openapi")]
     #[test]
     fn the_probe_finds_json_schema_when_there_is_one() {
         let mut generator = SchemaGenerator::default();
