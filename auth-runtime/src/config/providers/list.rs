@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{CacheConfig, ConfigError, OneOrMany, ProviderConfig, typed};
+use super::ProviderConfig;
+use crate::config::{CacheConfig, ConfigError, OneOrMany, typed};
 
 /// One configured provider, checked.
 #[derive(Debug, Clone)]
@@ -45,54 +46,6 @@ pub(crate) struct Takes<'c> {
     pub any_jwt: bool,
     /// Tokens that are not JWTs.
     pub opaque: bool,
-}
-
-impl ProviderConfig {
-    /// The `type` it was configured with.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            ProviderConfig::Custom(_) => "custom",
-            ProviderConfig::UpstreamHeader(_) => "upstream_header",
-            ProviderConfig::ApiKeys(_) => "api_keys",
-            ProviderConfig::OAuth2Token(_) => "oauth2_token",
-            ProviderConfig::GithubToken(_) => "github_token",
-            ProviderConfig::Kubernetes(_) => "kubernetes",
-        }
-    }
-
-    /// The tokens it may be sent among several providers.
-    pub(crate) fn takes(&self) -> Takes<'_> {
-        match self {
-            ProviderConfig::ApiKeys(_) => Takes {
-                local: true,
-                ..Takes::default()
-            },
-            // A JWKS verifies JWTs only; introspection takes any token.
-            ProviderConfig::OAuth2Token(c) => Takes {
-                local: false,
-                issuers: c.issuer.as_ref(),
-                any_jwt: c.issuer.is_none(),
-                opaque: c.introspection.is_some(),
-            },
-            // Service account tokens are JWTs; their issuer is the cluster's.
-            ProviderConfig::Kubernetes(_) => Takes {
-                any_jwt: true,
-                ..Takes::default()
-            },
-            ProviderConfig::GithubToken(_) => Takes {
-                opaque: true,
-                ..Takes::default()
-            },
-            // Your endpoint: whatever it issues.
-            ProviderConfig::Custom(_) => Takes {
-                any_jwt: true,
-                opaque: true,
-                ..Takes::default()
-            },
-            // Reads a gateway's headers, never a token: only ever alone.
-            ProviderConfig::UpstreamHeader(_) => Takes::default(),
-        }
-    }
 }
 
 /// The providers `server.auth` names (`provider_config` or `providers`),
