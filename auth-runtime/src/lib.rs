@@ -37,6 +37,7 @@ pub mod authz;
 pub mod cli;
 pub mod config;
 mod digest;
+mod errors;
 pub mod extract;
 #[cfg(fuzzing)]
 #[doc(hidden)]
@@ -60,6 +61,7 @@ pub mod __private;
 pub use app::App;
 /// For implementing [`Guard`], [`authn::AuthProvider`] and [`quota::QuotaStore`].
 pub use async_trait::async_trait;
+pub use errors::Errors;
 pub use extract::error::ApiError;
 pub use pipeline::caller::Caller;
 pub use pipeline::guard::Guard;

@@ -17,7 +17,7 @@ pub(crate) mod scope;
 pub use access::{Access, denied_message};
 pub use condition::{Condition, FORMS as CONDITION_FORMS};
 pub use decision::{Basis, Decision};
-pub use error::PolicyError;
+pub use error::{PolicyError, RuleError};
 pub use lint::{LintKind, Produced, Warning, lint, lint_compiled, lint_with};
 pub use pattern::PyRegex;
 pub use resource::{ProtectedResource, Resource};

@@ -130,7 +130,7 @@ impl ExemptRoutes {
 
 impl QuotaSettings {
     /// Checks `server.quota`; every error names its field.
-    pub fn from_config(config: &QuotaConfig) -> Result<QuotaSettings, Vec<ConfigError>> {
+    pub fn from_config(config: &QuotaConfig) -> Result<QuotaSettings, ConfigErrors> {
         let path = "server.quota";
         let mut errors = Vec::new();
         let store = match config.kvstore.kind.as_str() {
@@ -240,8 +240,9 @@ impl QuotaSettings {
                 }
             }
         };
+        ConfigErrors::check(errors)?;
         match (store, trusted_proxies) {
-            (Some(store), Some(trusted_proxies)) if errors.is_empty() => Ok(QuotaSettings {
+            (Some(store), Some(trusted_proxies)) => Ok(QuotaSettings {
                 store,
                 anonymous_max_requests: config.anonymous_max_requests,
                 authenticated_max_requests: config.authenticated_max_requests,
@@ -249,7 +250,8 @@ impl QuotaSettings {
                 trusted_proxies,
                 exempt_routes,
             }),
-            _ => Err(errors),
+            // Each `None` above came with its error.
+            _ => Err(ConfigError::field(path, "cannot be used").into()),
         }
     }
 }
@@ -266,7 +268,7 @@ const STORES: &[&str] = &[
 impl Quota {
     /// The quota a config describes: checked, then the store opened.
     pub fn from_config(config: &QuotaConfig) -> Result<Quota, ConfigErrors> {
-        let settings = QuotaSettings::from_config(config).map_err(ConfigErrors)?;
+        let settings = QuotaSettings::from_config(config)?;
         Ok(Quota::open(&settings)?)
     }
 

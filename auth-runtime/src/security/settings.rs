@@ -107,10 +107,11 @@ impl Settings {
             let names: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();
             errors.extend(located(access.check_principals(&names), ACCESS_POLICY));
         }
-        let (Some(access), Some(routes), Some(transport)) = (access, routes, transport) else {
-            return Err(ConfigErrors(errors));
-        };
         ConfigErrors::check(errors)?;
+        let (Some(access), Some(routes), Some(transport)) = (access, routes, transport) else {
+            // Each `None` above came with its error.
+            return Err(ConfigError::field("server", "cannot be used").into());
+        };
         let produced = if provider_in_code {
             Produced::Any
         } else {
@@ -178,10 +179,11 @@ fn check_address(address: &str) -> Result<String, String> {
     }
 }
 
-fn located(errors: Vec<PolicyError>, list: &str) -> impl Iterator<Item = ConfigError> + '_ {
+fn located(errors: impl IntoIterator<Item = PolicyError>, list: &str) -> Vec<ConfigError> {
     errors
         .into_iter()
-        .map(move |e| ConfigError::field(e.path(list), e.message))
+        .map(|e| ConfigError::field(e.path(list), e.message))
+        .collect()
 }
 
 #[cfg(test)]
@@ -198,7 +200,7 @@ mod tests {
     fn error_path(yaml: &str) -> (String, String) {
         let err = parse(yaml).expect_err(yaml);
         (
-            err.0[0].path().unwrap_or("<none>").to_owned(),
+            err.first().path().unwrap_or("<none>").to_owned(),
             err.to_string(),
         )
     }
@@ -211,7 +213,7 @@ mod tests {
              route_policy: [{permit: {paths: 'regex:('}}]\n  quota: {kvstore: {type: etcd}, trusted_proxies: [nope]}\n",
         )
         .unwrap_err();
-        let paths: Vec<_> = err.0.iter().map(|e| e.path().unwrap_or("")).collect();
+        let paths: Vec<_> = err.iter().map(|e| e.path().unwrap_or("")).collect();
         assert_eq!(
             paths,
             [
@@ -280,8 +282,7 @@ mod tests {
         // The error about `field`, among every error of the config.
         let about = |yaml: &str, field: &str| {
             let err = parse(yaml).expect_err(yaml);
-            err.0
-                .iter()
+            err.iter()
                 .find(|e| e.path() == Some(field))
                 .map(ToString::to_string)
                 .unwrap_or_else(|| panic!("no error at {field}: {yaml}\n{err}"))

@@ -24,7 +24,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
-use crate::config::{ConfigError, LimitsConfig, MetricsConfig, ServerConfig};
+use crate::config::{ConfigError, ConfigErrors, LimitsConfig, MetricsConfig, ServerConfig};
 use crate::extract::error::ApiError;
 
 /// How connections are served: TLS or not, and the limits.
@@ -100,7 +100,7 @@ impl std::fmt::Debug for Transport {
 impl Transport {
     /// The transport `server` describes: TLS files read and checked, limits
     /// checked; every error names its field.
-    pub fn from_config(server: &ServerConfig) -> Result<Transport, Vec<ConfigError>> {
+    pub fn from_config(server: &ServerConfig) -> Result<Transport, ConfigErrors> {
         let mut errors = Vec::new();
         let limits = limits(server.limits.as_ref(), server.metrics.as_ref(), &mut errors);
         let tls = match tls(server) {
@@ -117,9 +117,7 @@ impl Transport {
                 None
             }
         };
-        if !errors.is_empty() {
-            return Err(errors);
-        }
+        ConfigErrors::check(errors)?;
         Ok(Transport {
             client_certificates: server.tls_cafile.is_some(),
             tls: tls.map(Arc::new),

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde::de::Deserializer;
 use serde_json::Value;
 
-use crate::authz::{Action, Decision, Resource};
+use crate::authz::{Action, Decision, Resource, RuleError};
 use crate::principal::{Attributes, User};
 use crate::security::settings::Settings;
 /// A user as a case gives it.
@@ -109,7 +109,7 @@ pub(super) fn parse_case(line: &[u8]) -> Result<(Value, Case), String> {
         (Some(path), None, None) => Case::Route { user, path },
         (None, Some(action), Some(resource)) => Case::Resource {
             user,
-            action: action.parse()?,
+            action: action.parse().map_err(|e: RuleError| e.to_string())?,
             kind: resource.kind,
             identifier: resource.identifier,
             owner: resource.owner.map(UserIn::into_user),

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::case::Case;
 use super::eval::write_decision;
 use super::{ExplainArgs, fail};
-use crate::authz::{Action, Decision};
+use crate::authz::{Action, Decision, RuleError};
 use crate::principal::{Attributes, User};
 use crate::security::settings::Settings;
 /// `KEY=VALUE` flags into attributes; a key repeated accumulates.
@@ -50,7 +50,7 @@ pub(super) fn explain_case(args: &ExplainArgs) -> Result<Case, String> {
             })
         }
         (None, Some(action), Some(resource)) => {
-            let action: Action = action.parse()?;
+            let action: Action = action.parse().map_err(|e: RuleError| e.to_string())?;
             let Some((kind, identifier)) = resource.split_once("::") else {
                 return Err(format!("--resource {resource:?}: expected TYPE::ID"));
             };

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::ProviderConfig;
-use crate::config::{CacheConfig, ConfigError, OneOrMany, typed};
+use crate::config::{CacheConfig, ConfigError, ConfigErrors, OneOrMany, typed};
 
 /// One configured provider, checked.
 #[derive(Debug, Clone)]
@@ -54,16 +54,17 @@ pub(crate) fn providers(
     provider_config: Option<&Value>,
     list: Option<&Value>,
     cache: &CacheConfig,
-) -> Result<Vec<ConfiguredProvider>, Vec<ConfigError>> {
+) -> Result<Vec<ConfiguredProvider>, ConfigErrors> {
     match (provider_config, list) {
-        (Some(_), Some(_)) => Err(vec![ConfigError::field(
+        (Some(_), Some(_)) => Err(ConfigError::field(
             "server.auth.providers",
             "set `provider_config` (one provider) or `providers` (several), not both",
-        )]),
+        )
+        .into()),
         (None, None) => Ok(Vec::new()),
         (Some(value), None) => {
             let path = "server.auth.provider_config";
-            let config = ProviderConfig::from_value(value.clone(), path).map_err(|e| vec![e])?;
+            let config = ProviderConfig::from_value(value.clone(), path)?;
             Ok(vec![ConfiguredProvider {
                 name: config.kind().to_owned(),
                 config,
@@ -76,13 +77,14 @@ pub(crate) fn providers(
     }
 }
 
-fn several(list: &Value, cache: &CacheConfig) -> Result<Vec<ConfiguredProvider>, Vec<ConfigError>> {
+fn several(list: &Value, cache: &CacheConfig) -> Result<Vec<ConfiguredProvider>, ConfigErrors> {
     let at = "server.auth.providers";
     let Some(items) = list.as_array().filter(|items| !items.is_empty()) else {
-        return Err(vec![ConfigError::field(
+        return Err(ConfigError::field(
             at,
             "must be a non-empty list of provider configs; to serve without authentication, remove `providers`",
-        )]);
+        )
+        .into());
     };
     let mut errors = Vec::new();
     let mut out = Vec::new();
@@ -93,14 +95,9 @@ fn several(list: &Value, cache: &CacheConfig) -> Result<Vec<ConfiguredProvider>,
             Err(e) => errors.push(e),
         }
     }
-    if errors.is_empty() {
-        errors.extend(conflicts(&out));
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
+    ConfigErrors::check(errors)?;
+    ConfigErrors::check(conflicts(&out))?;
+    Ok(out)
 }
 
 /// One entry: a provider config, plus webmethod's `name` and `cache`.
@@ -269,8 +266,8 @@ mod tests {
     use super::*;
     use crate::config::Config;
 
-    fn load(yaml: &str) -> Result<Vec<ConfiguredProvider>, Vec<ConfigError>> {
-        let config = Config::parse(yaml, "test", &|_| None).map_err(|e| vec![e])?;
+    fn load(yaml: &str) -> Result<Vec<ConfiguredProvider>, ConfigErrors> {
+        let config = Config::parse(yaml, "test", &|_| None)?;
         let auth = config.server.auth.unwrap_or_default();
         providers(
             auth.provider_config.as_ref(),
