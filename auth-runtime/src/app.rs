@@ -14,8 +14,8 @@ use crate::openapi::{Info, OpenApi};
 use crate::pipeline::guard::Guard;
 use crate::quota::{QuotaStore, StoreKind};
 use crate::route::state::StateMap;
-use crate::route::table::RouteTable;
-use crate::router::{BuiltRouter, RouterBuilder};
+use crate::route::table::{RouteTable, TableError};
+use crate::router::{BuildErrors, BuiltRouter, RouterBuilder};
 use crate::security::settings::Settings;
 use crate::security::{BuiltProviders, Security};
 use crate::serve::transport::{Routers, Transport};
@@ -120,7 +120,7 @@ impl App {
 
     /// The OpenAPI document of the registry under the config (`--config
     /// FILE`, else the app's default).
-    pub fn openapi_document(&self, config: &Config) -> Result<OpenApi, Box<dyn std::error::Error>> {
+    pub fn openapi_document(&self, config: &Config) -> Result<OpenApi, AppError> {
         let settings = Settings::new(config, self.provider.is_some())?;
         let table = RouteTable::from_registry()?;
         Ok(OpenApi::generate(
@@ -182,12 +182,12 @@ impl App {
     }
 
     /// Builds the router behind the security the config describes.
-    pub fn build(self, config: &Config) -> Result<BuiltRouter, Box<dyn std::error::Error>> {
+    pub fn build(self, config: &Config) -> Result<BuiltRouter, AppError> {
         let settings = Settings::new(config, self.provider.is_some())?;
         self.build_with(&settings)
     }
 
-    fn build_with(self, settings: &Settings) -> Result<BuiltRouter, Box<dyn std::error::Error>> {
+    fn build_with(self, settings: &Settings) -> Result<BuiltRouter, AppError> {
         Parts {
             info: self.info(),
             states: self.states,
@@ -358,7 +358,7 @@ struct Parts {
 type OpenStore = (StoreKind, Arc<dyn QuotaStore>);
 
 impl Parts {
-    fn build(self, settings: &Settings) -> Result<BuiltRouter, Box<dyn std::error::Error>> {
+    fn build(self, settings: &Settings) -> Result<BuiltRouter, AppError> {
         let mut last = self.quota.lock().unwrap_or_else(|p| p.into_inner());
         let kind = settings.quota.as_ref().map(|q| q.store.clone());
         let reuse = match (&*last, &kind) {
@@ -646,5 +646,26 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+/// Why an [`App`] could not build its router or its OpenAPI document.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppError {
+    /// The config cannot be used: every error of it.
+    #[error(transparent)]
+    Config(#[from] ConfigErrors),
+    /// The registry's routes cannot be served together.
+    #[error(transparent)]
+    Routes(#[from] TableError),
+    /// The router cannot be built: every reason.
+    #[error(transparent)]
+    Build(#[from] BuildErrors),
+}
+
+impl From<ConfigError> for AppError {
+    fn from(error: ConfigError) -> Self {
+        AppError::Config(error.into())
     }
 }

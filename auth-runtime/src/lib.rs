@@ -58,7 +58,7 @@ pub mod testing;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use app::App;
+pub use app::{App, AppError};
 /// For implementing [`Guard`], [`authn::AuthProvider`] and [`quota::QuotaStore`].
 pub use async_trait::async_trait;
 pub use errors::Errors;

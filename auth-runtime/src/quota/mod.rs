@@ -11,7 +11,7 @@ mod sqlite;
 mod store;
 
 pub use crate::serve::client_addr::{
-    ClientAddr, DEFAULT_IPV6_PREFIX, ForwardedHeader, TrustedProxies,
+    ClientAddr, DEFAULT_IPV6_PREFIX, ForwardedHeader, ProxyConfigError, TrustedProxies,
 };
 pub(crate) use admission::{Charge, Refused};
 pub use memory::{DEFAULT_MAX_ENTRIES, MemoryStore};
@@ -209,18 +209,31 @@ impl QuotaSettings {
             None => ForwardedHeader::XForwardedFor,
             Some(Ok(header)) => header,
             Some(Err(e)) => {
-                errors.push(ConfigError::field(format!("{path}.forwarded_header"), e));
+                errors.push(ConfigError::field(
+                    format!("{path}.forwarded_header"),
+                    e.to_string(),
+                ));
                 ForwardedHeader::XForwardedFor
             }
         };
         let trusted_proxies = TrustedProxies::parse(&config.trusted_proxies)
-            .map_err(|e| errors.push(ConfigError::field(format!("{path}.trusted_proxies"), e)))
+            .map_err(|e| {
+                errors.push(ConfigError::field(
+                    format!("{path}.trusted_proxies"),
+                    e.to_string(),
+                ))
+            })
             .ok()
             .map(|proxies| proxies.with_header(header))
             .and_then(|proxies| {
                 proxies
                     .with_ipv6_prefix(config.ipv6_prefix.unwrap_or(DEFAULT_IPV6_PREFIX))
-                    .map_err(|e| errors.push(ConfigError::field(format!("{path}.ipv6_prefix"), e)))
+                    .map_err(|e| {
+                        errors.push(ConfigError::field(
+                            format!("{path}.ipv6_prefix"),
+                            e.to_string(),
+                        ))
+                    })
                     .ok()
             });
         let exempt_routes = match &config.exempt_routes {
@@ -282,12 +295,12 @@ impl Quota {
             #[cfg(feature = "sqlite")]
             StoreKind::Sqlite(db) => Arc::new(
                 SqliteStore::open(db)
-                    .map_err(|e| ConfigError::field("server.quota.kvstore.db_path", e))?,
+                    .map_err(|e| ConfigError::field("server.quota.kvstore.db_path", e.0))?,
             ),
             #[cfg(feature = "redis")]
             StoreKind::Redis { url, prefix } => Arc::new(
                 RedisStore::new(url, prefix)
-                    .map_err(|e| ConfigError::field("server.quota.kvstore.url", e))?,
+                    .map_err(|e| ConfigError::field("server.quota.kvstore.url", e.0))?,
             ),
             #[allow(unreachable_patterns)]
             other => {
