@@ -39,8 +39,8 @@ impl RedisStore {
     /// A store for `url` (`redis://host:port/db`, `unix:///path`); keys get `prefix`.
     /// An invalid URL is an error, in [`StoreError`]'s text.
     pub fn new(url: &str, prefix: &str) -> Result<RedisStore, StoreError> {
-        let client = redis::Client::open(url)
-            .map_err(|e| StoreError(format!("invalid redis url: {e}")))?;
+        let client =
+            redis::Client::open(url).map_err(|e| StoreError(format!("invalid redis url: {e}")))?;
         Ok(RedisStore {
             client,
             manager: tokio::sync::OnceCell::new(),
