@@ -79,16 +79,16 @@ impl Settings {
         let transport = crate::serve::transport::Transport::from_config(&config.server)
             .map_err(|e| errors.extend(e))
             .ok();
-        let metrics = config.server.metrics.as_ref().and_then(|m| {
-            check_address(&m.address)
-                .map_err(|e| errors.push(ConfigError::field("server.metrics.address", e)))
-                .ok()
-        });
-        let openapi = config.server.openapi.as_ref().and_then(|o| {
-            check_fixed_path(&o.path)
-                .map_err(|e| errors.push(ConfigError::field("server.openapi.path", e)))
-                .ok()
-        });
+        let metrics = config
+            .server
+            .metrics
+            .as_ref()
+            .and_then(|m| check_address(&m.address).map_err(|e| errors.push(e)).ok());
+        let openapi = config
+            .server
+            .openapi
+            .as_ref()
+            .and_then(|o| check_fixed_path(&o.path).map_err(|e| errors.push(e)).ok());
         let decision_log = auth
             .and_then(|a| a.decision_log.as_ref())
             .map(|d| d.path.clone());
@@ -149,9 +149,9 @@ impl Settings {
     }
 }
 
-/// A path to serve one thing at: absolute, no parameter, no trailing `/`,
-/// printable ASCII without spaces, `?` or `#`.
-fn check_fixed_path(path: &str) -> Result<String, String> {
+/// `server.openapi.path`: a path to serve one thing at: absolute, no
+/// parameter, no trailing `/`, printable ASCII without spaces, `?` or `#`.
+fn check_fixed_path(path: &str) -> Result<String, ConfigError> {
     let ok = path.len() > 1
         && path.starts_with('/')
         && !path.ends_with('/')
@@ -162,20 +162,29 @@ fn check_fixed_path(path: &str) -> Result<String, String> {
     if ok {
         Ok(path.to_owned())
     } else {
-        Err(format!(
-            "must be a fixed path such as /openapi.json (absolute, no parameters, no trailing `/`), not {path:?}"
+        Err(ConfigError::field(
+            "server.openapi.path",
+            format!(
+                "must be a fixed path such as /openapi.json (absolute, no parameters, no trailing `/`), not {path:?}"
+            ),
         ))
     }
 }
 
-/// `host:port` (port 0: any free port; the server prints the one it got).
-fn check_address(address: &str) -> Result<String, String> {
-    let shape = "must be host:port, as 127.0.0.1:9464";
-    let (host, port) = address.rsplit_once(':').ok_or(shape)?;
+/// `server.metrics.address`: `host:port` (port 0: any free port; the
+/// server prints the one it got).
+fn check_address(address: &str) -> Result<String, ConfigError> {
+    let shape = || {
+        ConfigError::field(
+            "server.metrics.address",
+            "must be host:port, as 127.0.0.1:9464",
+        )
+    };
+    let (host, port) = address.rsplit_once(':').ok_or_else(shape)?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
     match port.parse::<u16>() {
         Ok(_) if !host.is_empty() => Ok(address.to_owned()),
-        _ => Err(shape.to_owned()),
+        _ => Err(shape()),
     }
 }
 
