@@ -5,6 +5,13 @@
 //! Checking and compiling what webmethod acts on, with every error reported
 //! together, is `settings::Settings`. Any error refuses
 //! the start.
+//!
+//! One file per section of the YAML: `server.rs` (the document and
+//! `server`), `auth.rs` (`server.auth`), `providers/` (one file per provider
+//! type: its struct, defaults and checks; `list.rs` for several), `quota.rs`
+//! (`server.quota`); `de.rs` holds the serde helpers they share, `env.rs` the
+//! `${env.X}` substitution, `typos.rs` the near misses that would switch
+//! security off, `error.rs` the errors.
 
 mod auth;
 mod de;
