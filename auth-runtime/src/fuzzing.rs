@@ -41,7 +41,10 @@ pub struct JwtVerifier {
 
 impl JwtVerifier {
     /// `config` must name a `jwks.uri` (it is never fetched).
-    pub fn new(config: &OAuth2Config, jwks: &JwkSet) -> Result<Self, String> {
+    pub fn new(
+        config: &OAuth2Config,
+        jwks: &JwkSet,
+    ) -> Result<Self, crate::authn::providers::ProviderError> {
         Ok(JwtVerifier {
             provider: JwtProvider::new(config)?,
             keys: KeySet::from_jwks(jwks),

@@ -40,6 +40,7 @@ pub mod authz;
 mod cli;
 pub mod config;
 mod digest;
+mod errors;
 pub mod extract;
 #[cfg(fuzzing)]
 #[doc(hidden)]
@@ -64,16 +65,17 @@ pub mod __private;
 // policies, quota stores, the API description, route listings) are the
 // public modules above; everything else is private.
 #[cfg(feature = "server")]
-pub use app::App;
+pub use app::{App, AppError};
 /// For implementing [`Guard`], [`authn::AuthProvider`] and [`quota::QuotaStore`].
 pub use async_trait::async_trait;
+pub use errors::Errors;
 pub use extract::error::ApiError;
 pub use pipeline::caller::Caller;
 pub use pipeline::guard::Guard;
 pub use principal::{Attributes, AuthenticatedUser, ClaimsError, User};
 pub use route::state::StateMap;
 pub use route::target::Target;
-pub use router::{BuildError, BuildErrors, BuiltRouter, RouterBuilder};
+pub use router::{BuildError, BuiltRouter, RouterBuilder};
 /// For `#[derive(JsonSchema)]` on the types of handlers, which the API
 /// description documents (or depend on `schemars` 1.x yourself).
 #[cfg(feature = "openapi")]

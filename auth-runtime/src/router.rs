@@ -134,23 +134,9 @@ impl fmt::Display for BuildError {
     }
 }
 
-/// Every reason the router could not be built, reported together.
-#[derive(Debug)]
-pub struct BuildErrors(pub Vec<BuildError>);
-
-impl fmt::Display for BuildErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("\n")?;
-            }
-            write!(f, "error: {e}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for BuildErrors {}
+/// Every reason the router could not be built, reported together (one or
+/// more).
+pub(crate) type BuildErrors = crate::Errors<BuildError>;
 
 impl RouterBuilder {
     /// A builder over the whole registry, with no state, security or guard yet.
@@ -248,14 +234,14 @@ impl RouterBuilder {
 
     /// Checks the table, closes every handler over its state, and puts the
     /// security pipeline in front of every route that needs a step of it.
-    pub fn build(self) -> Result<BuiltRouter, BuildErrors> {
+    pub fn build(self) -> Result<BuiltRouter, crate::Errors<BuildError>> {
         let table = match self.entries {
             Some(entries) => RouteTable::new(entries),
             None => RouteTable::from_registry(),
         }
-        .map_err(|e| BuildErrors(vec![BuildError::Table(e)]))?;
+        .map_err(|e| BuildErrors::new(BuildError::Table(e)))?;
         let Some(security) = self.security else {
-            return Err(BuildErrors(vec![BuildError::NoSecurity]));
+            return Err(BuildErrors::new(BuildError::NoSecurity));
         };
         // A proxy's x-request-id is believed from the quota's trusted proxies only.
         let trusted = security.quota.as_ref().map(|q| q.trusted_proxies.clone());
@@ -304,9 +290,7 @@ impl RouterBuilder {
                 }
             }
         }
-        if !errors.is_empty() {
-            return Err(BuildErrors(errors));
-        }
+        BuildErrors::check(std::mem::take(&mut errors))?;
         let unmatched_metrics = crate::telemetry::metrics::enabled().map(|_| HttpMetricsLayer {
             route: Target::Unmatched.route_name(),
         });
@@ -365,9 +349,7 @@ impl RouterBuilder {
                 }
             }
         }
-        if !errors.is_empty() {
-            return Err(BuildErrors(errors));
-        }
+        BuildErrors::check(errors)?;
         Ok(BuiltRouter {
             // Around every route and the fallback: one span and id per request.
             router: router.layer(RequestIdLayer::new(trusted)),

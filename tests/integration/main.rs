@@ -5,6 +5,7 @@
 
 mod authn;
 mod bypass_properties;
+mod config_paths;
 mod decision_log;
 mod demo_server;
 mod embed;

@@ -571,7 +571,7 @@ proptest! {
         for (action, (kind, identifier, owner), user) in &queries {
             let (allowed, index) =
                 py_is_action_allowed(&rules, action, kind, identifier, owner.as_ref(), user.as_ref());
-            let parsed: Action = action.parse().map_err(TestCaseError::fail)?;
+            let parsed: Action = action.parse().map_err(|e: auth_runtime::authz::RuleError| TestCaseError::fail(e.to_string()))?;
             let resource = Resource::new(kind, identifier, owner.as_ref());
             let decision = policy.decide(parsed, &resource, user.as_ref());
             prop_assert_eq!(

@@ -252,10 +252,9 @@ async fn missing_state_fails_the_build_naming_the_handler() {
         .err()
         .expect("states are missing");
     let text = err.to_string();
-    assert_eq!(err.0.len(), 2, "every missing state is reported: {text}");
+    assert_eq!(err.len(), 2, "every missing state is reported: {text}");
     assert!(
-        err.0
-            .iter()
+        err.iter()
             .all(|e| matches!(e, BuildError::MissingState { .. }))
     );
     assert!(text.contains("wants_unregistered"), "{text}");

@@ -23,7 +23,7 @@ use crate::openapi::{Info, OpenApi};
 use crate::pipeline::guard::Guard;
 use crate::route::state::StateMap;
 #[cfg(feature = "openapi")]
-use crate::route::table::RouteTable;
+use crate::route::table::{RouteTable, TableError};
 use crate::router::BuiltRouter;
 use crate::security::BuiltProviders;
 use crate::security::settings::Settings;
@@ -116,7 +116,7 @@ impl App {
     /// The OpenAPI document of the registry under the config (`--config
     /// FILE`, else the app's default).
     #[cfg(feature = "openapi")]
-    pub fn openapi_document(&self, config: &Config) -> Result<OpenApi, Box<dyn std::error::Error>> {
+    pub fn openapi_document(&self, config: &Config) -> Result<OpenApi, AppError> {
         let settings = Settings::new(config, self.provider.is_some())?;
         let table = RouteTable::from_registry()?;
         Ok(OpenApi::generate(
@@ -147,12 +147,12 @@ impl App {
     }
 
     /// Builds the router behind the security the config describes.
-    pub fn build(self, config: &Config) -> Result<BuiltRouter, Box<dyn std::error::Error>> {
+    pub fn build(self, config: &Config) -> Result<BuiltRouter, AppError> {
         let settings = Settings::new(config, self.provider.is_some())?;
         self.build_with(&settings)
     }
 
-    fn build_with(self, settings: &Settings) -> Result<BuiltRouter, Box<dyn std::error::Error>> {
+    fn build_with(self, settings: &Settings) -> Result<BuiltRouter, AppError> {
         Parts {
             #[cfg(feature = "openapi")]
             info: self.info(),
@@ -169,4 +169,25 @@ impl App {
 pub(super) fn fail(e: &dyn std::fmt::Display) -> ExitCode {
     eprintln!("error: {e}");
     ExitCode::FAILURE
+}
+
+/// Why an [`App`] could not build its router or its OpenAPI document.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppError {
+    /// The config cannot be used: every error of it.
+    #[error(transparent)]
+    Config(#[from] ConfigErrors),
+    /// The registry's routes cannot be served together.
+    #[error(transparent)]
+    Routes(#[from] TableError),
+    /// The router cannot be built: every reason.
+    #[error(transparent)]
+    Build(#[from] crate::Errors<crate::BuildError>),
+}
+
+impl From<ConfigError> for AppError {
+    fn from(error: ConfigError) -> Self {
+        AppError::Config(error.into())
+    }
 }

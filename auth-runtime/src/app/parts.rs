@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::AppError;
 use crate::authn::AuthProvider;
 #[cfg(feature = "openapi")]
 use crate::openapi::{Info, OpenApi};
@@ -35,10 +36,7 @@ pub(super) struct Parts {
 pub(super) type OpenStore = (StoreKind, Arc<dyn QuotaStore>);
 
 impl Parts {
-    pub(super) fn build(
-        self,
-        settings: &Settings,
-    ) -> Result<BuiltRouter, Box<dyn std::error::Error>> {
+    pub(super) fn build(self, settings: &Settings) -> Result<BuiltRouter, AppError> {
         let mut last = self.quota.lock().unwrap_or_else(|p| p.into_inner());
         let kind = settings.quota.as_ref().map(|q| q.store.clone());
         let reuse = match (&*last, &kind) {

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::AuthError;
+use super::providers::ProviderError;
 
 /// The largest answer read from an identity provider.
 pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -18,7 +19,7 @@ pub fn client(
     verify_tls: bool,
     tls_cafile: Option<&Path>,
     timeout: f64,
-) -> Result<reqwest::Client, String> {
+) -> Result<reqwest::Client, ProviderError> {
     let timeout = Duration::from_secs_f64(timeout);
     let mut builder = reqwest::Client::builder()
         .timeout(timeout)
@@ -32,25 +33,23 @@ pub fn client(
         );
         builder = builder.tls_danger_accept_invalid_certs(true);
     } else if let Some(path) = tls_cafile {
-        let pem = std::fs::read(path)
-            .map_err(|e| format!("cannot read tls_cafile {}: {e}", path.display()))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-            format!(
-                "tls_cafile {} holds no valid PEM certificate: {e}",
-                path.display()
-            )
+        let file = || path.to_path_buf();
+        let pem = std::fs::read(path).map_err(|source| ProviderError::ReadCaFile {
+            file: file(),
+            source,
+        })?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|source| {
+            ProviderError::BadCaFile {
+                file: file(),
+                source,
+            }
         })?;
         if certs.is_empty() {
-            return Err(format!(
-                "tls_cafile {} holds no certificate",
-                path.display()
-            ));
+            return Err(ProviderError::EmptyCaFile { file: file() });
         }
         builder = builder.tls_certs_only(certs);
     }
-    builder
-        .build()
-        .map_err(|e| format!("cannot build the HTTP client: {e}"))
+    builder.build().map_err(ProviderError::Client)
 }
 
 /// A transport error: the provider could not be reached, was too slow, or
@@ -121,14 +120,14 @@ pub struct LeanClient {
 
 impl LeanClient {
     /// Verifies servers with the platform's roots (as reqwest does).
-    pub fn new(timeout: f64) -> Result<LeanClient, String> {
+    pub fn new(timeout: f64) -> Result<LeanClient, ProviderError> {
         use rustls_platform_verifier::BuilderVerifierExt;
         let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let tls = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| format!("TLS: {e}"))?
+            .map_err(ProviderError::Tls)?
             .with_platform_verifier()
-            .map_err(|e| format!("TLS: {e}"))?
+            .map_err(ProviderError::Tls)?
             .with_no_client_auth();
         let timeout = Duration::from_secs_f64(timeout);
         let mut http = hyper_util::client::legacy::connect::HttpConnector::new();

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use super::RuleError;
 use crate::principal::User;
 
 /// One condition on the user (and the resource's owner).
@@ -47,7 +48,7 @@ pub const FORMS: &str = "`user with <value> in <attribute>`, `user with <value> 
 
 impl Condition {
     /// Parses one condition; words are split on any whitespace.
-    pub fn parse(text: &str) -> Result<Condition, String> {
+    pub fn parse(text: &str) -> Result<Condition, RuleError> {
         let words: Vec<&str> = text.split_whitespace().collect();
         Ok(match words.as_slice() {
             ["user", "is", "owner"] => Condition::UserIsOwner,
@@ -68,9 +69,9 @@ impl Condition {
             },
             ["resource", "is", "unowned"] => Condition::ResourceIsUnowned,
             _ => {
-                return Err(format!(
-                    "cannot parse condition {text:?}; the accepted forms are {FORMS}"
-                ));
+                return Err(RuleError::Condition {
+                    text: text.to_owned(),
+                });
             }
         })
     }
@@ -187,7 +188,7 @@ mod tests {
             "user with a in",
             "user is owner now",
         ] {
-            let err = Condition::parse(bad).unwrap_err();
+            let err = Condition::parse(bad).unwrap_err().to_string();
             assert!(err.contains("accepted forms"), "{bad}: {err}");
         }
     }

@@ -44,3 +44,49 @@ impl fmt::Display for PolicyError {
 }
 
 impl std::error::Error for PolicyError {}
+
+/// A piece of a rule that cannot be used: an action, a condition or a
+/// `regex:` pattern. A [`PolicyError`] carries it with its rule and field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RuleError {
+    /// Not one of llama-stack's actions.
+    #[error("unknown action {name:?}; one of: create, read, update, delete")]
+    Action {
+        /// The action as written.
+        name: String,
+    },
+    /// Not one of the accepted condition forms.
+    #[error(
+        "cannot parse condition {text:?}; the accepted forms are {}",
+        super::condition::FORMS
+    )]
+    Condition {
+        /// The condition as written.
+        text: String,
+    },
+    /// A pattern that is not Python regex syntax, or that Rust's engine
+    /// refuses.
+    #[error("invalid regex {pattern:?}: {reason}")]
+    Regex {
+        /// The pattern as written, without `regex:`.
+        pattern: String,
+        /// Why it cannot be used.
+        reason: String,
+    },
+    /// A pattern that does not fit in what the policy's budget of compiled
+    /// size has left.
+    #[error(
+        "regex {pattern:?} is too large: the `regex:` patterns of one policy may compile to {mib} MiB in all, and this one does not fit in what the patterns before it left; simplify it (bounded repetitions of `\\w` or of large classes are the usual cause)"
+    )]
+    RegexTooLarge {
+        /// The pattern as written, without `regex:`.
+        pattern: String,
+        /// The policy's budget, in MiB.
+        mib: usize,
+    },
+    /// Not compiled: an earlier pattern spent the policy's budget (folded
+    /// into that pattern's error when reported).
+    #[error("the budget of `regex:` patterns is spent")]
+    BudgetSpent,
+}

@@ -16,7 +16,7 @@ pub(crate) mod scope;
 
 pub use access::Access;
 pub use decision::{Basis, Decision};
-pub use error::PolicyError;
+pub use error::{PolicyError, RuleError};
 pub(crate) use lint::{Produced, lint_compiled};
 pub use resource::{ProtectedResource, Resource};
 pub(crate) use resource_policy::shared_default_policy;

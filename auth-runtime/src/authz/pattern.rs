@@ -7,7 +7,8 @@
 use regex_automata::meta::Regex;
 use regex_automata::util::syntax;
 
-use super::PolicyError;
+use super::{PolicyError, RuleError};
+use crate::Errors;
 
 /// A compiled `regex:` pattern.
 #[derive(Debug, Clone)]
@@ -122,9 +123,6 @@ pub(crate) struct RegexBudget {
     skipped: usize,
 }
 
-/// The error of a pattern not compiled because the budget was spent.
-const SPENT: &str = "the budget of `regex:` patterns is spent";
-
 impl RegexBudget {
     /// The budget of one policy's patterns: 64 MiB compiled. A pattern such
     /// as `model::[\w-]+` takes about 56 KiB (Unicode classes), `model::m1`
@@ -139,10 +137,15 @@ impl RegexBudget {
         }
     }
 
-    /// The errors of a policy's compilation, with the patterns skipped once
-    /// the budget was spent folded into the one that spent it.
-    pub(crate) fn report(&self, errors: Vec<PolicyError>) -> Vec<PolicyError> {
-        let mut out: Vec<PolicyError> = errors.into_iter().filter(|e| e.message != SPENT).collect();
+    /// The errors of a policy's compilation (`None`: it compiled), with
+    /// the patterns skipped once the budget was spent folded into the one
+    /// that spent it.
+    pub(crate) fn report(&self, errors: Vec<PolicyError>) -> Option<Errors<PolicyError>> {
+        let spent = RuleError::BudgetSpent.to_string();
+        // A pattern is skipped only after one spent the budget, whose error
+        // stays: the skipped ones alone are never all there is.
+        let first = errors.first().cloned();
+        let mut out: Vec<PolicyError> = errors.into_iter().filter(|e| e.message != spent).collect();
         if self.skipped > 0
             && let Some(first) = out.iter_mut().find(|e| e.message.contains("is too large"))
         {
@@ -151,7 +154,7 @@ impl RegexBudget {
                 self.skipped
             ));
         }
-        out
+        Errors::from_vec(out).or_else(|| first.map(Errors::new))
     }
 }
 
@@ -163,25 +166,26 @@ impl PyRegex {
     /// Compiles a Python pattern, anchored at the start as `re.match` is; an
     /// error says why it cannot be used. It has a policy's whole budget of
     /// compiled size to itself.
-    pub fn new(pattern: &str) -> Result<PyRegex, String> {
+    pub fn new(pattern: &str) -> Result<PyRegex, RuleError> {
         PyRegex::within(pattern, &mut RegexBudget::policy())
     }
 
     /// As [`new`](Self::new), taking its compiled size from `budget`.
-    pub(crate) fn within(pattern: &str, budget: &mut RegexBudget) -> Result<PyRegex, String> {
-        let translated =
-            translate(pattern).map_err(|e| format!("invalid regex {pattern:?}: {e}"))?;
-        let too_large = || {
-            format!(
-                "regex {pattern:?} is too large: the `regex:` patterns of one policy may compile to {} MiB in all, and this one does not fit in what the patterns before it left; simplify it (bounded repetitions of `\\w` or of large classes are the usual cause)",
-                RegexBudget::POLICY >> 20
-            )
+    pub(crate) fn within(pattern: &str, budget: &mut RegexBudget) -> Result<PyRegex, RuleError> {
+        let invalid = |reason: String| RuleError::Regex {
+            pattern: pattern.to_owned(),
+            reason,
+        };
+        let translated = translate(pattern).map_err(invalid)?;
+        let too_large = || RuleError::RegexTooLarge {
+            pattern: pattern.to_owned(),
+            mib: RegexBudget::POLICY >> 20,
         };
         // Spent: the rest of the policy is not compiled at all, and not
         // reported one by one either (see `RegexBudget::report`).
         if budget.left == 0 {
             budget.skipped += 1;
-            return Err(SPENT.to_owned());
+            return Err(RuleError::BudgetSpent);
         }
         let config = Regex::config()
             .nfa_size_limit(Some(budget.left))
@@ -196,7 +200,7 @@ impl PyRegex {
                     budget.left = 0;
                     too_large()
                 }
-                None => format!("invalid regex {pattern:?}: {e}"),
+                None => invalid(e.to_string()),
             })?;
         budget.left = budget.left.saturating_sub(regex.memory_usage());
         Ok(PyRegex {
@@ -308,7 +312,7 @@ mod budget_tests {
         let rules: Vec<_> = (0..200).map(heavy).collect();
         let errors = AccessPolicy::compile(&rules).unwrap_err();
         assert_eq!(errors.len(), 1, "{errors:?}");
-        let first = &errors[0];
+        let first = errors.first();
         assert!(
             first
                 .message
@@ -343,7 +347,9 @@ mod budget_tests {
             left: big / 2,
             skipped: 0,
         };
-        let err = PyRegex::within(r"\w{50}", &mut budget).unwrap_err();
+        let err = PyRegex::within(r"\w{50}", &mut budget)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("too large"), "{err}");
     }
 }

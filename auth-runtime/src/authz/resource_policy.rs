@@ -10,10 +10,11 @@ use serde_json::Value;
 
 use super::condition::Condition;
 use super::decision::{Basis, Decision};
-use super::error::PolicyError;
+use super::error::{PolicyError, RuleError};
 use super::pattern::{PyRegex, RegexBudget};
 use super::resource::ProtectedResource;
 use super::rules::{self, Action, Conditions, RawScope};
+use crate::Errors;
 use crate::principal::User;
 
 /// A compiled access policy.
@@ -67,7 +68,10 @@ thread_local! {
 }
 
 impl ResourcePattern {
-    fn compile(pattern: Option<&str>, budget: &mut RegexBudget) -> Result<ResourcePattern, String> {
+    fn compile(
+        pattern: Option<&str>,
+        budget: &mut RegexBudget,
+    ) -> Result<ResourcePattern, RuleError> {
         Ok(match pattern {
             None | Some("") => ResourcePattern::Any,
             Some(p) if p.starts_with("regex:") => ResourcePattern::Regex {
@@ -135,13 +139,13 @@ impl AccessRule {
         let field = if checked.permit { "permit" } else { "forbid" };
         let mut actions = 0u8;
         for a in checked.scope.actions.items() {
-            let action: Action = a
-                .parse()
-                .map_err(|e: String| PolicyError::new(index, format!("{field}.actions"), e))?;
+            let action: Action = a.parse().map_err(|e: RuleError| {
+                PolicyError::new(index, format!("{field}.actions"), e.to_string())
+            })?;
             actions |= action.bit();
         }
         let resource = ResourcePattern::compile(checked.scope.resource.as_deref(), budget)
-            .map_err(|e| PolicyError::new(index, format!("{field}.resource"), e))?;
+            .map_err(|e| PolicyError::new(index, format!("{field}.resource"), e.to_string()))?;
         Ok(AccessRule {
             permit: checked.permit,
             actions,
@@ -189,11 +193,11 @@ impl AccessRule {
 impl AccessPolicy {
     /// Compiles rules in llama-stack's `access_policy` shape.
     pub fn from_values(rules: &[Value]) -> Result<AccessPolicy, PolicyError> {
-        AccessPolicy::compile(rules).map_err(|mut errors| errors.swap_remove(0))
+        AccessPolicy::compile(rules).map_err(Errors::into_first)
     }
 
     /// Compiles every rule; `Err` holds the error of each bad rule (never empty).
-    pub fn compile(rules: &[Value]) -> Result<AccessPolicy, Vec<PolicyError>> {
+    pub fn compile(rules: &[Value]) -> Result<AccessPolicy, Errors<PolicyError>> {
         if rules.is_empty() {
             return Ok(AccessPolicy::default_policy());
         }
@@ -203,8 +207,8 @@ impl AccessPolicy {
             .enumerate()
             .map(|(i, v)| AccessRule::compile(i, v, &mut budget))
             .partition(Result::is_ok);
-        if !errors.is_empty() {
-            return Err(budget.report(errors.into_iter().filter_map(Result::err).collect()));
+        if let Some(errors) = budget.report(errors.into_iter().filter_map(Result::err).collect()) {
+            return Err(errors);
         }
         Ok(AccessPolicy {
             rules: compiled.into_iter().filter_map(Result::ok).collect(),

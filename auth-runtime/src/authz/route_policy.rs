@@ -9,9 +9,10 @@ use axum::extract::Request;
 use serde_json::Value;
 
 use super::decision::{Basis, Decision};
-use super::error::PolicyError;
+use super::error::{PolicyError, RuleError};
 use super::pattern::{PyRegex, RegexBudget};
 use super::rules::{self, Conditions, RawRouteScope};
+use crate::Errors;
 use crate::extract::error::ApiError;
 use crate::principal::User;
 use crate::route::target::Target;
@@ -56,7 +57,7 @@ pub enum PathPattern {
 }
 
 impl PathPattern {
-    fn compile(pattern: &str, budget: &mut RegexBudget) -> Result<PathPattern, String> {
+    fn compile(pattern: &str, budget: &mut RegexBudget) -> Result<PathPattern, RuleError> {
         Ok(if pattern == "*" {
             PathPattern::All
         } else if let Some(p) = pattern.strip_prefix("regex:") {
@@ -100,7 +101,10 @@ impl RouteRule {
             .paths
             .items()
             .into_iter()
-            .map(|p| PathPattern::compile(p, budget).map_err(|e| PolicyError::new(index, field, e)))
+            .map(|p| {
+                PathPattern::compile(p, budget)
+                    .map_err(|e| PolicyError::new(index, field, e.to_string()))
+            })
             .collect::<Result<_, _>>()?;
         Ok(RouteRule {
             permit: checked.permit,
@@ -129,19 +133,19 @@ impl RouteRule {
 impl RoutePolicy {
     /// Compiles rules in llama-stack's `route_policy` shape.
     pub fn from_values(rules: &[Value]) -> Result<RoutePolicy, PolicyError> {
-        RoutePolicy::compile(rules).map_err(|mut errors| errors.swap_remove(0))
+        RoutePolicy::compile(rules).map_err(Errors::into_first)
     }
 
     /// Compiles every rule; `Err` holds the error of each bad rule (never empty).
-    pub fn compile(rules: &[Value]) -> Result<RoutePolicy, Vec<PolicyError>> {
+    pub fn compile(rules: &[Value]) -> Result<RoutePolicy, Errors<PolicyError>> {
         let mut budget = RegexBudget::policy();
         let (compiled, errors): (Vec<_>, Vec<_>) = rules
             .iter()
             .enumerate()
             .map(|(i, v)| RouteRule::compile(i, v, &mut budget))
             .partition(Result::is_ok);
-        if !errors.is_empty() {
-            return Err(budget.report(errors.into_iter().filter_map(Result::err).collect()));
+        if let Some(errors) = budget.report(errors.into_iter().filter_map(Result::err).collect()) {
+            return Err(errors);
         }
         Ok(RoutePolicy {
             rules: compiled.into_iter().filter_map(Result::ok).collect(),

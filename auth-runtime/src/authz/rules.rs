@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::condition::Condition;
-use super::error::PolicyError;
+use super::error::{PolicyError, RuleError};
 
 /// The actions a resource rule governs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,13 +46,13 @@ impl Action {
 }
 
 impl FromStr for Action {
-    type Err = String;
+    type Err = RuleError;
 
-    fn from_str(s: &str) -> Result<Action, String> {
+    fn from_str(s: &str) -> Result<Action, RuleError> {
         Action::ALL
             .into_iter()
             .find(|a| a.as_str() == s)
-            .ok_or_else(|| format!("unknown action {s:?}; one of: create, read, update, delete"))
+            .ok_or_else(|| RuleError::Action { name: s.to_owned() })
     }
 }
 
@@ -182,7 +182,7 @@ pub(crate) fn check<S: DeserializeOwned>(
     let parse = |field: &str, list: &OneOrMany| -> Result<Vec<Condition>, PolicyError> {
         list.items()
             .into_iter()
-            .map(|c| Condition::parse(c).map_err(|e| PolicyError::new(index, field, e)))
+            .map(|c| Condition::parse(c).map_err(|e| PolicyError::new(index, field, e.to_string())))
             .collect()
     };
     let conditions = match (&when, &unless) {

@@ -1,13 +1,12 @@
 //! Config errors. Each names the file or the path of the bad field; the server
 //! refuses to start on any of them.
 
-use std::fmt;
-
 /// A config that cannot be used.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// The config file could not be read.
+    #[error("cannot read config file {file}: {source}")]
     Read {
         /// The file, as given.
         file: String,
@@ -15,6 +14,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// Not YAML, or over the parser's limits. The message has line and column.
+    #[error("config file {file} is not valid YAML: {message}")]
     Yaml {
         /// The file (or the name the document was parsed under).
         file: String,
@@ -22,6 +22,7 @@ pub enum ConfigError {
         message: String,
     },
     /// A field with a bad value; `path` is like `server.auth.provider_config.keys[0].key`.
+    #[error("config field `{path}`: {message}")]
     Field {
         /// Where the bad value is; `(document)` for the document itself.
         path: String,
@@ -71,60 +72,5 @@ impl ConfigError {
     }
 }
 
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ConfigError::Read { file, source } => {
-                write!(f, "cannot read config file {file}: {source}")
-            }
-            ConfigError::Yaml { file, message } => {
-                write!(f, "config file {file} is not valid YAML: {message}")
-            }
-            ConfigError::Field { path, message } => write!(f, "config field `{path}`: {message}"),
-        }
-    }
-}
-
-impl std::error::Error for ConfigError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            ConfigError::Read { source, .. } => Some(source),
-            _ => None,
-        }
-    }
-}
-
-/// Every error of a config, reported together.
-#[derive(Debug)]
-pub struct ConfigErrors(pub Vec<ConfigError>);
-
-impl ConfigErrors {
-    /// The errors, or `Ok` when there are none.
-    pub fn check(errors: Vec<ConfigError>) -> Result<(), ConfigErrors> {
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ConfigErrors(errors))
-        }
-    }
-}
-
-impl From<ConfigError> for ConfigErrors {
-    fn from(e: ConfigError) -> Self {
-        ConfigErrors(vec![e])
-    }
-}
-
-impl fmt::Display for ConfigErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("\nerror: ")?;
-            }
-            e.fmt(f)?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ConfigErrors {}
+/// Every error of a config, reported together (one or more).
+pub type ConfigErrors = crate::Errors<ConfigError>;

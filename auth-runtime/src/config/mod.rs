@@ -5,26 +5,36 @@
 //! Checking and compiling what webmethod acts on, with every error reported
 //! together, is `settings::Settings`. Any error refuses
 //! the start.
+//!
+//! One file per section of the YAML: `server.rs` (the document and
+//! `server`), `auth.rs` (`server.auth`), `providers/` (one file per provider
+//! type: its struct, defaults and checks; `list.rs` for several), `quota.rs`
+//! (`server.quota`); `de.rs` holds the serde helpers they share, `env.rs` the
+//! `${env.X}` substitution, `typos.rs` the near misses that would switch
+//! security off, `error.rs` the errors.
 
+mod auth;
+mod de;
 mod env;
 mod error;
-mod model;
-mod provider;
-mod provider_list;
+mod providers;
+mod quota;
+mod server;
 pub(crate) mod shown;
 mod typos;
 
-pub use error::ConfigError;
-pub use error::ConfigErrors;
-pub use model::{
-    ApiKeyConfig, ApiKeysConfig, AuthConfig, CacheConfig, Config, CustomConfig, DecisionLogConfig,
-    GithubConfig, IntrospectionConfig, JwksConfig, KubernetesConfig, KvStoreConfig, LimitsConfig,
-    MetricsConfig, OAuth2Config, OneOrMany, OpenApiConfig, PROVIDER_TYPES, ProviderConfig,
-    QuotaConfig, QuotaPeriod, ServerConfig, UpstreamHeaderConfig, default_github_claims,
-    default_kubernetes_claims, default_oauth2_claims,
+pub use auth::{AuthConfig, CacheConfig, DecisionLogConfig};
+pub use de::OneOrMany;
+pub use error::{ConfigError, ConfigErrors};
+pub use providers::{
+    ApiKeyConfig, ApiKeysConfig, ConfiguredProvider, CustomConfig, GithubConfig,
+    IntrospectionConfig, JwksConfig, KubernetesConfig, OAuth2Config, PROVIDER_TYPES,
+    ProviderConfig, UpstreamHeaderConfig, default_github_claims, default_kubernetes_claims,
+    default_oauth2_claims,
 };
-pub use provider_list::ConfiguredProvider;
-pub(crate) use provider_list::{Takes, providers};
+pub(crate) use providers::{Takes, providers};
+pub use quota::{KvStoreConfig, QuotaConfig, QuotaPeriod};
+pub use server::{Config, LimitsConfig, MetricsConfig, OpenApiConfig, ServerConfig};
 
 use std::path::Path;
 

@@ -132,7 +132,7 @@ impl ExemptRoutes {
 
 impl QuotaSettings {
     /// Checks `server.quota`; every error names its field.
-    pub(crate) fn from_config(config: &QuotaConfig) -> Result<QuotaSettings, Vec<ConfigError>> {
+    pub(crate) fn from_config(config: &QuotaConfig) -> Result<QuotaSettings, ConfigErrors> {
         let path = "server.quota";
         let mut errors = Vec::new();
         let store = match config.kvstore.kind.as_str() {
@@ -211,18 +211,31 @@ impl QuotaSettings {
             None => ForwardedHeader::XForwardedFor,
             Some(Ok(header)) => header,
             Some(Err(e)) => {
-                errors.push(ConfigError::field(format!("{path}.forwarded_header"), e));
+                errors.push(ConfigError::field(
+                    format!("{path}.forwarded_header"),
+                    e.to_string(),
+                ));
                 ForwardedHeader::XForwardedFor
             }
         };
         let trusted_proxies = TrustedProxies::parse(&config.trusted_proxies)
-            .map_err(|e| errors.push(ConfigError::field(format!("{path}.trusted_proxies"), e)))
+            .map_err(|e| {
+                errors.push(ConfigError::field(
+                    format!("{path}.trusted_proxies"),
+                    e.to_string(),
+                ))
+            })
             .ok()
             .map(|proxies| proxies.with_header(header))
             .and_then(|proxies| {
                 proxies
                     .with_ipv6_prefix(config.ipv6_prefix.unwrap_or(DEFAULT_IPV6_PREFIX))
-                    .map_err(|e| errors.push(ConfigError::field(format!("{path}.ipv6_prefix"), e)))
+                    .map_err(|e| {
+                        errors.push(ConfigError::field(
+                            format!("{path}.ipv6_prefix"),
+                            e.to_string(),
+                        ))
+                    })
                     .ok()
             });
         let exempt_routes = match &config.exempt_routes {
@@ -242,8 +255,9 @@ impl QuotaSettings {
                 }
             }
         };
+        ConfigErrors::check(errors)?;
         match (store, trusted_proxies) {
-            (Some(store), Some(trusted_proxies)) if errors.is_empty() => Ok(QuotaSettings {
+            (Some(store), Some(trusted_proxies)) => Ok(QuotaSettings {
                 store,
                 anonymous_max_requests: config.anonymous_max_requests,
                 authenticated_max_requests: config.authenticated_max_requests,
@@ -251,7 +265,8 @@ impl QuotaSettings {
                 trusted_proxies,
                 exempt_routes,
             }),
-            _ => Err(errors),
+            // Each `None` above came with its error.
+            _ => Err(ConfigError::field(path, "cannot be used").into()),
         }
     }
 }
@@ -268,7 +283,7 @@ const STORES: &[&str] = &[
 impl Quota {
     /// The quota a config describes: checked, then the store opened.
     pub fn from_config(config: &QuotaConfig) -> Result<Quota, ConfigErrors> {
-        let settings = QuotaSettings::from_config(config).map_err(ConfigErrors)?;
+        let settings = QuotaSettings::from_config(config)?;
         Ok(Quota::open(&settings)?)
     }
 
@@ -282,12 +297,12 @@ impl Quota {
             #[cfg(feature = "sqlite")]
             StoreKind::Sqlite(db) => Arc::new(
                 SqliteStore::open(db)
-                    .map_err(|e| ConfigError::field("server.quota.kvstore.db_path", e))?,
+                    .map_err(|e| ConfigError::field("server.quota.kvstore.db_path", e.0))?,
             ),
             #[cfg(feature = "redis")]
             StoreKind::Redis { url, prefix } => Arc::new(
                 RedisStore::new(url, prefix)
-                    .map_err(|e| ConfigError::field("server.quota.kvstore.url", e))?,
+                    .map_err(|e| ConfigError::field("server.quota.kvstore.url", e.0))?,
             ),
             #[allow(unreachable_patterns)]
             other => {

@@ -37,8 +37,10 @@ fn err(e: impl std::fmt::Display) -> StoreError {
 
 impl RedisStore {
     /// A store for `url` (`redis://host:port/db`, `unix:///path`); keys get `prefix`.
-    pub fn new(url: &str, prefix: &str) -> Result<RedisStore, String> {
-        let client = redis::Client::open(url).map_err(|e| format!("invalid redis url: {e}"))?;
+    /// An invalid URL is an error, in [`StoreError`]'s text.
+    pub fn new(url: &str, prefix: &str) -> Result<RedisStore, StoreError> {
+        let client =
+            redis::Client::open(url).map_err(|e| StoreError(format!("invalid redis url: {e}")))?;
         Ok(RedisStore {
             client,
             manager: tokio::sync::OnceCell::new(),

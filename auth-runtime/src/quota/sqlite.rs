@@ -25,15 +25,17 @@ fn err(e: impl std::fmt::Display) -> StoreError {
 
 impl SqliteStore {
     /// Opens (or creates) the database and its table.
-    pub fn open(path: &Path) -> Result<SqliteStore, String> {
+    /// An error says what could not be done, in [`StoreError`]'s text.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let failed = |what: String| StoreError(what);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                .map_err(|e| failed(format!("cannot create {}: {e}", dir.display())))?;
         }
-        let conn =
-            Connection::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let conn = Connection::open(path)
+            .map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?;
         conn.busy_timeout(Duration::from_secs(5))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| failed(e.to_string()))?;
         conn.execute_batch(
             // WAL + NORMAL: no fsync per counter update; a crash of the process
             // loses nothing, a power cut may lose the last few counts.
@@ -45,7 +47,7 @@ impl SqliteStore {
                  count INTEGER NOT NULL
              );",
         )
-        .map_err(|e| format!("cannot prepare {}: {e}", path.display()))?;
+        .map_err(|e| failed(format!("cannot prepare {}: {e}", path.display())))?;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
             hits: AtomicU64::new(0),

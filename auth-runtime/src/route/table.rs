@@ -65,7 +65,7 @@ pub enum TableError {
     /// No handler is registered at all.
     Empty,
     /// Routes that cannot be served together; every pair found is listed.
-    Conflicts(Vec<Conflict>),
+    Conflicts(crate::Errors<Conflict>),
 }
 
 /// Two routes that cannot both be served.
@@ -209,14 +209,13 @@ impl RouteTable {
             }
         }
 
-        if conflicts.is_empty() {
-            Ok(RouteTable {
+        match crate::Errors::from_vec(conflicts) {
+            None => Ok(RouteTable {
                 entries,
                 paths,
                 matcher,
-            })
-        } else {
-            Err(TableError::Conflicts(conflicts))
+            }),
+            Some(conflicts) => Err(TableError::Conflicts(conflicts)),
         }
     }
 

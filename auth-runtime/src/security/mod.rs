@@ -224,7 +224,7 @@ fn build_one(
         // Local providers gain nothing from a cache; their users are named once.
         ProviderConfig::ApiKeys(c) => Arc::new(
             ApiKeyProvider::new(c)
-                .map_err(|e| e.under(path))?
+                .map_err(|e| e.at(path))?
                 .named(&name, qualify),
         ),
         ProviderConfig::UpstreamHeader(_) => Arc::new(Named::new(

@@ -91,16 +91,16 @@ impl Settings {
         let transport = crate::serve::transport::Transport::from_config(&config.server)
             .map_err(|e| errors.extend(e))
             .ok();
-        let metrics = config.server.metrics.as_ref().and_then(|m| {
-            check_address(&m.address)
-                .map_err(|e| errors.push(ConfigError::field("server.metrics.address", e)))
-                .ok()
-        });
-        let openapi = config.server.openapi.as_ref().and_then(|o| {
-            check_fixed_path(&o.path)
-                .map_err(|e| errors.push(ConfigError::field("server.openapi.path", e)))
-                .ok()
-        });
+        let metrics = config
+            .server
+            .metrics
+            .as_ref()
+            .and_then(|m| check_address(&m.address).map_err(|e| errors.push(e)).ok());
+        let openapi = config
+            .server
+            .openapi
+            .as_ref()
+            .and_then(|o| check_fixed_path(&o.path).map_err(|e| errors.push(e)).ok());
         // No document to serve in such a build: refused, never ignored.
         #[cfg(not(feature = "openapi"))]
         if config.server.openapi.is_some() {
@@ -127,10 +127,11 @@ impl Settings {
             let names: Vec<&str> = providers.iter().map(|p| p.name.as_str()).collect();
             errors.extend(located(access.check_principals(&names), ACCESS_POLICY));
         }
-        let (Some(access), Some(routes), Some(transport)) = (access, routes, transport) else {
-            return Err(ConfigErrors(errors));
-        };
         ConfigErrors::check(errors)?;
+        let (Some(access), Some(routes), Some(transport)) = (access, routes, transport) else {
+            // Each `None` above came with its error.
+            return Err(ConfigError::field("server", "cannot be used").into());
+        };
         let produced = if provider_in_code {
             Produced::Any
         } else {
@@ -168,9 +169,9 @@ impl Settings {
     }
 }
 
-/// A path to serve one thing at: absolute, no parameter, no trailing `/`,
-/// printable ASCII without spaces, `?` or `#`.
-fn check_fixed_path(path: &str) -> Result<String, String> {
+/// `server.openapi.path`: a path to serve one thing at: absolute, no
+/// parameter, no trailing `/`, printable ASCII without spaces, `?` or `#`.
+fn check_fixed_path(path: &str) -> Result<String, ConfigError> {
     let ok = path.len() > 1
         && path.starts_with('/')
         && !path.ends_with('/')
@@ -181,27 +182,37 @@ fn check_fixed_path(path: &str) -> Result<String, String> {
     if ok {
         Ok(path.to_owned())
     } else {
-        Err(format!(
-            "must be a fixed path such as /openapi.json (absolute, no parameters, no trailing `/`), not {path:?}"
+        Err(ConfigError::field(
+            "server.openapi.path",
+            format!(
+                "must be a fixed path such as /openapi.json (absolute, no parameters, no trailing `/`), not {path:?}"
+            ),
         ))
     }
 }
 
-/// `host:port` (port 0: any free port; the server prints the one it got).
-fn check_address(address: &str) -> Result<String, String> {
-    let shape = "must be host:port, as 127.0.0.1:9464";
-    let (host, port) = address.rsplit_once(':').ok_or(shape)?;
+/// `server.metrics.address`: `host:port` (port 0: any free port; the
+/// server prints the one it got).
+fn check_address(address: &str) -> Result<String, ConfigError> {
+    let shape = || {
+        ConfigError::field(
+            "server.metrics.address",
+            "must be host:port, as 127.0.0.1:9464",
+        )
+    };
+    let (host, port) = address.rsplit_once(':').ok_or_else(shape)?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
     match port.parse::<u16>() {
         Ok(_) if !host.is_empty() => Ok(address.to_owned()),
-        _ => Err(shape.to_owned()),
+        _ => Err(shape()),
     }
 }
 
-fn located(errors: Vec<PolicyError>, list: &str) -> impl Iterator<Item = ConfigError> + '_ {
+fn located(errors: impl IntoIterator<Item = PolicyError>, list: &str) -> Vec<ConfigError> {
     errors
         .into_iter()
-        .map(move |e| ConfigError::field(e.path(list), e.message))
+        .map(|e| ConfigError::field(e.path(list), e.message))
+        .collect()
 }
 
 #[cfg(test)]
@@ -218,7 +229,7 @@ mod tests {
     fn error_path(yaml: &str) -> (String, String) {
         let err = parse(yaml).expect_err(yaml);
         (
-            err.0[0].path().unwrap_or("<none>").to_owned(),
+            err.first().path().unwrap_or("<none>").to_owned(),
             err.to_string(),
         )
     }
@@ -231,7 +242,7 @@ mod tests {
              route_policy: [{permit: {paths: 'regex:('}}]\n  quota: {kvstore: {type: etcd}, trusted_proxies: [nope]}\n",
         )
         .unwrap_err();
-        let paths: Vec<_> = err.0.iter().map(|e| e.path().unwrap_or("")).collect();
+        let paths: Vec<_> = err.iter().map(|e| e.path().unwrap_or("")).collect();
         assert_eq!(
             paths,
             [
@@ -300,8 +311,7 @@ mod tests {
         // The error about `field`, among every error of the config.
         let about = |yaml: &str, field: &str| {
             let err = parse(yaml).expect_err(yaml);
-            err.0
-                .iter()
+            err.iter()
                 .find(|e| e.path() == Some(field))
                 .map(ToString::to_string)
                 .unwrap_or_else(|| panic!("no error at {field}: {yaml}\n{err}"))

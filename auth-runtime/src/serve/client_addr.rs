@@ -46,30 +46,54 @@ pub enum ForwardedHeader {
     Forwarded,
 }
 
+/// A proxy setting of `server.quota` that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProxyConfigError {
+    /// `forwarded_header` names neither header.
+    #[error("{name:?} is not a forwarding header; one of: x-forwarded-for, forwarded")]
+    Header {
+        /// The header as written.
+        name: String,
+    },
+    /// An entry of `trusted_proxies` is neither an address nor a network.
+    #[error("{entry:?} is not an IP address or network")]
+    Proxy {
+        /// The entry as written.
+        entry: String,
+    },
+    /// `ipv6_prefix` out of 1 to 128.
+    #[error("{prefix} is not a prefix length from 1 to 128")]
+    Ipv6Prefix {
+        /// The length as written.
+        prefix: u8,
+    },
+}
+
 impl ForwardedHeader {
     /// `x-forwarded-for` or `forwarded` (any case).
-    pub fn parse(name: &str) -> Result<ForwardedHeader, String> {
+    pub fn parse(name: &str) -> Result<ForwardedHeader, ProxyConfigError> {
         if name.eq_ignore_ascii_case("x-forwarded-for") {
             Ok(ForwardedHeader::XForwardedFor)
         } else if name.eq_ignore_ascii_case("forwarded") {
             Ok(ForwardedHeader::Forwarded)
         } else {
-            Err(format!(
-                "{name:?} is not a forwarding header; one of: x-forwarded-for, forwarded"
-            ))
+            Err(ProxyConfigError::Header {
+                name: name.to_owned(),
+            })
         }
     }
 }
 
 impl TrustedProxies {
     /// Parses addresses (`10.0.0.1`) and networks (`10.0.0.0/8`).
-    pub fn parse(entries: &[String]) -> Result<TrustedProxies, String> {
+    pub fn parse(entries: &[String]) -> Result<TrustedProxies, ProxyConfigError> {
         let nets = entries
             .iter()
             .map(|e| {
                 e.parse::<IpNet>()
                     .or_else(|_| e.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| format!("{e:?} is not an IP address or network"))
+                    .map_err(|_| ProxyConfigError::Proxy { entry: e.clone() })
             })
             .collect::<Result<_, _>>()?;
         Ok(TrustedProxies {
@@ -85,9 +109,9 @@ impl TrustedProxies {
     }
 
     /// Counts IPv6 clients per `/prefix` (1 to 128; default 64).
-    pub fn with_ipv6_prefix(mut self, prefix: u8) -> Result<Self, String> {
+    pub fn with_ipv6_prefix(mut self, prefix: u8) -> Result<Self, ProxyConfigError> {
         if !(1..=128).contains(&prefix) {
-            return Err(format!("{prefix} is not a prefix length from 1 to 128"));
+            return Err(ProxyConfigError::Ipv6Prefix { prefix });
         }
         self.ipv6_prefix = prefix;
         Ok(self)

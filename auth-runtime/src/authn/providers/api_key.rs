@@ -12,8 +12,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::ProviderError;
 use crate::authn::{AuthError, AuthProvider, RequestHead};
-use crate::config::{ApiKeysConfig, ConfigError};
+use crate::config::ApiKeysConfig;
 use crate::digest::{TagHash, TokenTags, sha256};
 use crate::principal::User;
 
@@ -31,7 +32,7 @@ pub struct ApiKeyProvider {
 
 impl ApiKeyProvider {
     /// Tags keys given in clear; two entries with one key are an error.
-    pub fn new(config: &ApiKeysConfig) -> Result<Self, ConfigError> {
+    pub fn new(config: &ApiKeysConfig) -> Result<Self, ProviderError> {
         let tags = TokenTags::new();
         let mut by_tag = HashMap::with_capacity_and_hasher(config.keys.len(), TagHash);
         let mut by_digest = HashMap::new();
@@ -43,24 +44,20 @@ impl ApiKeyProvider {
                 (Some(clear), _) => sha256(clear.as_bytes()),
                 (None, Some(hex_digest)) => {
                     let mut out = [0u8; 32];
-                    hex::decode_to_slice(hex_digest, &mut out).map_err(|_| {
-                        ConfigError::field(format!("keys[{i}].key_sha256"), "must be 64 hex digits")
-                    })?;
+                    hex::decode_to_slice(hex_digest, &mut out)
+                        .map_err(|_| ProviderError::KeyDigest { index: i })?;
                     out
                 }
                 (None, None) => {
-                    return Err(ConfigError::field(
-                        format!("keys[{i}]"),
-                        "needs `key` or `key_sha256`",
-                    ));
+                    return Err(ProviderError::NoKey { index: i });
                 }
             };
             match seen.entry(digest) {
                 Entry::Occupied(first) => {
-                    return Err(ConfigError::field(
-                        format!("keys[{i}]"),
-                        format!("the same key as keys[{}]", first.get()),
-                    ));
+                    return Err(ProviderError::DuplicateKey {
+                        index: i,
+                        first: *first.get(),
+                    });
                 }
                 Entry::Vacant(slot) => {
                     slot.insert(i);
@@ -75,10 +72,7 @@ impl ApiKeyProvider {
                 // tag key; refused rather than assumed away.
                 Some(clear) => {
                     if by_tag.insert(tags.tag(clear.as_bytes()), holder).is_some() {
-                        return Err(ConfigError::field(
-                            format!("keys[{i}]"),
-                            "collides with another key; restart to draw a new tag key",
-                        ));
+                        return Err(ProviderError::TagCollision { index: i });
                     }
                 }
                 None => {

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use axum::http::header::AUTHORIZATION;
 use serde::{Deserialize, Serialize};
 
+use super::ProviderError;
 use crate::authn::http;
 use crate::authn::{AuthError, AuthProvider, RequestHead};
 use crate::config::CustomConfig;
@@ -61,18 +62,26 @@ struct AuthResponse {
 impl CustomProvider {
     /// The provider of a `custom` config: `endpoint` must be an `http` or
     /// `https` URL. An error says which setting is unusable.
-    pub fn new(config: &CustomConfig) -> Result<Self, String> {
-        let url = reqwest::Url::parse(&config.endpoint).map_err(|e| format!("endpoint: {e}"))?;
+    pub fn new(config: &CustomConfig) -> Result<Self, ProviderError> {
+        let endpoint_error = |reason: String| ProviderError::Url {
+            field: "endpoint",
+            reason,
+        };
+        let url =
+            reqwest::Url::parse(&config.endpoint).map_err(|e| endpoint_error(e.to_string()))?;
         // An http(s) URL, hence a host for the hint below.
         if !matches!(url.scheme(), "http" | "https") {
-            return Err("endpoint: must be an http or https URL".into());
+            return Err(endpoint_error("must be an http or https URL".into()));
         }
         let basic_auth = basic_auth(&url);
         let mut url = url;
         // Cannot fail on an http(s) URL with a host.
         let _ = url.set_username("");
         let _ = url.set_password(None);
-        let endpoint = url.as_str().parse().map_err(|e| format!("endpoint: {e}"))?;
+        let endpoint = url
+            .as_str()
+            .parse()
+            .map_err(|e: axum::http::uri::InvalidUri| endpoint_error(e.to_string()))?;
         Ok(CustomProvider {
             endpoint,
             basic_auth,

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::ProviderError;
 use super::refresh::{Ask, COOLDOWN, Refresher};
 use crate::authn::redact::Url;
 use crate::authn::{AuthError, http};
@@ -42,12 +43,15 @@ impl Discovery {
         client: reqwest::Client,
         recheck: Duration,
         timeout: Duration,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ProviderError> {
         let url = reqwest::Url::parse(&format!(
             "{}/.well-known/openid-configuration",
             issuer.trim_end_matches('/')
         ))
-        .map_err(|e| format!("issuer: {e}"))?;
+        .map_err(|e| ProviderError::Url {
+            field: "issuer",
+            reason: e.to_string(),
+        })?;
         Ok(Discovery {
             issuer: issuer.to_owned(),
             url,

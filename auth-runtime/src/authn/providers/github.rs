@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use reqwest::header::ACCEPT;
 use serde_json::{Value, json};
 
+use super::ProviderError;
 use super::endpoint;
 use crate::authn::claims::ClaimsMapping;
 use crate::authn::http;
@@ -35,10 +36,12 @@ pub struct GithubProvider {
 impl GithubProvider {
     /// The provider of a `github_token` config. An error says which setting
     /// is unusable (the base URL, the TLS options).
-    pub fn new(config: &GithubConfig) -> Result<Self, String> {
+    pub fn new(config: &GithubConfig) -> Result<Self, ProviderError> {
         let at = |path| {
-            endpoint::join(&config.github_api_base_url, path)
-                .map_err(|e| format!("github_api_base_url: {e}"))
+            endpoint::join(&config.github_api_base_url, path).map_err(|reason| ProviderError::Url {
+                field: "github_api_base_url",
+                reason,
+            })
         };
         Ok(GithubProvider {
             user_url: at("/user")?,
@@ -230,7 +233,10 @@ mod tests {
             tls_cafile: None,
             timeout: 1.0,
         };
-        let error = GithubProvider::new(&config).err().unwrap_or_default();
+        let error = GithubProvider::new(&config)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(error.starts_with("github_api_base_url: "), "{error}");
     }
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use serde_json::Value;
 
+use super::ProviderError;
 use super::discovery::Discovery;
 use crate::authn::claims::{self, ClaimsMapping};
 use crate::authn::http;
@@ -39,11 +40,11 @@ impl IntrospectionProvider {
     /// The provider of an `oauth2_token` config with `introspection`: the
     /// endpoint from `introspection.url`, else from the issuer's discovery
     /// document. An error says which setting is unusable.
-    pub fn new(config: &OAuth2Config) -> Result<Self, String> {
+    pub fn new(config: &OAuth2Config) -> Result<Self, ProviderError> {
         let i = config
             .introspection
             .as_ref()
-            .ok_or("introspection is not configured")?;
+            .ok_or(ProviderError::NoIntrospection)?;
         let client = http::client(
             config.verify_tls,
             config.tls_cafile.as_deref(),
@@ -51,18 +52,25 @@ impl IntrospectionProvider {
         )?;
         let (endpoint, host) = match &i.url {
             Some(url) => {
-                let url =
-                    reqwest::Url::parse(url).map_err(|e| format!("introspection.url: {e}"))?;
+                let url = reqwest::Url::parse(url).map_err(|e| ProviderError::Url {
+                    field: "introspection.url",
+                    reason: e.to_string(),
+                })?;
                 let host = http::host_of(&url);
                 (Endpoint::Url(url), host)
             }
             None => {
                 let issuer = config.issuer.as_ref().and_then(|i| i.single()).ok_or(
-                    "introspection.url is not configured, nor one issuer to discover it from",
+                    ProviderError::NoEndpoint {
+                        field: "introspection.url",
+                    },
                 )?;
                 let host = reqwest::Url::parse(issuer)
                     .map(|u| http::host_of(&u))
-                    .map_err(|e| format!("issuer: {e}"))?;
+                    .map_err(|e| ProviderError::Url {
+                        field: "issuer",
+                        reason: e.to_string(),
+                    })?;
                 let discovery = Discovery::new(
                     issuer,
                     client.clone(),

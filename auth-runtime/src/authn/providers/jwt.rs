@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use jsonwebtoken::{Header, Validation, decode, decode_header};
 use serde_json::Value;
 
+use super::ProviderError;
 use super::discovery::Discovery;
 use super::jwks::{Key, KeyStore};
 use super::key_source::KeySource;
@@ -35,7 +36,7 @@ impl JwtProvider {
     /// The provider of an `oauth2_token` config that verifies JWTs: keys
     /// from `jwks.uri`, else from the issuer's discovery document (fetched
     /// when first needed). An error says which setting is unusable.
-    pub fn new(config: &OAuth2Config) -> Result<Self, String> {
+    pub fn new(config: &OAuth2Config) -> Result<Self, ProviderError> {
         let client = http::client(
             config.verify_tls,
             config.tls_cafile.as_deref(),
@@ -52,14 +53,17 @@ impl JwtProvider {
         );
         let source = match config.jwks.as_ref().and_then(|j| j.uri.as_deref()) {
             Some(uri) => {
-                KeySource::Uri(reqwest::Url::parse(uri).map_err(|e| format!("jwks.uri: {e}"))?)
+                KeySource::Uri(reqwest::Url::parse(uri).map_err(|e| ProviderError::Url {
+                    field: "jwks.uri",
+                    reason: e.to_string(),
+                })?)
             }
             None => {
                 let issuer = config
                     .issuer
                     .as_ref()
                     .and_then(|i| i.single())
-                    .ok_or("jwks.uri is not configured, nor one issuer to discover it from")?;
+                    .ok_or(ProviderError::NoEndpoint { field: "jwks.uri" })?;
                 KeySource::Discovered(Arc::new(Discovery::new(
                     issuer,
                     client.clone(),

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use super::ProviderError;
 use super::endpoint;
 use crate::authn::claims::ClaimsMapping;
 use crate::authn::http;
@@ -27,12 +28,16 @@ pub struct KubernetesProvider {
 impl KubernetesProvider {
     /// The provider of a `kubernetes` config. An error says which setting is
     /// unusable (the API server URL, the TLS options).
-    pub fn new(config: &KubernetesConfig) -> Result<Self, String> {
+    pub fn new(config: &KubernetesConfig) -> Result<Self, ProviderError> {
         Ok(KubernetesProvider {
             // Shown in the 401 hint: never the URL's credentials.
             api_server_url: crate::authn::redact::url(&config.api_server_url).into_owned(),
-            review_url: endpoint::join(&config.api_server_url, REVIEW_PATH)
-                .map_err(|e| format!("api_server_url: {e}"))?,
+            review_url: endpoint::join(&config.api_server_url, REVIEW_PATH).map_err(|reason| {
+                ProviderError::Url {
+                    field: "api_server_url",
+                    reason,
+                }
+            })?,
             client: http::client(
                 config.verify_tls,
                 config.tls_cafile.as_deref(),

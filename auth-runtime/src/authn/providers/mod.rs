@@ -4,6 +4,7 @@ mod api_key;
 mod custom;
 mod discovery;
 mod endpoint;
+mod error;
 mod github;
 mod introspection;
 pub(crate) mod jwks;
@@ -15,6 +16,7 @@ mod upstream_header;
 
 pub use api_key::ApiKeyProvider;
 pub use custom::CustomProvider;
+pub use error::ProviderError;
 pub use github::GithubProvider;
 pub use introspection::IntrospectionProvider;
 pub use jwt::JwtProvider;
@@ -32,22 +34,18 @@ pub fn from_config(
     path: &str,
 ) -> Result<Arc<dyn AuthProvider>, ConfigError> {
     Ok(match config {
-        ProviderConfig::Custom(c) => {
-            Arc::new(CustomProvider::new(c).map_err(|e| ConfigError::field(path, e))?)
-        }
+        ProviderConfig::Custom(c) => Arc::new(CustomProvider::new(c).map_err(|e| e.at(path))?),
         ProviderConfig::UpstreamHeader(c) => Arc::new(UpstreamHeaderProvider::new(c)),
-        ProviderConfig::ApiKeys(c) => Arc::new(ApiKeyProvider::new(c).map_err(|e| e.under(path))?),
+        ProviderConfig::ApiKeys(c) => Arc::new(ApiKeyProvider::new(c).map_err(|e| e.at(path))?),
         ProviderConfig::OAuth2Token(c) if c.verifies_jwts() => {
-            Arc::new(JwtProvider::new(c).map_err(|e| ConfigError::field(path, e))?)
+            Arc::new(JwtProvider::new(c).map_err(|e| e.at(path))?)
         }
         ProviderConfig::OAuth2Token(c) => {
-            Arc::new(IntrospectionProvider::new(c).map_err(|e| ConfigError::field(path, e))?)
+            Arc::new(IntrospectionProvider::new(c).map_err(|e| e.at(path))?)
         }
-        ProviderConfig::GithubToken(c) => {
-            Arc::new(GithubProvider::new(c).map_err(|e| ConfigError::field(path, e))?)
-        }
+        ProviderConfig::GithubToken(c) => Arc::new(GithubProvider::new(c).map_err(|e| e.at(path))?),
         ProviderConfig::Kubernetes(c) => {
-            Arc::new(KubernetesProvider::new(c).map_err(|e| ConfigError::field(path, e))?)
+            Arc::new(KubernetesProvider::new(c).map_err(|e| e.at(path))?)
         }
     })
 }

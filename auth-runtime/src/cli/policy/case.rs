@@ -5,9 +5,45 @@ use serde::Deserialize;
 use serde::de::Deserializer;
 use serde_json::Value;
 
-use crate::authz::{Action, Decision, Resource};
+use crate::authz::{Action, Decision, Resource, RuleError};
 use crate::principal::{Attributes, User};
 use crate::security::settings::Settings;
+
+/// A case that cannot be decided (a line of `eval` or `test`, the flags of
+/// `explain`): what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum CaseError {
+    /// Not JSON, or not a case's shape.
+    #[error("{}", json_problem(.0))]
+    Json(serde_json::Error),
+    #[error("missing field `user` (null for no user)")]
+    NoUser,
+    #[error(
+        "a case has `path` (a route case) or `action` and `resource` (a resource case), not both"
+    )]
+    RouteAndResource,
+    #[error("missing field `{0}`")]
+    Missing(&'static str),
+    #[error("missing field `path` (a route case) or `action` and `resource` (a resource case)")]
+    NoCase,
+    #[error(transparent)]
+    Action(#[from] RuleError),
+    /// `test`: `expect` is not `{allowed, rule?}`.
+    #[error("`expect`: {0}")]
+    Expect(serde_json::Error),
+    #[error("missing field `expect` ({{\"allowed\": true|false, \"rule\": N?}})")]
+    NoExpect,
+    /// `explain`: an attribute flag that is not `KEY=VALUE`.
+    #[error("{flag} {pair:?}: expected KEY=VALUE")]
+    Pair { flag: &'static str, pair: String },
+    /// `explain`: `--resource` that is not `TYPE::ID`.
+    #[error("--resource {0:?}: expected TYPE::ID")]
+    Resource(String),
+    /// `explain`: flags that do not make a case; the message says which.
+    #[error("{0}")]
+    Flags(&'static str),
+}
+
 /// A user as a case gives it.
 #[derive(Deserialize)]
 struct UserIn {
@@ -88,42 +124,33 @@ impl Case {
 }
 
 /// Parses one line of a cases file into its id and case.
-pub(super) fn parse_case(line: &[u8]) -> Result<(Value, Case), String> {
-    let raw: CaseIn = serde_json::from_slice(line).map_err(json_problem)?;
+pub(super) fn parse_case(line: &[u8]) -> Result<(Value, Case), CaseError> {
+    let raw: CaseIn = serde_json::from_slice(line).map_err(CaseError::Json)?;
     let Some(user) = raw.user else {
-        return Err("missing field `user` (null for no user)".to_owned());
+        return Err(CaseError::NoUser);
     };
     let user = user.map(UserIn::into_user);
     let case = match (raw.path, raw.action, raw.resource) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-            return Err(
-                "a case has `path` (a route case) or `action` and `resource` (a resource case), \
-                 not both"
-                    .to_owned(),
-            );
+            return Err(CaseError::RouteAndResource);
         }
         (Some(path), None, None) => Case::Route { user, path },
         (None, Some(action), Some(resource)) => Case::Resource {
             user,
-            action: action.parse()?,
+            action: action.parse::<Action>()?,
             kind: resource.kind,
             identifier: resource.identifier,
             owner: resource.owner.map(UserIn::into_user),
         },
-        (None, Some(_), None) => return Err("missing field `resource`".to_owned()),
-        (None, None, Some(_)) => return Err("missing field `action`".to_owned()),
-        (None, None, None) => {
-            return Err(
-                "missing field `path` (a route case) or `action` and `resource` (a resource case)"
-                    .to_owned(),
-            );
-        }
+        (None, Some(_), None) => return Err(CaseError::Missing("resource")),
+        (None, None, Some(_)) => return Err(CaseError::Missing("action")),
+        (None, None, None) => return Err(CaseError::NoCase),
     };
     Ok((raw.id, case))
 }
 
 /// serde_json's message without its `at line 1`: a case is one line.
-fn json_problem(e: serde_json::Error) -> String {
+fn json_problem(e: &serde_json::Error) -> String {
     let text = e.to_string();
     let text = match text.rfind(" at line ") {
         Some(at) => format!("{} at column {}", &text[..at], e.column()),

@@ -5,14 +5,14 @@ use std::process::ExitCode;
 
 use serde_json::Value;
 
-use super::case::Case;
+use super::case::{Case, CaseError};
 use super::eval::write_decision;
 use super::{ExplainArgs, fail};
 use crate::authz::{Action, Decision};
 use crate::principal::{Attributes, User};
 use crate::security::settings::Settings;
 /// `KEY=VALUE` flags into attributes; a key repeated accumulates.
-fn attributes(flag: &str, pairs: &[String]) -> Result<Attributes, String> {
+fn attributes(flag: &'static str, pairs: &[String]) -> Result<Attributes, CaseError> {
     let mut out = Attributes::new();
     for pair in pairs {
         match pair.split_once('=') {
@@ -21,28 +21,37 @@ fn attributes(flag: &str, pairs: &[String]) -> Result<Attributes, String> {
                     .or_default()
                     .push(value.to_owned());
             }
-            _ => return Err(format!("{flag} {pair:?}: expected KEY=VALUE")),
+            _ => {
+                return Err(CaseError::Pair {
+                    flag,
+                    pair: pair.clone(),
+                });
+            }
         }
     }
     Ok(out)
 }
 
 /// The case the flags of `explain` describe.
-pub(super) fn explain_case(args: &ExplainArgs) -> Result<Case, String> {
+pub(super) fn explain_case(args: &ExplainArgs) -> Result<Case, CaseError> {
     let user = match &args.principal {
         Some(p) => Some(User::new(
             p.clone(),
             attributes("--attribute", &args.attributes)?,
         )),
         None if !args.attributes.is_empty() => {
-            return Err("--attribute needs --principal (without it there is no user)".to_owned());
+            return Err(CaseError::Flags(
+                "--attribute needs --principal (without it there is no user)",
+            ));
         }
         None => None,
     };
     match (&args.path, &args.action, &args.resource) {
         (Some(path), None, None) => {
             if args.owner.is_some() || !args.owner_attributes.is_empty() {
-                return Err("--owner and --owner-attribute are for resource cases".to_owned());
+                return Err(CaseError::Flags(
+                    "--owner and --owner-attribute are for resource cases",
+                ));
             }
             Ok(Case::Route {
                 user,
@@ -52,7 +61,7 @@ pub(super) fn explain_case(args: &ExplainArgs) -> Result<Case, String> {
         (None, Some(action), Some(resource)) => {
             let action: Action = action.parse()?;
             let Some((kind, identifier)) = resource.split_once("::") else {
-                return Err(format!("--resource {resource:?}: expected TYPE::ID"));
+                return Err(CaseError::Resource(resource.clone()));
             };
             let owner = match &args.owner {
                 Some(o) => Some(User::new(
@@ -60,7 +69,7 @@ pub(super) fn explain_case(args: &ExplainArgs) -> Result<Case, String> {
                     attributes("--owner-attribute", &args.owner_attributes)?,
                 )),
                 None if !args.owner_attributes.is_empty() => {
-                    return Err("--owner-attribute needs --owner".to_owned());
+                    return Err(CaseError::Flags("--owner-attribute needs --owner"));
                 }
                 None => None,
             };
@@ -72,15 +81,14 @@ pub(super) fn explain_case(args: &ExplainArgs) -> Result<Case, String> {
                 owner,
             })
         }
-        (Some(_), _, _) => {
-            Err("give --path (a route case) or --action and --resource, not both".to_owned())
-        }
-        (None, Some(_), None) => Err("--action needs --resource TYPE::ID".to_owned()),
-        (None, None, Some(_)) => Err("--resource needs --action ACTION".to_owned()),
-        (None, None, None) => Err(
-            "give --path PATH (a route case) or --action ACTION --resource TYPE::ID (a resource case)"
-                .to_owned(),
-        ),
+        (Some(_), _, _) => Err(CaseError::Flags(
+            "give --path (a route case) or --action and --resource, not both",
+        )),
+        (None, Some(_), None) => Err(CaseError::Flags("--action needs --resource TYPE::ID")),
+        (None, None, Some(_)) => Err(CaseError::Flags("--resource needs --action ACTION")),
+        (None, None, None) => Err(CaseError::Flags(
+            "give --path PATH (a route case) or --action ACTION --resource TYPE::ID (a resource case)",
+        )),
     }
 }
 

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::case::{Case, parse_case};
+use super::case::{Case, CaseError, parse_case};
 use crate::authz::Decision;
 use crate::security::settings::Settings;
 
@@ -111,12 +111,12 @@ fn check_line(
     policies: &Settings,
     line: &[u8],
     reached: &mut Reached,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, CaseError> {
     let (id, case) = parse_case(line)?;
     let expect = serde_json::from_slice::<WithExpect>(line)
-        .map_err(|e| format!("`expect`: {e}"))?
+        .map_err(CaseError::Expect)?
         .expect
-        .ok_or("missing field `expect` ({\"allowed\": true|false, \"rule\": N?})")?;
+        .ok_or(CaseError::NoExpect)?;
     let decision = case.decide(policies);
     if let Some(rule) = decision.rule {
         match case {

@@ -27,7 +27,9 @@ use std::sync::Arc;
 
 use axum::Router;
 
-use crate::config::{ConfigError, ServerConfig};
+#[cfg(not(feature = "server"))]
+use crate::config::ConfigError;
+use crate::config::{ConfigErrors, ServerConfig};
 
 pub use limits::{DEFAULT_MAX_REQUEST_BODY_BYTES, Limits};
 #[cfg(feature = "server")]
@@ -60,7 +62,7 @@ impl Transport {
     /// checked; every error names its field. Without the `server` feature,
     /// the keys only the server applies (address, TLS, connection limits and
     /// timeouts) are errors: nothing in such a build would apply them.
-    pub fn from_config(server: &ServerConfig) -> Result<Transport, Vec<ConfigError>> {
+    pub fn from_config(server: &ServerConfig) -> Result<Transport, ConfigErrors> {
         let mut errors = Vec::new();
         let limits = limits::limits(server.limits.as_ref(), server.metrics.as_ref(), &mut errors);
         #[cfg(feature = "server")]
@@ -84,9 +86,7 @@ impl Transport {
                 None
             }
         };
-        if !errors.is_empty() {
-            return Err(errors);
-        }
+        ConfigErrors::check(errors)?;
         Ok(Transport {
             client_certificates: server.tls_cafile.is_some(),
             tls: tls.map(Arc::new),

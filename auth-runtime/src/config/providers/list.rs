@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{CacheConfig, ConfigError, OneOrMany, ProviderConfig, typed};
+use super::ProviderConfig;
+use crate::config::{CacheConfig, ConfigError, ConfigErrors, OneOrMany, typed};
 
 /// One configured provider, checked.
 #[derive(Debug, Clone)]
@@ -47,70 +48,23 @@ pub(crate) struct Takes<'c> {
     pub opaque: bool,
 }
 
-impl ProviderConfig {
-    /// The `type` it was configured with.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            ProviderConfig::Custom(_) => "custom",
-            ProviderConfig::UpstreamHeader(_) => "upstream_header",
-            ProviderConfig::ApiKeys(_) => "api_keys",
-            ProviderConfig::OAuth2Token(_) => "oauth2_token",
-            ProviderConfig::GithubToken(_) => "github_token",
-            ProviderConfig::Kubernetes(_) => "kubernetes",
-        }
-    }
-
-    /// The tokens it may be sent among several providers.
-    pub(crate) fn takes(&self) -> Takes<'_> {
-        match self {
-            ProviderConfig::ApiKeys(_) => Takes {
-                local: true,
-                ..Takes::default()
-            },
-            // A JWKS verifies JWTs only; introspection takes any token.
-            ProviderConfig::OAuth2Token(c) => Takes {
-                local: false,
-                issuers: c.issuer.as_ref(),
-                any_jwt: c.issuer.is_none(),
-                opaque: c.introspection.is_some(),
-            },
-            // Service account tokens are JWTs; their issuer is the cluster's.
-            ProviderConfig::Kubernetes(_) => Takes {
-                any_jwt: true,
-                ..Takes::default()
-            },
-            ProviderConfig::GithubToken(_) => Takes {
-                opaque: true,
-                ..Takes::default()
-            },
-            // Your endpoint: whatever it issues.
-            ProviderConfig::Custom(_) => Takes {
-                any_jwt: true,
-                opaque: true,
-                ..Takes::default()
-            },
-            // Reads a gateway's headers, never a token: only ever alone.
-            ProviderConfig::UpstreamHeader(_) => Takes::default(),
-        }
-    }
-}
-
 /// The providers `server.auth` names (`provider_config` or `providers`),
 /// each checked; the errors of all of them.
 pub(crate) fn providers(
     provider_config: Option<&Value>,
     list: Option<&Value>,
     cache: &CacheConfig,
-) -> Result<Vec<ConfiguredProvider>, Vec<ConfigError>> {
+) -> Result<Vec<ConfiguredProvider>, ConfigErrors> {
     match (provider_config, list) {
-        (Some(_), Some(_)) => Err(vec![ConfigError::field(
+        (Some(_), Some(_)) => Err(ConfigError::field(
             "server.auth.providers",
             "set `provider_config` (one provider) or `providers` (several), not both",
-        )]),
+        )
+        .into()),
         (None, None) => Ok(Vec::new()),
         (Some(value), None) => {
             let path = "server.auth.provider_config";
-            let config = ProviderConfig::from_value(value.clone(), path).map_err(|e| vec![e])?;
+            let config = ProviderConfig::from_value(value.clone(), path)?;
             Ok(vec![ConfiguredProvider {
                 name: config.kind().to_owned(),
                 config,
@@ -123,13 +77,14 @@ pub(crate) fn providers(
     }
 }
 
-fn several(list: &Value, cache: &CacheConfig) -> Result<Vec<ConfiguredProvider>, Vec<ConfigError>> {
+fn several(list: &Value, cache: &CacheConfig) -> Result<Vec<ConfiguredProvider>, ConfigErrors> {
     let at = "server.auth.providers";
     let Some(items) = list.as_array().filter(|items| !items.is_empty()) else {
-        return Err(vec![ConfigError::field(
+        return Err(ConfigError::field(
             at,
             "must be a non-empty list of provider configs; to serve without authentication, remove `providers`",
-        )]);
+        )
+        .into());
     };
     let mut errors = Vec::new();
     let mut out = Vec::new();
@@ -140,14 +95,9 @@ fn several(list: &Value, cache: &CacheConfig) -> Result<Vec<ConfiguredProvider>,
             Err(e) => errors.push(e),
         }
     }
-    if errors.is_empty() {
-        errors.extend(conflicts(&out));
-    }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        Err(errors)
-    }
+    ConfigErrors::check(errors)?;
+    ConfigErrors::check(conflicts(&out))?;
+    Ok(out)
 }
 
 /// One entry: a provider config, plus webmethod's `name` and `cache`.
@@ -316,8 +266,8 @@ mod tests {
     use super::*;
     use crate::config::Config;
 
-    fn load(yaml: &str) -> Result<Vec<ConfiguredProvider>, Vec<ConfigError>> {
-        let config = Config::parse(yaml, "test", &|_| None).map_err(|e| vec![e])?;
+    fn load(yaml: &str) -> Result<Vec<ConfiguredProvider>, ConfigErrors> {
+        let config = Config::parse(yaml, "test", &|_| None)?;
         let auth = config.server.auth.unwrap_or_default();
         providers(
             auth.provider_config.as_ref(),

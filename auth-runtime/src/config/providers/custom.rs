@@ -1,0 +1,55 @@
+//! `type: custom`: an endpoint of yours validates each token.
+
+use std::fmt;
+
+use serde::Deserialize;
+
+use super::default_timeout;
+use crate::config::ConfigError;
+use crate::config::de::lenient;
+use crate::config::shown::Url;
+
+/// `type: custom`: POST each token to an endpoint of yours.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomConfig {
+    /// `server.auth.provider_config.endpoint`: the `http` or `https` URL each
+    /// token is POSTed to. Required, no default.
+    pub endpoint: String,
+    /// `server.auth.provider_config.timeout`: seconds before the endpoint
+    /// counts as unreachable (503). Above 0, at most 3600; default 10.
+    #[serde(default = "default_timeout", deserialize_with = "lenient")]
+    pub timeout: f64,
+}
+
+impl fmt::Debug for CustomConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CustomConfig")
+            .field("endpoint", &Url(&self.endpoint))
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl CustomConfig {
+    /// `endpoint` an `http(s)` URL, `timeout` in range; `path` locates the
+    /// provider config.
+    pub(super) fn check(&self, path: &str) -> Result<(), ConfigError> {
+        let url = reqwest::Url::parse(&self.endpoint).map_err(|e| {
+            ConfigError::field(format!("{path}.endpoint"), format!("not a URL: {e}"))
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(ConfigError::field(
+                format!("{path}.endpoint"),
+                "must be an http or https URL",
+            ));
+        }
+        if !(self.timeout.is_finite() && self.timeout > 0.0 && self.timeout <= 3600.0) {
+            return Err(ConfigError::field(
+                format!("{path}.timeout"),
+                "must be between 0 and 3600 seconds",
+            ));
+        }
+        Ok(())
+    }
+}
