@@ -26,11 +26,11 @@ mod typos;
 pub use auth::{AuthConfig, CacheConfig, DecisionLogConfig};
 pub use de::OneOrMany;
 pub use error::{ConfigError, ConfigErrors};
+pub(crate) use providers::ConfiguredProvider;
 pub use providers::{
-    ApiKeyConfig, ApiKeysConfig, ConfiguredProvider, CustomConfig, GithubConfig,
-    IntrospectionConfig, JwksConfig, KubernetesConfig, OAuth2Config, PROVIDER_TYPES,
-    ProviderConfig, UpstreamHeaderConfig, default_github_claims, default_kubernetes_claims,
-    default_oauth2_claims,
+    ApiKeyConfig, ApiKeysConfig, CustomConfig, GithubConfig, IntrospectionConfig, JwksConfig,
+    KubernetesConfig, OAuth2Config, PROVIDER_TYPES, ProviderConfig, UpstreamHeaderConfig,
+    default_github_claims, default_kubernetes_claims, default_oauth2_claims,
 };
 pub(crate) use providers::{Takes, providers};
 pub use quota::{KvStoreConfig, QuotaConfig, QuotaPeriod};
