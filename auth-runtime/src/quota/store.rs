@@ -59,7 +59,7 @@ impl StoreError {
 ///
 /// The stores of `server.quota.kvstore` are [`MemoryStore`](super::MemoryStore)
 /// (the default), `SqliteStore` and `RedisStore`. A store of your own serves
-/// with `Security::new(&settings)?.with_quota(Quota::with_store(quota_settings,
+/// with `Security::new(&settings)?.with_quota(Quota::with_store(settings.quota()?,
 /// Arc::new(store)))` (the limits stay the config's); when it fails, the
 /// request is answered 500 "Quota service error", never let through. A toy
 /// store, one locked map whose counters are never dropped:
@@ -78,14 +78,14 @@ impl StoreError {
 /// #[async_trait]
 /// impl QuotaStore for MapStore {
 ///     async fn hit(&self, key: &str, window: Window) -> Result<u64, StoreError> {
-///         let mut counts = self.0.lock().map_err(|e| StoreError(e.to_string()))?;
+///         let mut counts = self.0.lock().map_err(|e| StoreError::new(e.to_string()))?;
 ///         let count = counts.entry((key.to_owned(), window.index)).or_insert(0);
 ///         *count += 1;
 ///         Ok(*count)
 ///     }
 ///
 ///     async fn release(&self, key: &str, window: Window) -> Result<(), StoreError> {
-///         let mut counts = self.0.lock().map_err(|e| StoreError(e.to_string()))?;
+///         let mut counts = self.0.lock().map_err(|e| StoreError::new(e.to_string()))?;
 ///         if let Some(count) = counts.get_mut(&(key.to_owned(), window.index)) {
 ///             *count = count.saturating_sub(1);
 ///         }
