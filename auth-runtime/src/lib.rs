@@ -28,6 +28,7 @@
 
 #![warn(missing_docs)]
 #![warn(clippy::exhaustive_structs, clippy::exhaustive_enums)]
+#![warn(unreachable_pub)]
 
 // Generated code names this crate `::auth_runtime` when used from inside it.
 extern crate self as auth_runtime;

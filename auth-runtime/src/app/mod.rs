@@ -23,7 +23,8 @@ use crate::openapi::{Info, OpenApi};
 use crate::pipeline::guard::Guard;
 use crate::route::state::StateMap;
 #[cfg(feature = "openapi")]
-use crate::route::table::{RouteTable, TableError};
+use crate::route::table::RouteTable;
+use crate::route::table::TableError;
 use crate::router::BuiltRouter;
 use crate::security::BuiltProviders;
 use crate::security::settings::Settings;

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, HeaderValue};
 
 /// What the `Authorization` header holds.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Credentials<'a> {
+pub(crate) enum Credentials<'a> {
     Missing,
     Bearer(&'a str),
     /// Another scheme, two headers, an empty token or one with characters a
@@ -17,7 +17,7 @@ pub enum Credentials<'a> {
 /// Reads the bearer token: exactly one `Authorization` header, scheme
 /// `Bearer` in any case, then one or more spaces, then a non-empty token of
 /// printable ASCII.
-pub fn credentials(headers: &HeaderMap) -> Credentials<'_> {
+pub(crate) fn credentials(headers: &HeaderMap) -> Credentials<'_> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Credentials::Missing;
@@ -47,11 +47,11 @@ fn parse(value: &HeaderValue) -> Option<&str> {
 const SCHEME: &[u8] = b"bearer";
 
 /// The realm of every challenge.
-pub const REALM: &str = "webmethod";
+pub(crate) const REALM: &str = "webmethod";
 
 /// RFC 6750 error codes of a challenge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Challenge {
+pub(crate) enum Challenge {
     /// No credentials were sent: no error code.
     Missing,
     InvalidRequest,
@@ -60,7 +60,7 @@ pub enum Challenge {
 
 /// The `WWW-Authenticate` value for a 401. `description` is reduced to the
 /// characters RFC 6750 allows in `error_description`.
-pub fn challenge(kind: Challenge, description: &str) -> HeaderValue {
+pub(crate) fn challenge(kind: Challenge, description: &str) -> HeaderValue {
     let code = match kind {
         Challenge::Missing => return HeaderValue::from_static("Bearer realm=\"webmethod\""),
         Challenge::InvalidRequest => "invalid_request",

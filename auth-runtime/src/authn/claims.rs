@@ -12,12 +12,12 @@ use crate::principal::Attributes;
 
 /// `claim -> attribute` pairs, compiled once from the config.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClaimsMapping {
+pub(crate) struct ClaimsMapping {
     pairs: Vec<(Vec<String>, String, String)>,
 }
 
 impl ClaimsMapping {
-    pub fn new(mapping: &BTreeMap<String, String>) -> Self {
+    pub(crate) fn new(mapping: &BTreeMap<String, String>) -> Self {
         ClaimsMapping {
             pairs: mapping
                 .iter()
@@ -33,7 +33,7 @@ impl ClaimsMapping {
     }
 
     /// The attributes the claims give.
-    pub fn attributes(&self, claims: &Value) -> Attributes {
+    pub(crate) fn attributes(&self, claims: &Value) -> Attributes {
         let mut out = Attributes::new();
         for (path, literal, attribute) in &self.pairs {
             let nested = path.iter().try_fold(claims, |v, key| v.get(key));

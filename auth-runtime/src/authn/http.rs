@@ -8,14 +8,14 @@ use super::AuthError;
 use super::providers::ProviderError;
 
 /// The largest answer read from an identity provider.
-pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 
 /// The client of one provider, from the settings every remote provider's
 /// config shares: `verify_tls` (`false` accepts any certificate: for tests
 /// only, a warning is logged), `tls_cafile` (PEM file of the CAs to trust
 /// instead of the system's) and `timeout` (seconds, for connecting and for
 /// the whole answer).
-pub fn client(
+pub(crate) fn client(
     verify_tls: bool,
     tls_cafile: Option<&Path>,
     timeout: f64,
@@ -55,7 +55,7 @@ pub fn client(
 /// A transport error: the provider could not be reached, was too slow, or
 /// the exchange broke off: an outage, 503. Only a request that could not be
 /// built is a failure of ours.
-pub fn transport_error(context: &str, e: reqwest::Error) -> AuthError {
+pub(crate) fn transport_error(context: &str, e: reqwest::Error) -> AuthError {
     let e = e.without_url();
     tracing::debug!(target: "webmethod::auth", error = ?e.to_string(), "{context}");
     if e.is_builder() {
@@ -66,7 +66,7 @@ pub fn transport_error(context: &str, e: reqwest::Error) -> AuthError {
 }
 
 /// Reads an answer's body, at most [`MAX_RESPONSE_BYTES`].
-pub async fn read_limited(
+pub(crate) async fn read_limited(
     context: &str,
     response: reqwest::Response,
 ) -> Result<Vec<u8>, AuthError> {
@@ -74,7 +74,7 @@ pub async fn read_limited(
 }
 
 /// Reads an answer's body, at most `max` bytes; more is a provider failure.
-pub async fn read_at_most(
+pub(crate) async fn read_at_most(
     context: &str,
     mut response: reqwest::Response,
     max: usize,
@@ -96,7 +96,7 @@ pub async fn read_at_most(
 }
 
 /// `host[:port]` of a URL, for "validated by ..." hints.
-pub fn host_of(url: &reqwest::Url) -> String {
+pub(crate) fn host_of(url: &reqwest::Url) -> String {
     match (url.host_str(), url.port()) {
         (Some(host), Some(port)) => format!("{host}:{port}"),
         (Some(host), None) => host.to_owned(),
@@ -110,7 +110,7 @@ pub fn host_of(url: &reqwest::Url) -> String {
 /// re-parses the URL in its redirect layer on every request; here the
 /// request is built from a URI parsed once.
 #[derive(Clone)]
-pub struct LeanClient {
+pub(crate) struct LeanClient {
     client: hyper_util::client::legacy::Client<
         hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
         http_body_util::Full<bytes::Bytes>,
@@ -120,7 +120,7 @@ pub struct LeanClient {
 
 impl LeanClient {
     /// Verifies servers with the platform's roots (as reqwest does).
-    pub fn new(timeout: f64) -> Result<LeanClient, ProviderError> {
+    pub(crate) fn new(timeout: f64) -> Result<LeanClient, ProviderError> {
         use rustls_platform_verifier::BuilderVerifierExt;
         let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let tls = rustls::ClientConfig::builder_with_provider(provider)
@@ -148,7 +148,7 @@ impl LeanClient {
     /// POSTs `body` as JSON, with `authorization` when given; the status and
     /// at most `max` bytes of the answer. Unreachable, too slow or a broken
     /// connection: 503.
-    pub async fn post_json(
+    pub(crate) async fn post_json(
         &self,
         context: &str,
         uri: &axum::http::Uri,

@@ -42,7 +42,7 @@ pub enum Condition {
 }
 
 /// The accepted forms, for error messages.
-pub const FORMS: &str = "`user with <value> in <attribute>`, `user with <value> not in <attribute>`, \
+pub(super) const FORMS: &str = "`user with <value> in <attribute>`, `user with <value> not in <attribute>`, \
 `user is owner`, `user is not owner`, `user in owners <attribute>`, `user not in owners <attribute>`, \
 `resource is unowned`";
 

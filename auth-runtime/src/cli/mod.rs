@@ -3,7 +3,7 @@
 
 #[cfg(feature = "openapi")]
 mod openapi;
-pub mod policy;
+pub(crate) mod policy;
 mod routes;
 
 use std::path::PathBuf;
@@ -11,9 +11,9 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[cfg(feature = "openapi")]
-pub use openapi::OpenApiRun;
-pub use policy::PolicyCommand;
-pub use routes::{render_json, render_table};
+pub(crate) use openapi::OpenApiRun;
+pub(crate) use policy::PolicyCommand;
+pub(crate) use routes::{render_json, render_table};
 
 /// `APP [serve] [--config FILE] [--host H] [--port N]`, `APP routes [--format table|json]`
 /// or `APP policy check|eval|explain|test --config FILE ...`.

@@ -11,7 +11,7 @@ use crate::openapi::{self, OpenApi};
 const SHOWN_DIFFERENCES: usize = 40;
 
 /// One `openapi` command: its arguments and the document it made.
-pub struct OpenApiRun<'a> {
+pub(crate) struct OpenApiRun<'a> {
     /// The command's options.
     pub args: &'a OpenApiArgs,
     /// The document to print, write or check.
@@ -21,7 +21,7 @@ pub struct OpenApiRun<'a> {
 impl OpenApiRun<'_> {
     /// Prints or writes the document, checks it, and reports permissive
     /// schemas; the exit code says whether everything asked for held.
-    pub fn run(&self) -> ExitCode {
+    pub(crate) fn run(&self) -> ExitCode {
         let args = self.args;
         let text = match args.format {
             DocumentFormat::Json => self.api.to_json(),

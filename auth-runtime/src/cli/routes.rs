@@ -21,7 +21,7 @@ struct RouteRow<'a> {
 }
 
 /// A JSON array with one object per route.
-pub fn render_json(entries: &[&'static RouteEntry]) -> String {
+pub(crate) fn render_json(entries: &[&'static RouteEntry]) -> String {
     let rows: Vec<RouteRow> = entries
         .iter()
         .map(|e| RouteRow {
@@ -42,7 +42,7 @@ pub fn render_json(entries: &[&'static RouteEntry]) -> String {
 }
 
 /// An aligned text table with one line per route.
-pub fn render_table(entries: &[&'static RouteEntry]) -> String {
+pub(crate) fn render_table(entries: &[&'static RouteEntry]) -> String {
     const HEADER: [&str; 7] = [
         "METHOD",
         "PATH",

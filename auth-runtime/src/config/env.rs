@@ -12,7 +12,7 @@ use super::error::ConfigError;
 /// field that changes security ([`changes_security`]): there it is refused,
 /// as a literal `""` is, naming the field and the variable. An unset
 /// variable must never switch TLS, an issuer check or a policy off.
-pub fn substitute(
+pub(super) fn substitute(
     value: &mut Value,
     path: &str,
     lookup: &dyn Fn(&str) -> Option<String>,

@@ -16,7 +16,7 @@ use ipnet::IpNet;
 /// The proxies whose forwarding headers are believed, which header they
 /// set, and how IPv6 clients are grouped.
 #[derive(Debug, Clone)]
-pub struct TrustedProxies {
+pub(crate) struct TrustedProxies {
     nets: Vec<IpNet>,
     header: ForwardedHeader,
     ipv6_prefix: u8,
@@ -34,12 +34,12 @@ impl Default for TrustedProxies {
 
 /// The IPv6 prefix length a client is counted by, unless configured: one
 /// customer's allocation.
-pub const DEFAULT_IPV6_PREFIX: u8 = 64;
+pub(crate) const DEFAULT_IPV6_PREFIX: u8 = 64;
 
 /// The header a trusted proxy writes the client into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum ForwardedHeader {
+pub(crate) enum ForwardedHeader {
     /// `X-Forwarded-For: client, proxy1, ...`
     XForwardedFor,
     /// RFC 7239 `Forwarded: for=client, for=proxy1`
@@ -49,7 +49,7 @@ pub enum ForwardedHeader {
 /// A proxy setting of `server.quota` that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum ProxyConfigError {
+pub(crate) enum ProxyConfigError {
     /// `forwarded_header` names neither header.
     #[error("{name:?} is not a forwarding header; one of: x-forwarded-for, forwarded")]
     Header {
@@ -72,7 +72,7 @@ pub enum ProxyConfigError {
 
 impl ForwardedHeader {
     /// `x-forwarded-for` or `forwarded` (any case).
-    pub fn parse(name: &str) -> Result<ForwardedHeader, ProxyConfigError> {
+    pub(crate) fn parse(name: &str) -> Result<ForwardedHeader, ProxyConfigError> {
         if name.eq_ignore_ascii_case("x-forwarded-for") {
             Ok(ForwardedHeader::XForwardedFor)
         } else if name.eq_ignore_ascii_case("forwarded") {
@@ -87,7 +87,7 @@ impl ForwardedHeader {
 
 impl TrustedProxies {
     /// Parses addresses (`10.0.0.1`) and networks (`10.0.0.0/8`).
-    pub fn parse(entries: &[String]) -> Result<TrustedProxies, ProxyConfigError> {
+    pub(crate) fn parse(entries: &[String]) -> Result<TrustedProxies, ProxyConfigError> {
         let nets = entries
             .iter()
             .map(|e| {
@@ -103,13 +103,13 @@ impl TrustedProxies {
     }
 
     /// Reads the client from `header` (default `X-Forwarded-For`).
-    pub fn with_header(mut self, header: ForwardedHeader) -> Self {
+    pub(crate) fn with_header(mut self, header: ForwardedHeader) -> Self {
         self.header = header;
         self
     }
 
     /// Counts IPv6 clients per `/prefix` (1 to 128; default 64).
-    pub fn with_ipv6_prefix(mut self, prefix: u8) -> Result<Self, ProxyConfigError> {
+    pub(crate) fn with_ipv6_prefix(mut self, prefix: u8) -> Result<Self, ProxyConfigError> {
         if !(1..=128).contains(&prefix) {
             return Err(ProxyConfigError::Ipv6Prefix { prefix });
         }
@@ -119,7 +119,7 @@ impl TrustedProxies {
 
     /// Whether `ip` is a trusted proxy (an IPv4-mapped IPv6 address is
     /// compared as its IPv4 address).
-    pub fn contains(&self, ip: IpAddr) -> bool {
+    pub(crate) fn contains(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
         self.nets.iter().any(|n| n.contains(&ip))
     }
@@ -128,7 +128,7 @@ impl TrustedProxies {
     /// address (an IPv6 one reduced to its prefix), or, when a trusted proxy
     /// forwarded a hop that is not an address, an unknown client behind
     /// that proxy.
-    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> ClientAddr {
+    pub(crate) fn client(&self, peer: IpAddr, headers: &HeaderMap) -> ClientAddr {
         match self.client_address(peer, headers) {
             ClientAddr::Ip(IpAddr::V6(v6)) => ClientAddr::Ip(IpAddr::V6(
                 ipnet::Ipv6Net::new(v6, self.ipv6_prefix).map_or(v6, |net| net.network()),
@@ -171,7 +171,7 @@ impl TrustedProxies {
 
 /// Who a request is counted as by the quota.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ClientAddr {
+pub(crate) enum ClientAddr {
     /// A client address (an IPv6 one reduced to its counting prefix).
     Ip(IpAddr),
     /// A trusted proxy forwarded a hop that is not an address (`unknown`,
@@ -231,7 +231,7 @@ fn unparseable_hop(proxy: IpAddr, hop: &str) {
 const HOP_LOG_EVERY_SECS: u64 = 10;
 
 /// The peer of the connection, when the server records it (`App::serve` does).
-pub fn peer(parts_extensions: &axum::http::Extensions) -> Option<IpAddr> {
+pub(crate) fn peer(parts_extensions: &axum::http::Extensions) -> Option<IpAddr> {
     parts_extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| canonical(addr.ip()))

@@ -80,7 +80,7 @@ impl CorsConfig {
 }
 
 /// The layer `server.cors` asks for; `None` without it (or with `false`).
-pub fn layer(cors: Option<&Value>) -> Result<Option<CorsLayer>, ConfigError> {
+pub(crate) fn layer(cors: Option<&Value>) -> Result<Option<CorsLayer>, ConfigError> {
     let config = match cors {
         None | Some(Value::Null) | Some(Value::Bool(false)) => return Ok(None),
         Some(Value::Bool(true)) => CorsConfig::development(),

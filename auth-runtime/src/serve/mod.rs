@@ -4,5 +4,5 @@
 
 pub(crate) mod client_addr;
 pub(crate) mod cors;
-pub mod request_id;
-pub mod transport;
+pub(crate) mod request_id;
+pub(crate) mod transport;

@@ -33,14 +33,14 @@ use access::lint_access;
 use route::lint_route;
 
 /// The name of the resource policy in warnings.
-pub const ACCESS_POLICY: &str = "access_policy";
+pub(crate) const ACCESS_POLICY: &str = "access_policy";
 /// The name of the route policy in warnings.
-pub const ROUTE_POLICY: &str = "route_policy";
+pub(crate) const ROUTE_POLICY: &str = "route_policy";
 
 /// What a warning is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum LintKind {
+pub(crate) enum LintKind {
     /// An earlier rule always decides first: this one never applies.
     Shadowed,
     /// A forbid after a permit of everything: it never applies.
@@ -63,7 +63,7 @@ pub enum LintKind {
 
 /// One lint finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Warning {
+pub(crate) struct Warning {
     /// [`ACCESS_POLICY`] or [`ROUTE_POLICY`].
     pub policy: &'static str,
     /// Index of the rule in the configured list.
@@ -85,7 +85,7 @@ impl Warning {
     }
 
     /// `server.auth.access_policy[2]`.
-    pub fn path(&self) -> String {
+    pub(crate) fn path(&self) -> String {
         format!("server.auth.{}[{}]", self.policy, self.rule)
     }
 }
@@ -98,7 +98,7 @@ impl fmt::Display for Warning {
 
 /// The attributes the authentication provider can give a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Produced {
+pub(crate) enum Produced {
     /// No provider: authentication is off and there never is a user.
     NoProvider,
     /// Any attribute (`custom`, `upstream_header`, a provider set in code).
@@ -132,7 +132,9 @@ impl Produced {
 
     /// What several providers produce together: any attribute one of them
     /// produces.
-    pub fn of_providers<'p>(providers: impl IntoIterator<Item = &'p ProviderConfig>) -> Produced {
+    pub(crate) fn of_providers<'p>(
+        providers: impl IntoIterator<Item = &'p ProviderConfig>,
+    ) -> Produced {
         providers
             .into_iter()
             .map(Produced::of_provider)
@@ -160,7 +162,7 @@ impl Produced {
     }
 
     /// What one provider produces.
-    pub fn of_provider(provider: &ProviderConfig) -> Produced {
+    pub(crate) fn of_provider(provider: &ProviderConfig) -> Produced {
         let mapping =
             |kind: &str, m: &std::collections::BTreeMap<String, String>| Produced::Known {
                 source: format!("the `{kind}` claims_mapping produces"),
@@ -213,7 +215,7 @@ pub fn lint_policies(access: &[Value], route: &[Value], produced: &Produced) -> 
 
 /// Lints compiled policies; `access` and `route` are the rules as configured
 /// (the lint reads what compiling drops, such as an empty `when: []`).
-pub fn lint_compiled(
+pub(crate) fn lint_compiled(
     access: &[Value],
     access_policy: &AccessPolicy,
     route: &[Value],

@@ -35,7 +35,7 @@ pub(super) fn write_decision(
 
 /// Decides every case of `input`, writing one line per good case to `out` and
 /// `line N: problem` per bad one to `err`. Returns the number of bad lines.
-pub fn eval_cases(
+pub(super) fn eval_cases(
     policies: &Settings,
     mut input: impl BufRead,
     out: &mut impl Write,

@@ -143,7 +143,7 @@ pub struct ExplainArgs {
 
 /// Runs a policy command on a config, checked and compiled (or the errors
 /// that stopped it). `source` names the config in messages.
-pub fn run(
+pub(crate) fn run(
     command: &PolicyCommand,
     settings: Result<Settings, ConfigErrors>,
     source: &str,

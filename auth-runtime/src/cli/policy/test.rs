@@ -38,7 +38,7 @@ struct Reached {
 
 /// The outcome of the files: failed expectations, checked cases.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Outcome {
+pub(super) struct Outcome {
     /// The cases checked, in every file.
     pub cases: usize,
     /// The cases whose expectation did not hold.
@@ -47,11 +47,11 @@ pub struct Outcome {
 
 /// Why the files could not be tested (exit 2).
 #[derive(Debug)]
-pub struct BadFile(pub String);
+pub(super) struct BadFile(pub String);
 
 /// Tests every case of `inputs` (a name and its lines each), writing each
 /// mismatch, the summary and the unreached rules to `out`.
-pub fn test_cases(
+pub(super) fn test_cases(
     policies: &Settings,
     inputs: Vec<(String, Box<dyn BufRead + '_>)>,
     out: &mut impl Write,

@@ -19,7 +19,7 @@ use crate::config::{CacheConfig, ConfigError, ConfigErrors, OneOrMany, typed};
 /// One configured provider, checked.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
-pub struct ConfiguredProvider {
+pub(crate) struct ConfiguredProvider {
     /// Names it in logs and in [`User::provider`](crate::User::provider):
     /// its `name`, else its `type`. With several providers it also
     /// qualifies its users' principals (`<name>:<principal>`).

@@ -16,7 +16,7 @@ pub use api_keys::{ApiKeyConfig, ApiKeysConfig};
 pub use custom::CustomConfig;
 pub use github::{GithubConfig, default_github_claims};
 pub use kubernetes::{KubernetesConfig, default_kubernetes_claims};
-pub use list::ConfiguredProvider;
+pub(crate) use list::ConfiguredProvider;
 pub(crate) use list::{Takes, providers};
 pub use oauth2::{IntrospectionConfig, JwksConfig, OAuth2Config, default_oauth2_claims};
 pub use upstream_header::UpstreamHeaderConfig;

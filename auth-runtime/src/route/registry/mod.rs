@@ -1,6 +1,6 @@
 //! The link-time registry: one static [`RouteEntry`] per `#[webmethod]` route.
 
-pub mod record;
+pub(crate) mod record;
 
 use std::fmt;
 
@@ -85,7 +85,7 @@ impl fmt::Display for Method {
 
 /// Builds a route's method router, closing it over the app state it needs,
 /// with the security pipeline around the handler when the route needs one.
-pub type BuildFn = fn(&StateMap, Option<&RouteLayer>) -> Result<MethodRouter, MissingState>;
+pub(crate) type BuildFn = fn(&StateMap, Option<&RouteLayer>) -> Result<MethodRouter, MissingState>;
 
 /// The security pipeline of one route, as a route's [`BuildFn`] receives it:
 /// opaque here, so that the routes do not depend on the pipeline (which
@@ -235,6 +235,6 @@ pub fn registered() -> Vec<&'static RouteEntry> {
 }
 
 /// Sorts entries into the registry's deterministic order.
-pub fn sort(entries: &mut [&'static RouteEntry]) {
+pub(crate) fn sort(entries: &mut [&'static RouteEntry]) {
     entries.sort_by_key(|e| e.sort_key());
 }

@@ -43,19 +43,19 @@ impl Default for Limits {
 }
 
 /// Seconds a client has to send a whole request head (and a TLS handshake).
-pub const DEFAULT_HEADER_READ_TIMEOUT_SECONDS: u64 = 10;
+pub(super) const DEFAULT_HEADER_READ_TIMEOUT_SECONDS: u64 = 10;
 
 /// Connections served at once.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+pub(super) const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 
 /// The largest request body a handler's extractor reads (axum's default).
-pub const DEFAULT_MAX_REQUEST_BODY_BYTES: usize = 2 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_REQUEST_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// Seconds a request's whole body has to arrive, from its head.
-pub const DEFAULT_BODY_READ_TIMEOUT_SECONDS: u64 = 30;
+pub(super) const DEFAULT_BODY_READ_TIMEOUT_SECONDS: u64 = 30;
 
 /// Connections the metrics listener serves at once.
-pub const DEFAULT_METRICS_MAX_CONNECTIONS: usize = 64;
+pub(super) const DEFAULT_METRICS_MAX_CONNECTIONS: usize = 64;
 
 pub(super) fn limits(
     config: Option<&LimitsConfig>,

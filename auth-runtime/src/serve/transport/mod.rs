@@ -31,9 +31,9 @@ use axum::Router;
 use crate::config::ConfigError;
 use crate::config::{ConfigErrors, ServerConfig};
 
-pub use limits::{DEFAULT_MAX_REQUEST_BODY_BYTES, Limits};
+pub(crate) use limits::{DEFAULT_MAX_REQUEST_BODY_BYTES, Limits};
 #[cfg(feature = "server")]
-pub use routers::Routers;
+pub(crate) use routers::Routers;
 
 /// How connections are served: TLS or not, and the limits.
 #[derive(Clone)]

@@ -48,7 +48,7 @@ impl Transport {
 /// Open files `fit_open_file_limit` keeps for the server itself besides
 /// client connections: listeners, log and quota files, connections to
 /// identity providers and Redis, the runtime's own.
-pub const RESERVED_FILE_DESCRIPTORS: u64 = 128;
+pub(super) const RESERVED_FILE_DESCRIPTORS: u64 = 128;
 
 /// The soft open-file limit, raised first to the hard one.
 #[cfg(unix)]

@@ -104,7 +104,7 @@ fn certificates(path: &Path, field: &str) -> Result<Vec<CertificateDer<'static>>
 
 /// How long a failed TLS handshake's peer and reason stay logged: the same
 /// failure from the same address within it is not logged again.
-pub const HANDSHAKE_LOG_WINDOW: Duration = Duration::from_secs(60);
+pub(super) const HANDSHAKE_LOG_WINDOW: Duration = Duration::from_secs(60);
 
 /// The (peer address, reason) pairs of failed TLS handshakes logged in the
 /// last [`HANDSHAKE_LOG_WINDOW`], bounded: a client failing in a loop
