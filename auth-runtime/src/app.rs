@@ -19,6 +19,7 @@ use crate::router::{BuiltRouter, RouterBuilder};
 use crate::security::settings::Settings;
 use crate::security::{BuiltProviders, Security};
 use crate::serve::transport::{Routers, Transport};
+use crate::telemetry::Telemetry;
 
 /// An app built from the `#[webmethod]` registry, with its command line.
 ///
@@ -195,6 +196,7 @@ impl App {
             provider: self.provider,
             quota: Arc::default(),
             providers: BuiltProviders::default(),
+            telemetry: None,
         }
         .build(settings)
     }
@@ -224,26 +226,27 @@ impl App {
             provider: self.provider.clone(),
             quota: Arc::default(),
             providers: BuiltProviders::default(),
+            telemetry: None,
         };
-        if let Some(path) = &settings.decision_log
-            && let Err(e) = crate::telemetry::decision_log::open(path)
-        {
-            return fail(&e);
-        }
-        // Before the router is built: its routes are counted only when on.
-        let metrics = match &settings.metrics {
-            Some(address) => {
-                crate::telemetry::metrics::enable();
-                match TcpListener::bind(address.as_str()).await {
-                    Ok(listener) => Some(listener),
-                    Err(e) => {
-                        return fail(&format!(
-                            "cannot listen on {address} (server.metrics.address): {e}"
-                        ));
-                    }
+        // Once, kept by every reload: the counts and the log go on.
+        let telemetry = match Telemetry::from_settings(&settings) {
+            Ok(telemetry) => telemetry,
+            Err(e) => return fail(&e),
+        };
+        let metrics = match (&settings.metrics, telemetry.metrics()) {
+            (Some(address), Some(metrics)) => match TcpListener::bind(address.as_str()).await {
+                Ok(listener) => Some((listener, metrics.clone())),
+                Err(e) => {
+                    return fail(&format!(
+                        "cannot listen on {address} (server.metrics.address): {e}"
+                    ));
                 }
-            }
-            None => None,
+            },
+            _ => None,
+        };
+        let parts = Parts {
+            telemetry: Some(telemetry),
+            ..parts
         };
         // Through `parts`, so that a reload finds the quota store opened here.
         let built = match parts.clone().build(&settings) {
@@ -277,8 +280,8 @@ impl App {
         let scheme = if transport.is_tls() { "https" } else { "http" };
         // On stdout, so scripts and tests started with `--port 0` learn the port.
         println!("listening on {scheme}://{addr}");
-        if let Some(listener) = metrics {
-            match serve_metrics(listener, addr, &transport) {
+        if let Some((listener, metrics)) = metrics {
+            match serve_metrics(listener, metrics, addr, &transport) {
                 Ok(metrics_addr) => println!("metrics on http://{metrics_addr}/metrics"),
                 Err(e) => return fail(&e),
             }
@@ -320,6 +323,7 @@ impl App {
 /// connection cap of its own (`server.metrics.max_connections`).
 fn serve_metrics(
     listener: TcpListener,
+    metrics: Arc<crate::telemetry::metrics::Metrics>,
     api: std::net::SocketAddr,
     transport: &Transport,
 ) -> Result<std::net::SocketAddr, String> {
@@ -329,7 +333,7 @@ fn serve_metrics(
     if addr == api {
         return Err("server.metrics.address: must not be the API's address".to_owned());
     }
-    let app = crate::telemetry::metrics::router();
+    let app = crate::telemetry::metrics::router(metrics);
     let transport = transport.clone();
     tokio::spawn(async move {
         transport
@@ -352,6 +356,9 @@ struct Parts {
     /// The providers last built: a reload keeps those whose config is
     /// unchanged, with their keys, documents and validation cache.
     providers: BuiltProviders,
+    /// The server's metrics and decision log, set up once at startup;
+    /// `None`: each build sets up what its settings ask for.
+    telemetry: Option<Telemetry>,
 }
 
 /// A quota store and the `kvstore` it was opened for.
@@ -366,7 +373,12 @@ impl Parts {
             _ => None,
         };
         let provider_in_code = self.provider.is_some();
-        let security = Security::build_reusing(settings, self.provider, reuse, &self.providers)?;
+        let telemetry = match self.telemetry {
+            Some(telemetry) => telemetry,
+            None => Telemetry::from_settings(settings).map_err(ConfigErrors::from)?,
+        };
+        let security =
+            Security::build_reusing(settings, self.provider, reuse, &self.providers, telemetry)?;
         *last = kind.zip(security.quota.as_ref().map(|q| q.store.clone()));
         drop(last);
         let mut builder = RouterBuilder::new()
@@ -389,6 +401,7 @@ impl Parts {
             provider: self.provider.clone(),
             quota: self.quota.clone(),
             providers: self.providers.clone(),
+            telemetry: self.telemetry.clone(),
         }
     }
 }
@@ -491,8 +504,8 @@ impl Reload {
                 "error"
             }
         };
-        if let Some(metrics) = crate::telemetry::metrics::enabled() {
-            crate::telemetry::metrics::Metrics::count(&metrics.reloads, result);
+        if let Some(metrics) = self.parts.telemetry.as_ref().and_then(Telemetry::metrics) {
+            metrics.reload(result);
         }
     }
 }

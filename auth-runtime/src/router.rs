@@ -258,6 +258,7 @@ impl RouterBuilder {
         };
         // A proxy's x-request-id is believed from the quota's trusted proxies only.
         let trusted = security.quota.as_ref().map(|q| q.trusted_proxies.clone());
+        let metrics = security.telemetry.metrics().cloned();
         let pipeline = Pipeline::new(security, self.guards);
 
         // Unmatched requests (404, and each path's 405) are authenticated like
@@ -287,8 +288,8 @@ impl RouterBuilder {
                     Err(missing) => errors.push(BuildError::MissingState { entry, missing }),
                 }
             }
-            if crate::telemetry::metrics::enabled().is_some() {
-                merged = merged.layer(HttpMetricsLayer { route: group.path });
+            if let Some(metrics) = &metrics {
+                merged = merged.layer(HttpMetricsLayer::new(metrics, group.path));
             }
             router = router.route(group.path, merged);
         }
@@ -306,9 +307,9 @@ impl RouterBuilder {
         if !errors.is_empty() {
             return Err(BuildErrors(errors));
         }
-        let unmatched_metrics = crate::telemetry::metrics::enabled().map(|_| HttpMetricsLayer {
-            route: Target::Unmatched.route_name(),
-        });
+        let unmatched_metrics = metrics
+            .as_ref()
+            .map(|metrics| HttpMetricsLayer::new(metrics, Target::Unmatched.route_name()));
         // The app's merged routers are served as unmatched requests are.
         let for_merged = unmatched.clone();
         let router = match self.fallback {

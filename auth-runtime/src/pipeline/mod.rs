@@ -215,11 +215,16 @@ impl Pipeline {
     ) -> Result<(), Response> {
         let security = &self.security;
         if let Some(scope) = plan.scope {
-            let checked =
-                authz::scope::check(scope, user.as_deref(), request.method(), plan.target);
-            if decision_log::enabled() {
+            let checked = authz::scope::check(
+                scope,
+                user.as_deref(),
+                request.method(),
+                plan.target,
+                security.telemetry.metrics().map(|m| &**m),
+            );
+            if let Some(log) = security.telemetry.decisions() {
                 let reason = format!("required scope {scope}");
-                decision_log::record(&decision_log::Entry {
+                log.record(&decision_log::Entry {
                     outcome: if checked.is_ok() { "allowed" } else { "denied" },
                     reason: &reason,
                     ..decision_log::Entry::about("scope", plan.target, request, user.as_deref())
@@ -231,12 +236,17 @@ impl Pipeline {
             && let Some(policy) = &security.routes
         {
             policy
-                .check(plan.target, request, user.as_deref())
+                .check(plan.target, request, user.as_deref(), &security.telemetry)
                 .map_err(IntoResponse::into_response)?;
         }
         if plan.caller {
-            let mut caller = Caller::new(user, security.authn.is_some(), security.access.clone());
-            if decision_log::enabled() {
+            let mut caller = Caller::new(
+                user,
+                security.authn.is_some(),
+                security.access.clone(),
+                &security.telemetry,
+            );
+            if security.telemetry.decisions().is_some() {
                 // The handler's `Access` decisions are logged with the request's id.
                 caller = caller.with_context(decision_log::Context {
                     request_id: request

@@ -41,6 +41,9 @@ pub struct Quota {
     pub trusted_proxies: TrustedProxies,
     /// Routes never charged.
     pub exempt_routes: ExemptRoutes,
+    /// Where charges are counted, when metrics are on (set by the
+    /// `Security` that serves this quota).
+    pub(crate) metrics: Option<Arc<crate::telemetry::metrics::Metrics>>,
 }
 
 /// Who a counter is for.
@@ -273,9 +276,18 @@ impl Quota {
     /// Opens the store (the SQLite file is created if needed; Redis connects
     /// on first use).
     pub fn open(settings: &QuotaSettings) -> Result<Quota, ConfigError> {
+        Quota::open_counted(settings, None)
+    }
+
+    /// As [`open`](Self::open), the memory store's evictions counted in
+    /// `metrics`.
+    pub(crate) fn open_counted(
+        settings: &QuotaSettings,
+        metrics: Option<&Arc<crate::telemetry::metrics::Metrics>>,
+    ) -> Result<Quota, ConfigError> {
         let store: Arc<dyn QuotaStore> = match &settings.store {
             StoreKind::Memory { max_entries } => {
-                Arc::new(MemoryStore::with_max_entries(*max_entries))
+                Arc::new(MemoryStore::with_max_entries(*max_entries).counted(metrics))
             }
             #[cfg(feature = "sqlite")]
             StoreKind::Sqlite(db) => Arc::new(
@@ -308,6 +320,7 @@ impl Quota {
             period: settings.period,
             trusted_proxies: settings.trusted_proxies.clone(),
             exempt_routes: settings.exempt_routes.clone(),
+            metrics: None,
         }
     }
 

@@ -79,6 +79,14 @@ impl Settings {
         let transport = crate::serve::transport::Transport::from_config(&config.server)
             .map_err(|e| errors.extend(e))
             .ok();
+        // Fail closed: a build without metrics never ignores `server.metrics`.
+        #[cfg(not(feature = "metrics"))]
+        if config.server.metrics.is_some() {
+            errors.push(ConfigError::field(
+                "server.metrics",
+                crate::telemetry::metrics::MISSING,
+            ));
+        }
         let metrics = config.server.metrics.as_ref().and_then(|m| {
             check_address(&m.address)
                 .map_err(|e| errors.push(ConfigError::field("server.metrics.address", e)))
@@ -192,6 +200,21 @@ mod tests {
         Settings::parse(yaml, "test.yaml", &|name| {
             (name == "AUTH_URL").then(|| "http://127.0.0.1:9/auth".to_owned())
         })
+    }
+
+    /// A build without the `metrics` feature refuses `server.metrics`
+    /// instead of serving without them; with it, the same config loads.
+    #[test]
+    fn server_metrics_needs_the_metrics_feature() {
+        let yaml = "server:\n  metrics: {address: '127.0.0.1:0'}\n";
+        #[cfg(not(feature = "metrics"))]
+        {
+            let (path, message) = error_path(yaml);
+            assert_eq!(path, "server.metrics", "{message}");
+            assert!(message.contains("lacks the `metrics` feature"), "{message}");
+        }
+        #[cfg(feature = "metrics")]
+        assert!(parse(yaml).is_ok_and(|s| s.metrics.is_some()));
     }
 
     /// The path of the first error, and the whole message.

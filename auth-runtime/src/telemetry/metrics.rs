@@ -8,11 +8,12 @@
 //! status codes, configured provider names, fixed outcome words. No
 //! principal, token or path from a request is ever a label.
 //!
-//! The metrics are process-wide ([`enabled`]): the steps that count (the
-//! authentication step, the providers, the cache, the quota, the policies)
-//! check one pointer and do nothing when metrics are off.
+//! The metrics are a router's own ([`Telemetry`](super::Telemetry), inside
+//! its `Security`): the steps that count (the authentication step, the
+//! providers, the cache, the quota, the policies) check one pointer and do
+//! nothing when metrics are off. Compiled with the `metrics` feature only.
 
-use std::sync::OnceLock;
+use std::sync::Arc;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -79,21 +80,26 @@ pub(crate) struct PolicyLabels {
 /// Every metric webmethod keeps.
 pub struct Metrics {
     registry: Registry,
-    pub(crate) http_requests: Family<HttpLabels, Counter>,
-    pub(crate) http_duration: Histograms<RouteLabels>,
-    pub(crate) auth_decisions: Family<AuthLabels, Counter>,
-    pub(crate) provider_latency: Histograms<ProviderLabels>,
-    pub(crate) cache: Family<ResultLabels, Counter>,
-    pub(crate) jwks_fetches: Family<ResultLabels, Counter>,
-    pub(crate) quota: Family<QuotaLabels, Counter>,
-    pub(crate) quota_evictions: Counter,
-    pub(crate) policy_decisions: Family<PolicyLabels, Counter>,
-    pub(crate) reloads: Family<ResultLabels, Counter>,
-    pub(crate) decision_log_dropped: Counter,
-    pub(crate) decision_log_write_errors: Counter,
+    http_requests: Family<HttpLabels, Counter>,
+    http_duration: Histograms<RouteLabels>,
+    auth_decisions: Family<AuthLabels, Counter>,
+    provider_latency: Histograms<ProviderLabels>,
+    cache: Family<ResultLabels, Counter>,
+    jwks_fetches: Family<ResultLabels, Counter>,
+    quota: Family<QuotaLabels, Counter>,
+    quota_evictions: Counter,
+    policy_decisions: Family<PolicyLabels, Counter>,
+    reloads: Family<ResultLabels, Counter>,
+    decision_log_dropped: Counter,
+    decision_log_write_errors: Counter,
 }
 
 impl Metrics {
+    /// A registry of its own, every count at zero (`server.metrics`).
+    pub(crate) fn create() -> Result<Arc<Metrics>, crate::config::ConfigError> {
+        Ok(Arc::new(Metrics::new()))
+    }
+
     fn new() -> Metrics {
         let mut metrics = Metrics {
             http_requests: Family::default(),
@@ -239,29 +245,60 @@ impl Metrics {
             .observe(took.as_secs_f64());
     }
 
-    pub(crate) fn count(family: &Family<ResultLabels, Counter>, result: &'static str) {
+    fn count(family: &Family<ResultLabels, Counter>, result: &'static str) {
         family.get_or_create(&ResultLabels { result }).inc();
+    }
+
+    /// A validation cache lookup: `hit`, `miss` or `coalesced`.
+    pub(crate) fn cache(&self, result: &'static str) {
+        Metrics::count(&self.cache, result);
+    }
+
+    /// A JWKS fetch: `ok` or `error`.
+    pub(crate) fn jwks_fetch(&self, result: &'static str) {
+        Metrics::count(&self.jwks_fetches, result);
+    }
+
+    /// A config reload: `ok` or `error`.
+    pub(crate) fn reload(&self, result: &'static str) {
+        Metrics::count(&self.reloads, result);
+    }
+
+    /// Counters of the current window the memory store evicted.
+    pub(crate) fn quota_evictions(&self, evicted: u64) {
+        self.quota_evictions.inc_by(evicted);
+    }
+
+    /// A decision log line dropped (the writer fell behind).
+    pub(crate) fn decision_log_dropped(&self) {
+        self.decision_log_dropped.inc();
+    }
+
+    /// Decision log lines a failing write lost.
+    pub(crate) fn decision_log_write_errors(&self, lost: u64) {
+        self.decision_log_write_errors.inc_by(lost);
+    }
+
+    /// One answer of `labels`' route, `took` after its head arrived.
+    fn answered(&self, labels: &RouteLabels, status: u16, took: Duration) {
+        self.http_requests
+            .get_or_create(&HttpLabels {
+                route: labels.route,
+                method: labels.method,
+                status,
+            })
+            .inc();
+        self.http_duration
+            .get_or_create(labels)
+            .observe(took.as_secs_f64());
     }
 }
 
-static METRICS: OnceLock<Metrics> = OnceLock::new();
-
-/// The metrics, when a server of this process has them on.
-#[inline]
-pub fn enabled() -> Option<&'static Metrics> {
-    METRICS.get()
-}
-
-/// Turns the metrics on for this process (idempotent).
-pub fn enable() -> &'static Metrics {
-    METRICS.get_or_init(Metrics::new)
-}
-
-/// The `/metrics` endpoint: the exposition the scraper's `Accept` asks
-/// for. Served on a listener of its own by the app (`serve_metrics` of the
-/// transport: the API's timeouts, a connection cap of its own).
-pub(crate) fn router() -> axum::Router {
-    let metrics = enable();
+/// The `/metrics` endpoint of `metrics`: the exposition the scraper's
+/// `Accept` asks for. Served on a listener of its own by the app
+/// (`serve_metrics` of the transport: the API's timeouts, a connection cap
+/// of its own).
+pub(crate) fn router(metrics: Arc<Metrics>) -> axum::Router {
     axum::Router::new().route(
         "/metrics",
         axum::routing::get(move |headers: axum::http::HeaderMap| async move {
@@ -309,10 +346,21 @@ pub(crate) fn method_label(method: &axum::http::Method) -> &'static str {
 
 /// Counts and times every answer of one route (or of the unmatched
 /// requests), in front of the security pipeline: a 401 or 429 counts too.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub(crate) struct HttpMetricsLayer {
+    metrics: Arc<Metrics>,
     /// The route template in the router's syntax, or `<unmatched>`.
-    pub route: &'static str,
+    route: &'static str,
+}
+
+impl HttpMetricsLayer {
+    /// Counts into `metrics` under `route`.
+    pub(crate) fn new(metrics: &Arc<Metrics>, route: &'static str) -> Self {
+        HttpMetricsLayer {
+            metrics: metrics.clone(),
+            route,
+        }
+    }
 }
 
 impl<S> tower::Layer<S> for HttpMetricsLayer {
@@ -321,6 +369,7 @@ impl<S> tower::Layer<S> for HttpMetricsLayer {
     fn layer(&self, inner: S) -> HttpMetricsService<S> {
         HttpMetricsService {
             inner,
+            metrics: self.metrics.clone(),
             route: self.route,
         }
     }
@@ -329,6 +378,7 @@ impl<S> tower::Layer<S> for HttpMetricsLayer {
 #[derive(Clone)]
 pub(crate) struct HttpMetricsService<S> {
     inner: S,
+    metrics: Arc<Metrics>,
     route: &'static str,
 }
 
@@ -349,6 +399,7 @@ where
 
     fn call(&mut self, request: axum::extract::Request) -> Self::Future {
         Measured {
+            metrics: self.metrics.clone(),
             labels: RouteLabels {
                 route: self.route,
                 method: method_label(request.method()),
@@ -362,6 +413,7 @@ where
 pin_project_lite::pin_project! {
     /// The answer's future, counted and timed when it completes.
     pub(crate) struct Measured<F> {
+        metrics: Arc<Metrics>,
         labels: RouteLabels,
         started: std::time::Instant,
         #[pin]
@@ -381,19 +433,12 @@ where
     ) -> std::task::Poll<F::Output> {
         let this = self.project();
         let output = std::task::ready!(this.future.poll(cx));
-        if let (Ok(response), Some(metrics)) = (&output, enabled()) {
-            metrics
-                .http_requests
-                .get_or_create(&HttpLabels {
-                    route: this.labels.route,
-                    method: this.labels.method,
-                    status: response.status().as_u16(),
-                })
-                .inc();
-            metrics
-                .http_duration
-                .get_or_create(this.labels)
-                .observe(this.started.elapsed().as_secs_f64());
+        if let Ok(response) = &output {
+            this.metrics.answered(
+                this.labels,
+                response.status().as_u16(),
+                this.started.elapsed(),
+            );
         }
         std::task::Poll::Ready(output)
     }
@@ -408,8 +453,8 @@ mod tests {
         let metrics = Metrics::new();
         metrics.auth("api_keys", "authenticated");
         metrics.policy("route", false);
-        Metrics::count(&metrics.cache, "hit");
-        metrics.quota_evictions.inc_by(3);
+        metrics.cache("hit");
+        metrics.quota_evictions(3);
         let text = metrics.encode();
         assert!(
             text.contains(

@@ -48,6 +48,8 @@ pub struct KeyStore {
     keys: Refresher<KeySet>,
     /// A periodic refresh runs behind the requests.
     refreshing: AtomicBool,
+    /// Where fetches are counted, when metrics are on.
+    metrics: Option<Arc<crate::telemetry::metrics::Metrics>>,
 }
 
 impl KeyStore {
@@ -67,7 +69,17 @@ impl KeyStore {
             token,
             client,
             refreshing: AtomicBool::new(false),
+            metrics: None,
         }
+    }
+
+    /// Counts fetches (ok, error) in `metrics`.
+    pub(crate) fn counted(
+        mut self,
+        metrics: Option<&Arc<crate::telemetry::metrics::Metrics>>,
+    ) -> Self {
+        self.metrics = metrics.cloned();
+        self
     }
 
     /// The key for a token's `kid` (or the only key without one). A kid the
@@ -119,10 +131,9 @@ impl KeyStore {
     async fn refresh(&self, ask: Ask) -> Refreshed<KeySet> {
         let refreshed = self.keys.refresh(ask, self.fetch()).await;
         if let Some(succeeded) = refreshed.fetched
-            && let Some(metrics) = crate::telemetry::metrics::enabled()
+            && let Some(metrics) = &self.metrics
         {
-            let result = if succeeded { "ok" } else { "error" };
-            crate::telemetry::metrics::Metrics::count(&metrics.jwks_fetches, result);
+            metrics.jwks_fetch(if succeeded { "ok" } else { "error" });
         }
         refreshed
     }

@@ -34,6 +34,16 @@ pub fn from_config(
     config: &ProviderConfig,
     path: &str,
 ) -> Result<Arc<dyn AuthProvider>, ConfigError> {
+    counted_from_config(config, path, None)
+}
+
+/// As [`from_config`], what the provider counts (its JWKS fetches) counted
+/// in `metrics`.
+pub(crate) fn counted_from_config(
+    config: &ProviderConfig,
+    path: &str,
+    metrics: Option<&Arc<crate::telemetry::metrics::Metrics>>,
+) -> Result<Arc<dyn AuthProvider>, ConfigError> {
     Ok(match config {
         ProviderConfig::Custom(c) => {
             Arc::new(CustomProvider::new(c).map_err(|e| ConfigError::field(path, e))?)
@@ -41,7 +51,7 @@ pub fn from_config(
         ProviderConfig::UpstreamHeader(c) => Arc::new(UpstreamHeaderProvider::new(c)),
         ProviderConfig::ApiKeys(c) => Arc::new(ApiKeyProvider::new(c).map_err(|e| e.under(path))?),
         ProviderConfig::OAuth2Token(c) if c.verifies_jwts() => {
-            Arc::new(JwtProvider::new(c).map_err(|e| ConfigError::field(path, e))?)
+            Arc::new(JwtProvider::counted(c, metrics).map_err(|e| ConfigError::field(path, e))?)
         }
         ProviderConfig::OAuth2Token(c) => {
             Arc::new(IntrospectionProvider::new(c).map_err(|e| ConfigError::field(path, e))?)

@@ -1,0 +1,101 @@
+//! Prometheus metrics, left out of this build (the `metrics` feature is
+//! off): a config that sets `server.metrics` is refused at start, so no
+//! [`Metrics`] value ever exists and every counting step finds none.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The content type of the OpenMetrics text (served with the `metrics`
+/// feature only).
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The content type of the classic Prometheus text format 0.0.4 (served with
+/// the `metrics` feature only).
+pub const CLASSIC_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The metrics, which this build lacks: no value of this type exists.
+pub enum Metrics {}
+
+/// Why `server.metrics` is refused by this build.
+pub(crate) const MISSING: &str = "this build lacks the `metrics` feature (enable the auth-runtime \
+     crate's `metrics` feature, on by default), or remove `server.metrics`";
+
+impl Metrics {
+    /// Refused: this build has no metrics.
+    pub(crate) fn create() -> Result<Arc<Metrics>, crate::config::ConfigError> {
+        Err(crate::config::ConfigError::field("server.metrics", MISSING))
+    }
+
+    /// The exposition, in the OpenMetrics text format.
+    pub fn encode(&self) -> String {
+        match *self {}
+    }
+
+    /// The exposition in the classic Prometheus text format (0.0.4).
+    pub fn encode_classic(&self) -> String {
+        match *self {}
+    }
+
+    pub(crate) fn auth(&self, _: &str, _: &'static str) {
+        match *self {}
+    }
+
+    pub(crate) fn policy(&self, _: &'static str, _: bool) {
+        match *self {}
+    }
+
+    pub(crate) fn quota(&self, _: &'static str, _: &'static str) {
+        match *self {}
+    }
+
+    pub(crate) fn provider_latency(&self, _: &str, _: Duration) {
+        match *self {}
+    }
+
+    pub(crate) fn cache(&self, _: &'static str) {
+        match *self {}
+    }
+
+    pub(crate) fn jwks_fetch(&self, _: &'static str) {
+        match *self {}
+    }
+
+    pub(crate) fn reload(&self, _: &'static str) {
+        match *self {}
+    }
+
+    pub(crate) fn quota_evictions(&self, _: u64) {
+        match *self {}
+    }
+
+    pub(crate) fn decision_log_dropped(&self) {
+        match *self {}
+    }
+
+    pub(crate) fn decision_log_write_errors(&self, _: u64) {
+        match *self {}
+    }
+}
+
+/// The `/metrics` endpoint: never built without the feature.
+pub(crate) fn router(metrics: Arc<Metrics>) -> axum::Router {
+    match *metrics {}
+}
+
+/// Counts nothing (never built: no [`Metrics`] value exists).
+#[derive(Clone, Copy)]
+pub(crate) struct HttpMetricsLayer;
+
+impl HttpMetricsLayer {
+    pub(crate) fn new(_: &Arc<Metrics>, _: &'static str) -> Self {
+        HttpMetricsLayer
+    }
+}
+
+impl<S> tower::Layer<S> for HttpMetricsLayer {
+    type Service = S;
+
+    fn layer(&self, inner: S) -> S {
+        inner
+    }
+}
