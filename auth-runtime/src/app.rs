@@ -229,7 +229,7 @@ impl App {
             telemetry: None,
         };
         // Once, kept by every reload: the counts and the log go on.
-        let telemetry = match Telemetry::from_settings(&settings) {
+        let telemetry = match crate::security::telemetry_of(&settings) {
             Ok(telemetry) => telemetry,
             Err(e) => return fail(&e),
         };
@@ -375,7 +375,7 @@ impl Parts {
         let provider_in_code = self.provider.is_some();
         let telemetry = match self.telemetry {
             Some(telemetry) => telemetry,
-            None => Telemetry::from_settings(settings).map_err(ConfigErrors::from)?,
+            None => crate::security::telemetry_of(settings).map_err(ConfigErrors::from)?,
         };
         let security =
             Security::build_reusing(settings, self.provider, reuse, &self.providers, telemetry)?;

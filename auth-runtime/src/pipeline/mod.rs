@@ -20,7 +20,7 @@ use std::task::{Context, Poll};
 
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use tower::{Layer, Service, ServiceExt};
+use tower::{Service, ServiceExt};
 
 use crate::authz;
 use crate::pipeline::caller::Caller;
@@ -34,6 +34,7 @@ use crate::telemetry::decision_log;
 pub(crate) mod caller;
 pub(crate) mod guard;
 pub(crate) mod plan;
+pub(crate) mod stack;
 
 use plan::{Authenticate, Facts, Plan};
 
@@ -263,53 +264,27 @@ impl Pipeline {
     }
 }
 
-/// The pipeline in front of one route (or the fallbacks).
+/// The pipeline in front of one route (or the fallbacks): the router's
+/// steps and this target's plan.
 #[derive(Clone)]
-#[doc(hidden)]
-pub struct PipelineLayer {
+pub(crate) struct PipelineLayer {
     pipeline: Arc<Pipeline>,
     plan: Plan,
 }
 
-impl<S> Layer<S> for PipelineLayer {
-    type Service = PipelineService<S>;
-
-    fn layer(&self, inner: S) -> PipelineService<S> {
-        PipelineService {
-            inner,
-            pipeline: self.pipeline.clone(),
-            plan: self.plan,
-        }
-    }
-}
-
-#[derive(Clone)]
-#[doc(hidden)]
-pub struct PipelineService<S> {
-    inner: S,
-    pipeline: Arc<Pipeline>,
-    plan: Plan,
-}
-
-impl<S> Service<Request> for PipelineService<S>
-where
-    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future = PipelineFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut request: Request) -> Self::Future {
+impl PipelineLayer {
+    /// Takes the steps of the plan for `request`, then calls `inner` (or
+    /// answers in its place).
+    pub(crate) fn call<S>(&self, inner: &mut S, mut request: Request) -> PipelineFuture<S::Future>
+    where
+        S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+        S::Future: Send + 'static,
+    {
         // Nothing to wait for: the handler's own future, nothing boxed.
         match self.pipeline.admit_now(self.plan, &mut request) {
             Some(Ok(())) => {
                 return PipelineFuture::Handler {
-                    future: self.inner.call(request),
+                    future: inner.call(request),
                 };
             }
             Some(Err(answer)) => {
@@ -319,7 +294,7 @@ where
             }
             None => {}
         }
-        let inner = self.inner.clone();
+        let inner = inner.clone();
         let pipeline = self.pipeline.clone();
         let plan = self.plan;
         PipelineFuture::Steps {
@@ -329,10 +304,9 @@ where
 }
 
 pin_project_lite::pin_project! {
-    /// What [`PipelineService`] answers with.
+    /// What the pipeline answers with.
     #[project = Projected]
-    #[doc(hidden)]
-    pub enum PipelineFuture<F> {
+    pub(crate) enum PipelineFuture<F> {
         /// The steps were taken without waiting: the handler runs.
         Handler { #[pin] future: F },
         /// A step answered without waiting (401, 403, ...).

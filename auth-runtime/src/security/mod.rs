@@ -71,7 +71,7 @@ impl Security {
         settings: &Settings,
         own: Option<Arc<dyn AuthProvider>>,
     ) -> Result<Security, ConfigErrors> {
-        let telemetry = Telemetry::from_settings(settings)?;
+        let telemetry = telemetry_of(settings)?;
         Security::build_reusing(settings, own, None, &BuiltProviders::default(), telemetry)
     }
 
@@ -192,6 +192,12 @@ impl Security {
     pub fn telemetry(&self) -> &Telemetry {
         &self.telemetry
     }
+}
+
+/// The metrics and the decision log `settings` ask for (the decision log
+/// file opened).
+pub(crate) fn telemetry_of(settings: &Settings) -> Result<Telemetry, ConfigError> {
+    Telemetry::open(settings.metrics.is_some(), settings.decision_log.as_deref())
 }
 
 /// The providers last built, each with what it was built from. A reload

@@ -97,7 +97,11 @@ fn make_id() -> HeaderValue {
     }
     let mut text = [0u8; 2 * ID_BYTES];
     hex_into(&raw, &mut text);
-    HeaderValue::from_bytes(&text).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
+    // One allocation, shared by the extension's copy and the answer's
+    // header (a copy of bytes made from a Vec would allocate again on its
+    // first clone).
+    HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(text))
+        .unwrap_or_else(|_| HeaderValue::from_static("unknown"))
 }
 
 /// An id a proxy may hand on: 1 to 128 characters of `[A-Za-z0-9._:-]`
@@ -110,7 +114,7 @@ fn acceptable(value: &HeaderValue) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(b))
 }
 
-/// The span and id around every route of a router.
+/// The span and id of every request of a router (see [`traced`](Self::traced)).
 #[derive(Clone)]
 pub(crate) struct RequestIdLayer {
     trusted: Option<TrustedProxies>,
@@ -125,66 +129,48 @@ impl RequestIdLayer {
     /// else a new one. Of several headers the last is the proxy's (one that
     /// appends leaves the client's first): only that one is read.
     fn id(&self, request: &Request) -> HeaderValue {
+        // No trusted proxy: no header to read.
+        let Some(trusted) = &self.trusted else {
+            return make_id();
+        };
         let forwarded = request
             .headers()
             .get_all(&REQUEST_ID_HEADER)
             .iter()
             .next_back()
             .filter(|v| acceptable(v));
-        match (forwarded, &self.trusted, peer(request.extensions())) {
-            (Some(id), Some(trusted), Some(peer)) if trusted.contains(peer) => id.clone(),
+        match (forwarded, peer(request.extensions())) {
+            (Some(id), Some(peer)) if trusted.contains(peer) => id.clone(),
             _ => make_id(),
         }
     }
 }
 
-impl<S> tower::Layer<S> for RequestIdLayer {
-    type Service = RequestIdService<S>;
-
-    fn layer(&self, inner: S) -> RequestIdService<S> {
-        RequestIdService {
-            inner,
-            layer: self.clone(),
-        }
-    }
-}
-
-#[derive(Clone)]
-pub(crate) struct RequestIdService<S> {
-    inner: S,
-    layer: RequestIdLayer,
-}
-
-impl<S> tower::Service<Request> for RequestIdService<S>
-where
-    S: tower::Service<Request, Response = Response> + Send,
-    S::Future: Send + 'static,
-{
-    type Response = Response;
-    type Error = S::Error;
-    type Future = Traced<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut request: Request) -> Self::Future {
-        let id = self.layer.id(&request);
-        let route = request
-            .extensions()
-            .get::<MatchedPath>()
-            .map_or("<unmatched>", MatchedPath::as_str);
+impl RequestIdLayer {
+    /// Gives `request` its id (in its extensions, for handlers) and its
+    /// span, and calls `call` with it inside the span: the answer's future,
+    /// polled inside the span, puts the id on the answer.
+    pub(crate) fn traced<F>(
+        &self,
+        mut request: Request,
+        call: impl FnOnce(Request) -> F,
+    ) -> Traced<F> {
+        let id = self.id(&request);
         // Values from the request are quoted and escaped (`?`), so a path
         // or an id never starts a log line of its own.
         // At DEBUG, as tower-http's TraceLayer: a span costs every request
         // some 15,000 instructions under the fmt subscriber, so it is on
-        // only when asked for (RUST_LOG=webmethod::request=debug).
+        // only when asked for (RUST_LOG=webmethod::request=debug). Its
+        // fields are read only then.
         let span = tracing::debug_span!(
             target: "webmethod::request",
             "request",
             request_id = ?id,
             method = %request.method(),
-            route = route,
+            route = request
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("<unmatched>", MatchedPath::as_str),
             principal = Empty,
             status = Empty,
             latency_ms = Empty,
@@ -192,7 +178,7 @@ where
         request.extensions_mut().insert(RequestId(id.clone()));
         let future = {
             let _entered = span.enter();
-            self.inner.call(request)
+            call(request)
         };
         let started = (!span.is_disabled()).then(Instant::now);
         Traced {
@@ -228,8 +214,10 @@ where
         let _entered = this.span.enter();
         let mut output = std::task::ready!(this.future.poll(cx));
         if let Ok(response) = &mut output {
-            this.span.record("status", response.status().as_u16());
+            // `started` is set only when the span is on: nothing to record
+            // (no field looked up by name) otherwise.
             if let Some(started) = this.started {
+                this.span.record("status", response.status().as_u16());
                 this.span
                     .record("latency_ms", started.elapsed().as_secs_f64() * 1000.0);
             }

@@ -344,78 +344,36 @@ pub(crate) fn method_label(method: &axum::http::Method) -> &'static str {
     }
 }
 
-/// Counts and times every answer of one route (or of the unmatched
-/// requests), in front of the security pipeline: a 401 or 429 counts too.
-#[derive(Clone)]
-pub(crate) struct HttpMetricsLayer {
-    metrics: Arc<Metrics>,
-    /// The route template in the router's syntax, or `<unmatched>`.
+/// Calls `call` with `request` and, when `metrics` are on, counts and times
+/// its answer under `route` (the route template in the router's syntax, or
+/// `<unmatched>`): in front of the security pipeline, so a 401 or 429
+/// counts too.
+pub(crate) fn measured<F>(
+    metrics: Option<&Arc<Metrics>>,
     route: &'static str,
-}
-
-impl HttpMetricsLayer {
-    /// Counts into `metrics` under `route`.
-    pub(crate) fn new(metrics: &Arc<Metrics>, route: &'static str) -> Self {
-        HttpMetricsLayer {
-            metrics: metrics.clone(),
-            route,
-        }
-    }
-}
-
-impl<S> tower::Layer<S> for HttpMetricsLayer {
-    type Service = HttpMetricsService<S>;
-
-    fn layer(&self, inner: S) -> HttpMetricsService<S> {
-        HttpMetricsService {
-            inner,
-            metrics: self.metrics.clone(),
-            route: self.route,
-        }
-    }
-}
-
-#[derive(Clone)]
-pub(crate) struct HttpMetricsService<S> {
-    inner: S,
-    metrics: Arc<Metrics>,
-    route: &'static str,
-}
-
-impl<S> tower::Service<axum::extract::Request> for HttpMetricsService<S>
-where
-    S: tower::Service<axum::extract::Request, Response = axum::response::Response>,
-{
-    type Response = axum::response::Response;
-    type Error = S::Error;
-    type Future = Measured<S::Future>;
-
-    fn poll_ready(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: axum::extract::Request) -> Self::Future {
-        Measured {
-            metrics: self.metrics.clone(),
-            labels: RouteLabels {
-                route: self.route,
+    request: axum::extract::Request,
+    call: impl FnOnce(axum::extract::Request) -> F,
+) -> Measured<F> {
+    let counting = metrics.map(|metrics| {
+        (
+            metrics.clone(),
+            RouteLabels {
+                route,
                 method: method_label(request.method()),
             },
-            started: std::time::Instant::now(),
-            future: self.inner.call(request),
-        }
+            std::time::Instant::now(),
+        )
+    });
+    Measured {
+        counting,
+        future: call(request),
     }
 }
 
 pin_project_lite::pin_project! {
     /// The answer's future, counted and timed when it completes.
     pub(crate) struct Measured<F> {
-        metrics: Arc<Metrics>,
-        labels: RouteLabels,
-        started: std::time::Instant,
+        counting: Option<(Arc<Metrics>, RouteLabels, std::time::Instant)>,
         #[pin]
         future: F,
     }
@@ -433,12 +391,8 @@ where
     ) -> std::task::Poll<F::Output> {
         let this = self.project();
         let output = std::task::ready!(this.future.poll(cx));
-        if let Ok(response) = &output {
-            this.metrics.answered(
-                this.labels,
-                response.status().as_u16(),
-                this.started.elapsed(),
-            );
+        if let (Ok(response), Some((metrics, labels, started))) = (&output, &*this.counting) {
+            metrics.answered(labels, response.status().as_u16(), started.elapsed());
         }
         std::task::Poll::Ready(output)
     }

@@ -16,7 +16,6 @@ pub mod metrics;
 use std::sync::Arc;
 
 use crate::config::ConfigError;
-use crate::security::settings::Settings;
 use decision_log::DecisionLog;
 use metrics::Metrics;
 
@@ -43,16 +42,20 @@ impl Telemetry {
         Telemetry::default()
     }
 
-    /// What `settings` asks for: the metrics registry when `server.metrics`
-    /// is set (its listener is the app's), the decision log opened when
-    /// `server.auth.decision_log` is. The log's writer ends when the last
-    /// clone of this value is dropped.
-    pub(crate) fn from_settings(settings: &Settings) -> Result<Telemetry, ConfigError> {
-        let metrics = match &settings.metrics {
-            Some(_) => Some(Metrics::create()?),
-            None => None,
+    /// What the settings ask for: the metrics registry when `metrics`
+    /// (`server.metrics` is set; its listener is the app's), the decision
+    /// log opened at `decision_log` (`server.auth.decision_log.path`). The
+    /// log's writer ends when the last clone of this value is dropped.
+    pub(crate) fn open(
+        metrics: bool,
+        decision_log: Option<&str>,
+    ) -> Result<Telemetry, ConfigError> {
+        let metrics = if metrics {
+            Some(Metrics::create()?)
+        } else {
+            None
         };
-        let decisions = match &settings.decision_log {
+        let decisions = match decision_log {
             Some(path) => Some(Arc::new(DecisionLog::open(path, metrics.clone())?)),
             None => None,
         };
