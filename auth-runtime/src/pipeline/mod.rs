@@ -275,6 +275,7 @@ pub(crate) struct PipelineLayer {
 impl PipelineLayer {
     /// Takes the steps of the plan for `request`, then calls `inner` (or
     /// answers in its place).
+    #[inline]
     pub(crate) fn call<S>(&self, inner: &mut S, mut request: Request) -> PipelineFuture<S::Future>
     where
         S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,

@@ -60,6 +60,7 @@ impl RouteStack {
     }
 
     /// One request through the layers, in request order, then `inner`.
+    #[inline]
     fn call<S>(&self, inner: &mut S, request: Request) -> RouteFuture<S::Future>
     where
         S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
@@ -120,6 +121,7 @@ where
         self.inner.poll_ready(cx)
     }
 
+    #[inline]
     fn call(&mut self, request: Request) -> Self::Future {
         self.stack.call(&mut self.inner, request)
     }

@@ -150,6 +150,7 @@ impl RequestIdLayer {
     /// Gives `request` its id (in its extensions, for handlers) and its
     /// span, and calls `call` with it inside the span: the answer's future,
     /// polled inside the span, puts the id on the answer.
+    #[inline]
     pub(crate) fn traced<F>(
         &self,
         mut request: Request,
@@ -229,9 +230,14 @@ where
     }
 }
 
-/// Records the authenticated principal on the request's span.
+/// Records the authenticated principal on the request's span. The span is
+/// at DEBUG: below that level there is none, and no current span is looked
+/// up.
+#[inline]
 pub(crate) fn record_principal(principal: &str) {
-    tracing::Span::current().record("principal", principal);
+    if tracing::level_enabled!(tracing::Level::DEBUG) {
+        tracing::Span::current().record("principal", principal);
+    }
 }
 
 #[cfg(test)]

@@ -348,6 +348,7 @@ pub(crate) fn method_label(method: &axum::http::Method) -> &'static str {
 /// its answer under `route` (the route template in the router's syntax, or
 /// `<unmatched>`): in front of the security pipeline, so a 401 or 429
 /// counts too.
+#[inline]
 pub(crate) fn measured<F>(
     metrics: Option<&Arc<Metrics>>,
     route: &'static str,

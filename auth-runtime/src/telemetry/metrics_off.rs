@@ -86,6 +86,7 @@ pub(crate) fn router(metrics: Arc<Metrics>) -> axum::Router {
 pub(crate) type Measured<F> = F;
 
 /// Calls `call` with `request`: nothing to count without the feature.
+#[inline]
 pub(crate) fn measured<F>(
     _: Option<&Arc<Metrics>>,
     _: &'static str,
