@@ -31,7 +31,7 @@ where
 {
     match pipeline.map(|slot| slot.get::<crate::pipeline::stack::RouteStack>()) {
         None => on(filter, handler),
-        Some(Some(layer)) => on(filter, handler.layer(layer.clone())),
+        Some(Some(stack)) => on(filter, stack.handler(handler)),
         // Never: the router puts only pipeline layers there. Were it to,
         // the route answers 500 rather than run unprotected.
         Some(None) => on(filter, || async {

@@ -283,7 +283,7 @@ impl RouterBuilder {
             // answer sets it once the pipeline lets the caller through.
             let not_allowed = method_not_allowed(group.entries().map(|e| e.method));
             let mut merged: MethodRouter =
-                any(not_allowed.layer(stack(group.path, Target::Unmatched)));
+                any(stack(group.path, Target::Unmatched).handler(not_allowed));
             for entry in group.entries() {
                 // The layers wrap this entry's handler only, so two entries
                 // on one path keep their own requirements.
@@ -303,7 +303,7 @@ impl RouterBuilder {
                 Lookup::NotFound => {
                     // Served to anyone, not counted: its id only.
                     let layers = RouteStack::new(&request_id, None, None);
-                    router = router.route(&path, get(openapi_document(document).layer(layers)));
+                    router = router.route(&path, get(layers.handler(openapi_document(document))));
                 }
                 Lookup::Found { entry, .. } => errors.push(BuildError::OpenApiPath { path, entry }),
                 Lookup::MethodNotAllowed { routes } => {
@@ -320,7 +320,7 @@ impl RouterBuilder {
         let router = match self.fallback {
             // The app's own answer, behind the same steps as the JSON 404.
             Some(fallback) => router.fallback_service(fallback.layer(unmatched)),
-            None => router.fallback(error::not_found.layer(unmatched)),
+            None => router.fallback(unmatched.handler(error::not_found)),
         };
         // After the fallback is set: axum then refuses an app router with a
         // fallback of its own instead of letting one replace the other.

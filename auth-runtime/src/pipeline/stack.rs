@@ -7,22 +7,27 @@
 //!   -> route match              axum's router: the path's handlers, its 405
 //!                               answer, or the fallback
 //!   -> request id -> metrics -> pipeline -> handler
-//!                               this module: one layer, [`RouteStack`], put
-//!                               around each handler itself ([`RouteStack::call`])
+//!                               this module: [`RouteStack::call`], around
+//!                               each handler itself ([`RouteStack::handler`])
 //! ```
 //!
 //! The request id sits after the match because its span names the matched
-//! route template. The three steps of a route are one layer (one service,
-//! one future of nested futures, nothing boxed) rather than a layer each
-//! around the router: axum boxes a route's service again for every layer
-//! added with `Router::layer`, an allocation and a dynamic call per request
-//! per layer.
+//! route template. The three steps of a route are one handler wrapped
+//! around the route's handler (one future of nested futures, nothing boxed)
+//! rather than a layer each around the router: axum boxes a route's service
+//! again for every layer added with `Router::layer`, an allocation and a
+//! dynamic call per request per layer, and a layered handler
+//! (`Handler::layer`) builds its service and a one-shot future per request.
 
 use std::convert::Infallible;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::extract::Request;
+use axum::handler::Handler;
 use axum::response::Response;
 use tower::{Layer, Service};
 
@@ -87,8 +92,123 @@ impl RouteStack {
     }
 }
 
+impl RouteStack {
+    /// `handler` behind these layers, as a handler of its own.
+    pub(crate) fn handler<H>(&self, handler: H) -> Stacked<H> {
+        Stacked {
+            handler,
+            stack: self.clone(),
+        }
+    }
+}
+
 /// The answer's future of a [`RouteStack`].
 pub(crate) type RouteFuture<F> = Traced<Measured<PipelineFuture<F>>>;
+
+/// A handler behind its [`RouteStack`]: axum calls it as it calls the
+/// handler, with no service built per request.
+#[derive(Clone)]
+pub(crate) struct Stacked<H> {
+    handler: H,
+    stack: RouteStack,
+}
+
+impl<H, T, S> Handler<T, S> for Stacked<H>
+where
+    H: Handler<T, S>,
+    T: 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    type Future = Unwrapped<RouteFuture<Called<H::Future>>>;
+
+    #[inline]
+    fn call(self, request: Request, state: S) -> Self::Future {
+        let mut handler = HandlerCall {
+            handler: self.handler,
+            state,
+            _types: PhantomData,
+        };
+        Unwrapped {
+            future: self.stack.call(&mut handler, request),
+        }
+    }
+}
+
+/// A handler and its state as the pipeline calls it (a service).
+struct HandlerCall<H, T, S> {
+    handler: H,
+    state: S,
+    _types: PhantomData<fn() -> T>,
+}
+
+impl<H: Clone, T, S: Clone> Clone for HandlerCall<H, T, S> {
+    fn clone(&self) -> Self {
+        HandlerCall {
+            handler: self.handler.clone(),
+            state: self.state.clone(),
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<H, T, S> Service<Request> for HandlerCall<H, T, S>
+where
+    H: Handler<T, S>,
+    T: 'static,
+    S: Clone + Send + Sync + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Called<H::Future>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    #[inline]
+    fn call(&mut self, request: Request) -> Self::Future {
+        Called {
+            future: self.handler.clone().call(request, self.state.clone()),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A handler's future as a service's (never an error).
+    pub(crate) struct Called<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: Future<Output = Response>> Future for Called<F> {
+    type Output = Result<Response, Infallible>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().future.poll(cx).map(Ok)
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A service's future (never an error) as a handler's.
+    pub(crate) struct Unwrapped<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: Future<Output = Result<Response, Infallible>>> Future for Unwrapped<F> {
+    type Output = Response;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Response> {
+        self.project().future.poll(cx).map(|answer| match answer {
+            Ok(response) => response,
+            Err(never) => match never {},
+        })
+    }
+}
 
 impl<S> Layer<S> for RouteStack {
     type Service = RouteService<S>;
