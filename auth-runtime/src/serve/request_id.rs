@@ -43,16 +43,19 @@ const ID_BYTES: usize = 12;
 /// Ids drawn from the CSPRNG at once, per thread.
 const BATCH: usize = 64;
 
-/// One thread's unused random bytes.
+/// One thread's batch of ids: the hex text of [`BATCH`] ids drawn at once,
+/// handed out a slice at a time.
 struct Batch {
-    bytes: [u8; ID_BYTES * BATCH],
+    /// `BATCH` ids of `2 * ID_BYTES` hex digits each, in one allocation
+    /// that the ids handed out share (dropped with the last of them).
+    text: bytes::Bytes,
     /// The next unused id; `BATCH` when the batch needs a refill.
     next: usize,
 }
 
 thread_local! {
     static BATCHES: std::cell::RefCell<Batch> = const {
-        std::cell::RefCell::new(Batch { bytes: [0; ID_BYTES * BATCH], next: BATCH })
+        std::cell::RefCell::new(Batch { text: bytes::Bytes::new(), next: BATCH })
     };
 }
 
@@ -65,43 +68,59 @@ fn hex_into(bytes: &[u8], out: &mut [u8]) {
     }
 }
 
+/// The text of [`BATCH`] new ids, from the system's CSPRNG; `None` when it
+/// fails.
+fn draw_batch() -> Option<bytes::Bytes> {
+    let mut raw = [0u8; ID_BYTES * BATCH];
+    getrandom::fill(&mut raw).ok()?;
+    let mut text = vec![0u8; 2 * ID_BYTES * BATCH];
+    hex_into(&raw, &mut text);
+    raw.fill(0);
+    Some(bytes::Bytes::from(text))
+}
+
 /// An id made here: unpredictable (it says nothing about the requests
 /// before or after it), 24 hex digits of bytes drawn from the operating
 /// system's CSPRNG (`getrandom`) a batch at a time per thread, so a request
-/// costs a copy and one system call per 64 ids, never an allocation (no
-/// `format!`: this runs on every request).
+/// costs a slice of the batch's text (shared, no copy, no allocation: the
+/// extension's copy and the answer's header share it too) and one system
+/// call and one allocation per 64 ids. The batch's text stays in memory
+/// until its last id is dropped; the ids are no secret (every answer and
+/// log line carries its own), and the batch's ids not yet handed out are
+/// held by this thread alone.
 fn make_id() -> HeaderValue {
-    let mut raw = [0u8; ID_BYTES];
-    let drawn = BATCHES.with_borrow_mut(|batch| {
+    let sliced = BATCHES.with_borrow_mut(|batch| {
         if batch.next == BATCH {
-            getrandom::fill(&mut batch.bytes).ok()?;
+            batch.text = draw_batch()?;
             batch.next = 0;
         }
-        let start = batch.next * ID_BYTES;
-        let used = &mut batch.bytes[start..start + ID_BYTES];
-        raw.copy_from_slice(used);
-        // Handed out once: nothing of it stays behind.
-        used.fill(0);
+        let start = batch.next * 2 * ID_BYTES;
+        let id = batch.text.slice(start..start + 2 * ID_BYTES);
         batch.next += 1;
-        Some(())
+        if batch.next == BATCH {
+            // All handed out: the last ids release the text.
+            batch.text = bytes::Bytes::new();
+        }
+        Some(id)
     });
-    if drawn.is_none() {
-        // The system's random source failed (TLS would fail too): a
-        // unique id still, from a counter, and said once.
-        static FALLBACK: AtomicU64 = AtomicU64::new(0);
-        static SAID: std::sync::Once = std::sync::Once::new();
-        SAID.call_once(|| {
-            tracing::error!(target: "webmethod::request", "the random source failed: request ids are sequential");
-        });
-        raw[4..].copy_from_slice(&FALLBACK.fetch_add(1, Ordering::Relaxed).to_be_bytes());
-    }
-    let mut text = [0u8; 2 * ID_BYTES];
-    hex_into(&raw, &mut text);
-    // One allocation, shared by the extension's copy and the answer's
-    // header (a copy of bytes made from a Vec would allocate again on its
-    // first clone).
-    HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(text))
-        .unwrap_or_else(|_| HeaderValue::from_static("unknown"))
+    let text = match sliced {
+        Some(text) => text,
+        None => {
+            // The system's random source failed (TLS would fail too): a
+            // unique id still, from a counter, and said once.
+            static FALLBACK: AtomicU64 = AtomicU64::new(0);
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| {
+                tracing::error!(target: "webmethod::request", "the random source failed: request ids are sequential");
+            });
+            let mut raw = [0u8; ID_BYTES];
+            raw[4..].copy_from_slice(&FALLBACK.fetch_add(1, Ordering::Relaxed).to_be_bytes());
+            let mut text = [0u8; 2 * ID_BYTES];
+            hex_into(&raw, &mut text);
+            bytes::Bytes::copy_from_slice(&text)
+        }
+    };
+    HeaderValue::from_maybe_shared(text).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
 }
 
 /// An id a proxy may hand on: 1 to 128 characters of `[A-Za-z0-9._:-]`
