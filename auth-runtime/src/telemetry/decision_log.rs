@@ -8,7 +8,7 @@
 //! (`webmethod_decision_log_write_errors_total`), and an ERROR says so, at
 //! most once every 10 seconds, with the number lost since the previous one.
 //!
-//! A router's own ([`Telemetry`](super::Telemetry), inside its `Security`):
+//! A router's own (its `Telemetry`, inside its `Security`):
 //! the app opens it once at startup and a reload keeps it; the writer ends
 //! when the last router holding it is dropped.
 

@@ -8,7 +8,7 @@
 //! status codes, configured provider names, fixed outcome words. No
 //! principal, token or path from a request is ever a label.
 //!
-//! The metrics are a router's own ([`Telemetry`](super::Telemetry), inside
+//! The metrics are a router's own (its `Telemetry`, inside
 //! its `Security`): the steps that count (the authentication step, the
 //! providers, the cache, the quota, the policies) check one pointer and do
 //! nothing when metrics are off. Compiled with the `metrics` feature only.
