@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Instructions per request by function, with entropy noise left out.
 
-usage: scripts/cg-per-request.py SERVER PATH [--token T] [--n1 300] [--n2 2300] [--top 0]
+usage: scripts/cg-per-request.py SERVER PATH [--token T] [--config FILE] [--n1 300] [--n2 2300] [--top 0]
 
-Runs SERVER (started as `SERVER --port N`) under callgrind twice, sends n1
+Runs SERVER (started as `SERVER --port N`, with `--config FILE` when given) under callgrind twice, sends n1
 then n2 keep-alive GET PATH requests, and subtracts the per-function costs of
 the two runs, so startup and shutdown cancel out. Unlike a whole-program
 difference, it leaves out aws-lc's CPU-jitter entropy source (jent_*, keccak,
@@ -25,14 +25,15 @@ import time
 NOISE = re.compile(r"jent|rol64|xoshiro|uint32rotl|ptr_to_le|keccak|sha3|PROGRAM TOTALS")
 
 
-def run(server, path, token, n):
+def run(server, path, token, n, config=None):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     out = tempfile.NamedTemporaryFile(delete=False, suffix=".cg")
     out.close()
     p = subprocess.Popen(
-        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out.name}", server, "--port", str(port)],
+        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out.name}", server, "--port", str(port)]
+        + (["--config", config] if config else []),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -75,12 +76,13 @@ ap = argparse.ArgumentParser()
 ap.add_argument("server")
 ap.add_argument("path")
 ap.add_argument("--token")
+ap.add_argument("--config")
 ap.add_argument("--n1", type=int, default=300)
 ap.add_argument("--n2", type=int, default=2300)
 ap.add_argument("--top", type=int, default=0)
 args = ap.parse_args()
-a = run(args.server, args.path, args.token, args.n1)
-b = run(args.server, args.path, args.token, args.n2)
+a = run(args.server, args.path, args.token, args.n1, args.config)
+b = run(args.server, args.path, args.token, args.n2, args.config)
 n = args.n2 - args.n1
 per = {k: (b.get(k, 0) - a.get(k, 0)) / n for k in set(a) | set(b) if not NOISE.search(k)}
 print(f"{args.path}: {round(sum(per.values()))} instructions/request (entropy source left out)")

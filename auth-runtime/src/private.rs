@@ -20,9 +20,10 @@ pub use crate::serve::transport::Transport;
 use axum::handler::Handler;
 use axum::routing::{MethodFilter, on};
 
-/// A handler's method router, the security pipeline (when the route needs
-/// one) wrapped around the handler itself, before axum boxes it: one boxed
-/// service per request instead of two (`route_layer` would add its own).
+/// A handler's method router, its layers (request id, metrics, the security
+/// pipeline: `pipeline::stack`) wrapped around the handler itself, before
+/// axum boxes it: one boxed service per request instead of one per layer
+/// (`route_layer` and `Router::layer` would add their own).
 pub fn route<H, T, S>(
     filter: MethodFilter,
     handler: H,
@@ -33,9 +34,9 @@ where
     T: 'static,
     S: Clone + Send + Sync + 'static,
 {
-    match pipeline.map(|slot| slot.get::<crate::pipeline::PipelineLayer>()) {
+    match pipeline.map(|slot| slot.get::<crate::pipeline::stack::RouteStack>()) {
         None => on(filter, handler),
-        Some(Some(layer)) => on(filter, handler.layer(layer.clone())),
+        Some(Some(stack)) => on(filter, stack.handler(handler)),
         // Never: the router puts only pipeline layers there. Were it to,
         // the route answers 500 rather than run unprotected.
         Some(None) => on(filter, || async {

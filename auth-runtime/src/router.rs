@@ -15,13 +15,13 @@ use bytes::Bytes;
 use crate::extract::error;
 use crate::pipeline::Pipeline;
 use crate::pipeline::guard::Guard;
+use crate::pipeline::stack::RouteStack;
 use crate::route::registry::RouteEntry;
 use crate::route::state::{MissingState, StateMap};
 use crate::route::table::{Lookup, RouteTable, TableError};
 use crate::route::target::Target;
 use crate::security::Security;
 use crate::serve::request_id::RequestIdLayer;
-use crate::telemetry::metrics::HttpMetricsLayer;
 
 /// Builds the router of every `#[webmethod]` route.
 ///
@@ -244,12 +244,22 @@ impl RouterBuilder {
             return Err(BuildErrors::new(BuildError::NoSecurity));
         };
         // A proxy's x-request-id is believed from the quota's trusted proxies only.
-        let trusted = security.quota.as_ref().map(|q| q.trusted_proxies.clone());
+        let request_id =
+            RequestIdLayer::new(security.quota.as_ref().map(|q| q.trusted_proxies.clone()));
+        let metrics = security.telemetry.metrics().cloned();
         let pipeline = Pipeline::new(security, self.guards);
+        // Each handler's layers, in request order (see `pipeline::stack`):
+        // request id, metrics under `route` (when on), the target's pipeline.
+        let stack = |route: &'static str, target: Target| {
+            RouteStack::new(
+                &request_id,
+                metrics.as_ref().map(|m| (m, route)),
+                pipeline.layer(target),
+            )
+        };
 
         // Unmatched requests (404, and each path's 405) are authenticated like
         // protected routes: no probing which paths exist without credentials.
-        let unmatched = pipeline.layer(Target::Unmatched);
         pipeline.warn_unknown_exemptions(table.paths().iter().map(|g| g.path));
         let mut errors = Vec::new();
         let mut router = Router::new();
@@ -259,29 +269,29 @@ impl RouterBuilder {
             // telling an unauthenticated caller which methods exist); the
             // answer sets it once the pipeline lets the caller through.
             let not_allowed = method_not_allowed(group.entries().map(|e| e.method));
-            let mut merged: MethodRouter = match &unmatched {
-                Some(layer) => any(not_allowed.layer(layer.clone())),
-                None => any(not_allowed),
-            };
+            let mut merged: MethodRouter =
+                any(stack(group.path, Target::Unmatched).handler(not_allowed));
             for entry in group.entries() {
-                // The pipeline wraps this entry's handler only, so two entries
+                // The layers wrap this entry's handler only, so two entries
                 // on one path keep their own requirements.
-                let layer = pipeline
-                    .layer(Target::Route(entry))
-                    .map(crate::route::registry::RouteLayer::new);
-                match (entry.build)(&self.states, layer.as_ref()) {
+                let layer = crate::route::registry::RouteLayer::new(stack(
+                    group.path,
+                    Target::Route(entry),
+                ));
+                match (entry.build)(&self.states, Some(&layer)) {
                     Ok(method_router) => merged = merged.merge(method_router),
                     Err(missing) => errors.push(BuildError::MissingState { entry, missing }),
                 }
-            }
-            if crate::telemetry::metrics::enabled().is_some() {
-                merged = merged.layer(HttpMetricsLayer { route: group.path });
             }
             router = router.route(group.path, merged);
         }
         if let Some((path, document)) = self.openapi {
             match table.lookup(&axum::http::Method::GET, &path) {
-                Lookup::NotFound => router = router.route(&path, get(openapi_document(document))),
+                Lookup::NotFound => {
+                    // Served to anyone, not counted: its id only.
+                    let layers = RouteStack::new(&request_id, None, None);
+                    router = router.route(&path, get(layers.handler(openapi_document(document))));
+                }
                 Lookup::Found { entry, .. } => errors.push(BuildError::OpenApiPath { path, entry }),
                 Lookup::MethodNotAllowed { routes } => {
                     if let Some(entry) = routes.entries().next() {
@@ -291,31 +301,11 @@ impl RouterBuilder {
             }
         }
         BuildErrors::check(std::mem::take(&mut errors))?;
-        let unmatched_metrics = crate::telemetry::metrics::enabled().map(|_| HttpMetricsLayer {
-            route: Target::Unmatched.route_name(),
-        });
-        // The app's merged routers are served as unmatched requests are.
-        let for_merged = unmatched.clone();
+        let unmatched = stack(Target::Unmatched.route_name(), Target::Unmatched);
         let router = match self.fallback {
             // The app's own answer, behind the same steps as the JSON 404.
-            Some(fallback) => {
-                let fallback = match unmatched {
-                    Some(layer) => fallback.layer(layer),
-                    None => fallback,
-                };
-                match unmatched_metrics {
-                    Some(metrics) => router.fallback_service(fallback.layer(metrics)),
-                    None => router.fallback_service(fallback),
-                }
-            }
-            None => match (unmatched, unmatched_metrics) {
-                (Some(layer), Some(metrics)) => {
-                    router.fallback(error::not_found.layer(layer).layer(metrics))
-                }
-                (Some(layer), None) => router.fallback(error::not_found.layer(layer)),
-                (None, Some(metrics)) => router.fallback(error::not_found.layer(metrics)),
-                (None, None) => router.fallback(error::not_found),
-            },
+            Some(fallback) => router.fallback_service(fallback.layer(unmatched)),
+            None => router.fallback(unmatched.handler(error::not_found)),
         };
         // After the fallback is set: axum then refuses an app router with a
         // fallback of its own instead of letting one replace the other.
@@ -332,9 +322,16 @@ impl RouterBuilder {
             );
         }
         for (app, protection) in self.merged {
-            let app = match (protection, &for_merged) {
-                (Protection::Protected, Some(layer)) => app.layer(layer.clone()),
-                _ => app,
+            // Not counted in the metrics (as before); the app's own router
+            // keeps its matched paths for the request's span.
+            let app = match protection {
+                // Served as unmatched requests are.
+                Protection::Protected => app.layer(RouteStack::new(
+                    &request_id,
+                    None,
+                    pipeline.layer(Target::Unmatched),
+                )),
+                Protection::Public => app.layer(RouteStack::new(&request_id, None, None)),
             };
             let current = std::mem::take(&mut router);
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| current.merge(app))) {
@@ -351,8 +348,12 @@ impl RouterBuilder {
         }
         BuildErrors::check(errors)?;
         Ok(BuiltRouter {
-            // Around every route and the fallback: one span and id per request.
-            router: router.layer(RequestIdLayer::new(trusted)),
+            // Every route, the fallback and the merged routers carry their
+            // layers (one span and id per request). `with_state(())` turns
+            // every handler into its route now: axum otherwise clones and
+            // converts a stateless handler (and the 405s and the fallback)
+            // on every request it serves, two allocations each time.
+            router: router.with_state(()),
             table: Arc::new(table),
         })
     }

@@ -28,5 +28,6 @@ mod reload_safety;
 mod request_id;
 mod router;
 mod support;
+mod telemetry;
 mod testing_kit;
 mod transport;

@@ -162,6 +162,7 @@ impl App {
             provider: self.provider,
             quota: Arc::default(),
             providers: BuiltProviders::default(),
+            telemetry: None,
         }
         .build(settings)
     }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::AppError;
 use crate::authn::AuthProvider;
+use crate::config::ConfigErrors;
 #[cfg(feature = "openapi")]
 use crate::openapi::{Info, OpenApi};
 use crate::pipeline::guard::Guard;
@@ -15,6 +16,7 @@ use crate::route::table::RouteTable;
 use crate::router::{BuiltRouter, RouterBuilder};
 use crate::security::settings::Settings;
 use crate::security::{BuiltProviders, Security};
+use crate::telemetry::Telemetry;
 
 /// What the router is built from besides the config, kept for reloads.
 pub(super) struct Parts {
@@ -30,6 +32,9 @@ pub(super) struct Parts {
     /// The providers last built: a reload keeps those whose config is
     /// unchanged, with their keys, documents and validation cache.
     pub(super) providers: BuiltProviders,
+    /// The server's metrics and decision log, set up once at startup;
+    /// `None`: each build sets up what its settings ask for.
+    pub(super) telemetry: Option<Telemetry>,
 }
 
 /// A quota store and the `kvstore` it was opened for.
@@ -45,7 +50,12 @@ impl Parts {
         };
         #[cfg(feature = "openapi")]
         let provider_in_code = self.provider.is_some();
-        let security = Security::build_reusing(settings, self.provider, reuse, &self.providers)?;
+        let telemetry = match self.telemetry {
+            Some(telemetry) => telemetry,
+            None => crate::security::telemetry_of(settings).map_err(ConfigErrors::from)?,
+        };
+        let security =
+            Security::build_reusing(settings, self.provider, reuse, &self.providers, telemetry)?;
         *last = kind.zip(security.quota.as_ref().map(|q| q.store.clone()));
         drop(last);
         #[cfg_attr(not(feature = "openapi"), allow(unused_mut))]
@@ -72,6 +82,7 @@ impl Parts {
             provider: self.provider.clone(),
             quota: self.quota.clone(),
             providers: self.providers.clone(),
+            telemetry: self.telemetry.clone(),
         }
     }
 }

@@ -7,6 +7,7 @@ use crate::cli::ServeArgs;
 use crate::config::{self, Config};
 use crate::security::settings::Settings;
 use crate::serve::transport::{Routers, Transport};
+use crate::telemetry::Telemetry;
 
 /// What a reload compares and keeps: the file, what the server was started
 /// with that only a restart applies, and whether the running config
@@ -93,8 +94,8 @@ impl Reload {
                 "error"
             }
         };
-        if let Some(metrics) = crate::telemetry::metrics::enabled() {
-            crate::telemetry::metrics::Metrics::count(&metrics.reloads, result);
+        if let Some(metrics) = self.parts.telemetry.as_ref().and_then(Telemetry::metrics) {
+            metrics.reload(result);
         }
     }
 }

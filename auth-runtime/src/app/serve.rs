@@ -42,26 +42,27 @@ impl App {
             provider: self.provider.clone(),
             quota: Arc::default(),
             providers: BuiltProviders::default(),
+            telemetry: None,
         };
-        if let Some(path) = &settings.decision_log
-            && let Err(e) = crate::telemetry::decision_log::open(path)
-        {
-            return fail(&e);
-        }
-        // Before the router is built: its routes are counted only when on.
-        let metrics = match &settings.metrics {
-            Some(address) => {
-                crate::telemetry::metrics::enable();
-                match TcpListener::bind(address.as_str()).await {
-                    Ok(listener) => Some(listener),
-                    Err(e) => {
-                        return fail(&format!(
-                            "cannot listen on {address} (server.metrics.address): {e}"
-                        ));
-                    }
+        // Once, kept by every reload: the counts and the log go on.
+        let telemetry = match crate::security::telemetry_of(&settings) {
+            Ok(telemetry) => telemetry,
+            Err(e) => return fail(&e),
+        };
+        let metrics = match (&settings.metrics, telemetry.metrics()) {
+            (Some(address), Some(metrics)) => match TcpListener::bind(address.as_str()).await {
+                Ok(listener) => Some((listener, metrics.clone())),
+                Err(e) => {
+                    return fail(&format!(
+                        "cannot listen on {address} (server.metrics.address): {e}"
+                    ));
                 }
-            }
-            None => None,
+            },
+            _ => None,
+        };
+        let parts = Parts {
+            telemetry: Some(telemetry),
+            ..parts
         };
         // Through `parts`, so that a reload finds the quota store opened here.
         let built = match parts.clone().build(&settings) {
@@ -95,8 +96,8 @@ impl App {
         let scheme = if transport.is_tls() { "https" } else { "http" };
         // On stdout, so scripts and tests started with `--port 0` learn the port.
         println!("listening on {scheme}://{addr}");
-        if let Some(listener) = metrics {
-            match serve_metrics(listener, addr, &transport) {
+        if let Some((listener, metrics)) = metrics {
+            match serve_metrics(listener, metrics, addr, &transport) {
                 Ok(metrics_addr) => println!("metrics on http://{metrics_addr}/metrics"),
                 Err(e) => return fail(&e),
             }
@@ -138,6 +139,7 @@ impl App {
 /// connection cap of its own (`server.metrics.max_connections`).
 fn serve_metrics(
     listener: TcpListener,
+    metrics: Arc<crate::telemetry::metrics::Metrics>,
     api: std::net::SocketAddr,
     transport: &Transport,
 ) -> Result<std::net::SocketAddr, String> {
@@ -147,7 +149,7 @@ fn serve_metrics(
     if addr == api {
         return Err("server.metrics.address: must not be the API's address".to_owned());
     }
-    let app = crate::telemetry::metrics::router();
+    let app = crate::telemetry::metrics::router(metrics);
     let transport = transport.clone();
     tokio::spawn(async move {
         transport

@@ -14,7 +14,8 @@ use super::{AuthError, AuthProvider, RequestHead};
 use crate::extract::error::ApiError;
 use crate::principal::User;
 use crate::route::target::Target;
-use crate::telemetry::decision_log::{self, Entry};
+use crate::telemetry::Telemetry;
+use crate::telemetry::decision_log::Entry;
 
 /// Authenticates requests with the configured provider or providers
 /// (each behind its validation cache when the config asks for one), and
@@ -28,6 +29,8 @@ pub(crate) struct Authenticator {
     /// What labels verdicts no provider of the set gave (no credentials, a
     /// token none takes), or every verdict of the one provider: its name.
     name: Arc<str>,
+    /// Where verdicts are counted and logged (the router's own).
+    telemetry: Telemetry,
 }
 
 /// The bearer token a request carries, as far as the provider needs one.
@@ -58,6 +61,7 @@ impl Authenticator {
             provider,
             set: None,
             name,
+            telemetry: Telemetry::off(),
         }
     }
 
@@ -67,6 +71,7 @@ impl Authenticator {
             provider,
             set: None,
             name,
+            telemetry: Telemetry::off(),
         }
     }
 
@@ -76,7 +81,14 @@ impl Authenticator {
             provider: set.clone(),
             set: Some(set),
             name: NO_PROVIDER.into(),
+            telemetry: Telemetry::off(),
         }
+    }
+
+    /// Counts and logs verdicts in `telemetry`.
+    pub(crate) fn with_telemetry(mut self, telemetry: Telemetry) -> Self {
+        self.telemetry = telemetry;
+        self
     }
 
     /// The provider it asks (the testing kit wraps it).
@@ -213,8 +225,8 @@ impl Authenticator {
             ),
         };
         // No provider was asked: labelled with the one provider, or none.
-        count(&self.name, "denied");
-        audit(target, request, None, &self.name, "denied", reason);
+        self.count(&self.name, "denied");
+        self.audit(target, request, None, &self.name, "denied", reason);
         log_denied(target, request, &self.name, reason);
         Err(unauthorized(message, challenge))
     }
@@ -230,23 +242,23 @@ impl Authenticator {
         outcome: Result<Arc<User>, AuthError>,
     ) -> Result<Arc<User>, Failure> {
         let word = outcome_word(&outcome);
-        count(by, word);
+        self.count(by, word);
         match outcome {
             Ok(user) => {
-                audit(target, request, Some(&user), by, word, "authenticated");
+                self.audit(target, request, Some(&user), by, word, "authenticated");
                 log_authenticated(target, request, &user, by);
                 Ok(user)
             }
             Err(AuthError::Rejected(reason) | AuthError::Declined(reason)) => {
                 // Whatever a provider says is redacted: an endpoint may echo the token.
                 let reason = redact(token, reason);
-                audit(target, request, None, by, word, &reason);
+                self.audit(target, request, None, by, word, &reason);
                 log_denied(target, request, by, &reason);
                 Err(Failure::Denied(reason))
             }
             Err(AuthError::Unavailable(reason)) => {
                 let reason = redact(token, reason);
-                audit(target, request, None, by, word, &reason);
+                self.audit(target, request, None, by, word, &reason);
                 tracing::warn!(
                     target: "webmethod::auth",
                     request_id = crate::serve::request_id::of(request),
@@ -260,7 +272,7 @@ impl Authenticator {
             }
             Err(AuthError::Failed(detail)) => {
                 let detail = redact(token, detail);
-                audit(target, request, None, by, word, &detail);
+                self.audit(target, request, None, by, word, &detail);
                 tracing::error!(
                     target: "webmethod::auth",
                     request_id = crate::serve::request_id::of(request),
@@ -316,30 +328,33 @@ fn redact(token: Option<&str>, text: String) -> String {
     }
 }
 
-/// Counts the decision, by the provider that took it.
-fn count(by: &str, outcome: &'static str) {
-    if let Some(metrics) = crate::telemetry::metrics::enabled() {
-        metrics.auth(by, outcome);
+impl Authenticator {
+    /// Counts the decision, by the provider that took it.
+    fn count(&self, by: &str, outcome: &'static str) {
+        if let Some(metrics) = self.telemetry.metrics() {
+            metrics.auth(by, outcome);
+        }
     }
-}
 
-/// Logs the decision (`server.auth.decision_log`), naming the provider
-/// that took it.
-fn audit(
-    target: Target,
-    request: &Request,
-    user: Option<&User>,
-    by: &str,
-    outcome: &str,
-    reason: &str,
-) {
-    if decision_log::enabled() {
-        decision_log::record(&Entry {
-            outcome,
-            reason,
-            provider: Some(by),
-            ..Entry::about("authentication", target, request, user)
-        });
+    /// Logs the decision (`server.auth.decision_log`), naming the provider
+    /// that took it.
+    fn audit(
+        &self,
+        target: Target,
+        request: &Request,
+        user: Option<&User>,
+        by: &str,
+        outcome: &str,
+        reason: &str,
+    ) {
+        if let Some(log) = self.telemetry.decisions() {
+            log.record(&Entry {
+                outcome,
+                reason,
+                provider: Some(by),
+                ..Entry::about("authentication", target, request, user)
+            });
+        }
     }
 }
 

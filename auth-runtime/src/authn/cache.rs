@@ -33,6 +33,8 @@ pub struct CachedProvider {
     /// flight: an entry leaves when its validation ends or its last caller
     /// goes away.
     in_flight: Mutex<HashMap<u128, Arc<Validation>, TagHash>>,
+    /// Where lookups are counted, when metrics are on.
+    metrics: Option<Arc<crate::telemetry::metrics::Metrics>>,
 }
 
 /// One validation, shared by every caller of its token.
@@ -84,14 +86,24 @@ impl CachedProvider {
             tags: TokenTags::new(),
             cache,
             in_flight: Mutex::new(HashMap::with_hasher(TagHash)),
+            metrics: None,
         }
+    }
+
+    /// Counts lookups (hit, miss, coalesced) in `metrics`.
+    pub(crate) fn counted(
+        mut self,
+        metrics: Option<&Arc<crate::telemetry::metrics::Metrics>>,
+    ) -> Self {
+        self.metrics = metrics.cloned();
+        self
     }
 
     /// The cached answer for a token tag, if any.
     fn cached(&self, key: &u128) -> Option<Result<Arc<User>, AuthError>> {
         let cached = self.cache.get(key)?;
-        if let Some(metrics) = crate::telemetry::metrics::enabled() {
-            crate::telemetry::metrics::Metrics::count(&metrics.cache, "hit");
+        if let Some(metrics) = &self.metrics {
+            metrics.cache("hit");
         }
         Some(self.answer(key, cached))
     }
@@ -138,12 +150,9 @@ impl CachedProvider {
             })
             .await
             .clone();
-        if let Some(metrics) = crate::telemetry::metrics::enabled() {
+        if let Some(metrics) = &self.metrics {
             // The caller that asked the provider, or one that took its answer.
-            crate::telemetry::metrics::Metrics::count(
-                &metrics.cache,
-                if asked { "miss" } else { "coalesced" },
-            );
+            metrics.cache(if asked { "miss" } else { "coalesced" });
         }
         match outcome {
             Ok(cached) => {

@@ -249,6 +249,8 @@ pub(crate) struct Named {
     inner: Arc<dyn AuthProvider>,
     name: Arc<str>,
     qualify: bool,
+    /// Where its latency is measured, when metrics are on.
+    metrics: Option<Arc<crate::telemetry::metrics::Metrics>>,
 }
 
 impl Named {
@@ -257,7 +259,17 @@ impl Named {
             inner,
             name,
             qualify,
+            metrics: None,
         }
+    }
+
+    /// Measures the provider's latency in `metrics`.
+    pub(crate) fn counted(
+        mut self,
+        metrics: Option<&Arc<crate::telemetry::metrics::Metrics>>,
+    ) -> Self {
+        self.metrics = metrics.cloned();
+        self
     }
 
     fn name_it(&self, mut user: Arc<User>) -> Arc<User> {
@@ -278,7 +290,7 @@ impl AuthProvider for Named {
     ) -> Result<Arc<User>, AuthError> {
         let started = std::time::Instant::now();
         let outcome = self.inner.authenticate(token, request).await;
-        if let Some(metrics) = crate::telemetry::metrics::enabled() {
+        if let Some(metrics) = &self.metrics {
             metrics.provider_latency(&self.name, started.elapsed());
         }
         Ok(self.name_it(outcome?))

@@ -97,6 +97,8 @@ pub struct Access {
     policy: Arc<AccessPolicy>,
     user: Option<Arc<User>>,
     authentication: bool,
+    /// Where decisions are counted and logged (the router's own).
+    telemetry: crate::telemetry::Telemetry,
     /// The request's, for the decision log.
     context: Option<Arc<crate::telemetry::decision_log::Context>>,
 }
@@ -109,6 +111,7 @@ impl Access {
             policy,
             user,
             authentication: true,
+            telemetry: crate::telemetry::Telemetry::off(),
             context: None,
         }
     }
@@ -119,6 +122,7 @@ impl Access {
             policy,
             user: None,
             authentication: false,
+            telemetry: crate::telemetry::Telemetry::off(),
             context: None,
         }
     }
@@ -129,10 +133,14 @@ impl Access {
         self.user.as_ref()
     }
 
+    /// Counts and logs decisions in `telemetry`, the log's lines about the
+    /// request of `context`.
     pub(crate) fn with_context(
         mut self,
+        telemetry: crate::telemetry::Telemetry,
         context: Option<Arc<crate::telemetry::decision_log::Context>>,
     ) -> Self {
+        self.telemetry = telemetry;
         self.context = context;
         self
     }
@@ -153,23 +161,26 @@ impl Access {
             (None, true) => Decision::by(false, Basis::Anonymous),
             (user, _) => self.policy.decide(action, resource, user.as_deref()),
         };
-        if let Some(metrics) = crate::telemetry::metrics::enabled() {
+        if let Some(metrics) = self.telemetry.metrics() {
             metrics.policy("access", decision.allowed);
         }
-        if let Some(context) = &self.context {
-            decision.log(crate::telemetry::decision_log::Entry {
-                action: Some(action.as_str()),
-                resource: Some(format!(
-                    "{}::{}",
-                    resource.resource_type(),
-                    resource.resource_id()
-                )),
-                ..crate::telemetry::decision_log::Entry::in_context(
-                    "access_policy",
-                    context,
-                    self.user.as_deref(),
-                )
-            });
+        if let (Some(log), Some(context)) = (self.telemetry.decisions(), &self.context) {
+            decision.log(
+                log,
+                crate::telemetry::decision_log::Entry {
+                    action: Some(action.as_str()),
+                    resource: Some(format!(
+                        "{}::{}",
+                        resource.resource_type(),
+                        resource.resource_id()
+                    )),
+                    ..crate::telemetry::decision_log::Entry::in_context(
+                        "access_policy",
+                        context,
+                        self.user.as_deref(),
+                    )
+                },
+            );
         }
         decision
     }
@@ -208,7 +219,7 @@ impl Access {
 }
 
 /// llama-stack's `AccessDeniedError` text.
-pub fn denied_message<R: ProtectedResource + ?Sized>(
+pub(super) fn denied_message<R: ProtectedResource + ?Sized>(
     action: Action,
     resource: &R,
     user: Option<&User>,

@@ -45,11 +45,15 @@ impl Decision<'_> {
         }
     }
 
-    /// Writes this decision to the decision log: `entry` says about which
-    /// request, this decision fills in the rule, outcome and reason.
-    pub(crate) fn log(&self, entry: crate::telemetry::decision_log::Entry<'_>) {
+    /// Writes this decision to `log`: `entry` says about which request,
+    /// this decision fills in the rule, outcome and reason.
+    pub(crate) fn log(
+        &self,
+        log: &crate::telemetry::decision_log::DecisionLog,
+        entry: crate::telemetry::decision_log::Entry<'_>,
+    ) {
         let reason = self.reason();
-        crate::telemetry::decision_log::record(&crate::telemetry::decision_log::Entry {
+        log.record(&crate::telemetry::decision_log::Entry {
             rule: self.rule,
             description: self.description,
             outcome: if self.allowed { "allowed" } else { "denied" },

@@ -211,7 +211,7 @@ impl RoutePolicy {
 }
 
 /// `/` stays; otherwise every trailing `/` goes (`//` becomes empty).
-pub fn normalise(path: &str) -> &str {
+pub(super) fn normalise(path: &str) -> &str {
     if path == "/" {
         path
     } else {
@@ -227,6 +227,7 @@ impl RoutePolicy {
         target: Target,
         request: &Request,
         user: Option<&User>,
+        telemetry: &crate::telemetry::Telemetry,
     ) -> Result<(), ApiError> {
         let raw = request.uri().path();
         let path: Cow<'_, str> = if raw.contains('%') {
@@ -235,16 +236,14 @@ impl RoutePolicy {
             Cow::Borrowed(raw)
         };
         let decision = self.decide(&path, user);
-        if let Some(metrics) = crate::telemetry::metrics::enabled() {
+        if let Some(metrics) = telemetry.metrics() {
             metrics.policy("route", decision.allowed);
         }
-        if crate::telemetry::decision_log::enabled() {
-            decision.log(crate::telemetry::decision_log::Entry::about(
-                "route_policy",
-                target,
-                request,
-                user,
-            ));
+        if let Some(log) = telemetry.decisions() {
+            decision.log(
+                log,
+                crate::telemetry::decision_log::Entry::about("route_policy", target, request, user),
+            );
         }
         if decision.allowed {
             tracing::debug!(

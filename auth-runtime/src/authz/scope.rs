@@ -14,9 +14,10 @@ pub(crate) fn check(
     user: Option<&User>,
     method: &Method,
     target: Target,
+    metrics: Option<&crate::telemetry::metrics::Metrics>,
 ) -> Result<(), ApiError> {
     let allowed = user.is_some_and(|u| u.has_scope(scope));
-    if let Some(metrics) = crate::telemetry::metrics::enabled() {
+    if let Some(metrics) = metrics {
         metrics.policy("scope", allowed);
     }
     if allowed {

@@ -11,6 +11,7 @@ use super::de::{lenient, lenient_opt};
 /// `server.auth`.
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct AuthConfig {
     /// `server.auth.provider_config`: one provider, by its `type`. Parsed by
     /// type in [`ProviderConfig::from_value`](super::ProviderConfig::from_value), for exact error paths.
@@ -60,6 +61,7 @@ impl fmt::Debug for AuthConfig {
 /// `server.auth.decision_log`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct DecisionLogConfig {
     /// `server.auth.decision_log.path`: a file (appended to), or `stderr`.
     /// Required, no default.
@@ -71,6 +73,7 @@ pub struct DecisionLogConfig {
 /// of `server.auth.providers` may have a `cache` of its own, with the same keys.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CacheConfig {
     /// `server.auth.cache.enabled`: whether validations are cached. Default:
     /// on for `oauth2_token`, `github_token` and `kubernetes`; off for

@@ -23,6 +23,7 @@ where
 /// One string or a list of them: `audience: api` or `audience: [api, api-v2]`.
 /// Never empty (an empty list is a config error).
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct OneOrMany(pub Vec<String>);
 
 impl OneOrMany {

@@ -12,6 +12,7 @@ use super::shown::Url;
 /// `server.quota`: requests per window per principal and per client address.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct QuotaConfig {
     /// `server.quota.kvstore`: where the counters live. Default
     /// `{type: memory}`.
@@ -96,6 +97,7 @@ pub enum QuotaPeriod {
 /// `{type: redis, url}` (or llama-stack's `host` and `port`).
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct KvStoreConfig {
     /// `server.quota.kvstore.type`: `memory`, `sqlite` or `redis` (the last
     /// two when the build has their feature). Default `memory`.

@@ -46,6 +46,7 @@ use super::{AuthConfig, QuotaConfig};
 /// [`Config::load`] reads a file instead; `${env.X}` then reads the process's
 /// environment.
 #[derive(Debug, Default, Deserialize)]
+#[non_exhaustive]
 pub struct Config {
     /// `server`: everything webmethod reads. Absent or empty, every default
     /// applies (no authentication, no quota, plain HTTP on 127.0.0.1:8321).
@@ -55,6 +56,7 @@ pub struct Config {
 
 /// `server:` of a `run.yaml`.
 #[derive(Debug, Default, Deserialize)]
+#[non_exhaustive]
 pub struct ServerConfig {
     /// `server.port`: the port the API listens on; `--port` overrides it.
     /// Default 8321 ([`DEFAULT_PORT`](super::DEFAULT_PORT)).
@@ -110,6 +112,7 @@ pub struct ServerConfig {
 /// `server.limits` (webmethod's own): what one client may hold.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct LimitsConfig {
     /// `server.limits.header_read_timeout`: seconds to send a whole request
     /// head, or a TLS handshake; also how long a kept-alive connection may
@@ -135,6 +138,7 @@ pub struct LimitsConfig {
 /// `server.metrics` (webmethod's own).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct MetricsConfig {
     /// `server.metrics.address`: `host:port` of the metrics listener (never
     /// the API's); `/metrics` answers there. Port 0 picks a free port.
@@ -150,6 +154,7 @@ pub struct MetricsConfig {
 /// `server.openapi` (webmethod's own).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct OpenApiConfig {
     /// `server.openapi.path`: the path the document is served at, without
     /// authentication (`/openapi.json`, say). A fixed path no route serves.

@@ -51,6 +51,7 @@ use serde_json::Value;
 /// `info` of the document.
 #[cfg(feature = "openapi")]
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Info {
     /// `info.title`: the API's name.
     pub title: String,
@@ -72,6 +73,7 @@ impl Info {
 /// A generated document, and the handlers it could only describe loosely.
 #[cfg(feature = "openapi")]
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct OpenApi {
     /// The OpenAPI 3.1 document, as JSON.
     pub document: Value,
@@ -84,6 +86,7 @@ pub struct OpenApi {
 /// A part of an operation documented with a permissive schema.
 #[cfg(feature = "openapi")]
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct Permissive {
     /// The route whose handler it is.
     pub entry: &'static RouteEntry,

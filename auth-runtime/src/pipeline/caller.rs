@@ -12,6 +12,7 @@ use axum::http::request::Parts;
 use crate::authz::{Access, AccessPolicy};
 use crate::extract::error::ApiError;
 use crate::principal::{AuthenticatedUser, User};
+use crate::telemetry::Telemetry;
 
 /// The caller of one request, as the pipeline established it.
 #[derive(Clone, Debug)]
@@ -19,6 +20,8 @@ pub struct Caller {
     user: Option<Arc<User>>,
     authentication: bool,
     access: Arc<AccessPolicy>,
+    /// Where `Access` decisions are counted and logged (the router's own).
+    telemetry: Telemetry,
     /// For the decision log, when it is on.
     context: Option<Arc<crate::telemetry::decision_log::Context>>,
 }
@@ -28,11 +31,13 @@ impl Caller {
         user: Option<Arc<User>>,
         authentication: bool,
         access: Arc<AccessPolicy>,
+        telemetry: &Telemetry,
     ) -> Self {
         Caller {
             user,
             authentication,
             access,
+            telemetry: telemetry.clone(),
             context: None,
         }
     }
@@ -65,7 +70,7 @@ impl Caller {
         } else {
             Access::authentication_off(self.access.clone())
         };
-        access.with_context(self.context.clone())
+        access.with_context(self.telemetry.clone(), self.context.clone())
     }
 }
 

@@ -20,7 +20,7 @@ use std::task::{Context, Poll};
 
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
-use tower::{Layer, Service, ServiceExt};
+use tower::{Service, ServiceExt};
 
 use crate::authz;
 use crate::pipeline::caller::Caller;
@@ -34,6 +34,7 @@ use crate::telemetry::decision_log;
 pub(crate) mod caller;
 pub(crate) mod guard;
 pub(crate) mod plan;
+pub(crate) mod stack;
 
 use plan::{Authenticate, Facts, Plan};
 
@@ -215,11 +216,16 @@ impl Pipeline {
     ) -> Result<(), Response> {
         let security = &self.security;
         if let Some(scope) = plan.scope {
-            let checked =
-                authz::scope::check(scope, user.as_deref(), request.method(), plan.target);
-            if decision_log::enabled() {
+            let checked = authz::scope::check(
+                scope,
+                user.as_deref(),
+                request.method(),
+                plan.target,
+                security.telemetry.metrics().map(|m| &**m),
+            );
+            if let Some(log) = security.telemetry.decisions() {
                 let reason = format!("required scope {scope}");
-                decision_log::record(&decision_log::Entry {
+                log.record(&decision_log::Entry {
                     outcome: if checked.is_ok() { "allowed" } else { "denied" },
                     reason: &reason,
                     ..decision_log::Entry::about("scope", plan.target, request, user.as_deref())
@@ -231,12 +237,17 @@ impl Pipeline {
             && let Some(policy) = &security.routes
         {
             policy
-                .check(plan.target, request, user.as_deref())
+                .check(plan.target, request, user.as_deref(), &security.telemetry)
                 .map_err(IntoResponse::into_response)?;
         }
         if plan.caller {
-            let mut caller = Caller::new(user, security.authn.is_some(), security.access.clone());
-            if decision_log::enabled() {
+            let mut caller = Caller::new(
+                user,
+                security.authn.is_some(),
+                security.access.clone(),
+                &security.telemetry,
+            );
+            if security.telemetry.decisions().is_some() {
                 // The handler's `Access` decisions are logged with the request's id.
                 caller = caller.with_context(decision_log::Context {
                     request_id: request
@@ -253,53 +264,28 @@ impl Pipeline {
     }
 }
 
-/// The pipeline in front of one route (or the fallbacks).
+/// The pipeline in front of one route (or the fallbacks): the router's
+/// steps and this target's plan.
 #[derive(Clone)]
-#[doc(hidden)]
-pub struct PipelineLayer {
+pub(crate) struct PipelineLayer {
     pipeline: Arc<Pipeline>,
     plan: Plan,
 }
 
-impl<S> Layer<S> for PipelineLayer {
-    type Service = PipelineService<S>;
-
-    fn layer(&self, inner: S) -> PipelineService<S> {
-        PipelineService {
-            inner,
-            pipeline: self.pipeline.clone(),
-            plan: self.plan,
-        }
-    }
-}
-
-#[derive(Clone)]
-#[doc(hidden)]
-pub struct PipelineService<S> {
-    inner: S,
-    pipeline: Arc<Pipeline>,
-    plan: Plan,
-}
-
-impl<S> Service<Request> for PipelineService<S>
-where
-    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
-    S::Future: Send + 'static,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future = PipelineFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut request: Request) -> Self::Future {
+impl PipelineLayer {
+    /// Takes the steps of the plan for `request`, then calls `inner` (or
+    /// answers in its place).
+    #[inline]
+    pub(crate) fn call<S>(&self, inner: &mut S, mut request: Request) -> PipelineFuture<S::Future>
+    where
+        S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+        S::Future: Send + 'static,
+    {
         // Nothing to wait for: the handler's own future, nothing boxed.
         match self.pipeline.admit_now(self.plan, &mut request) {
             Some(Ok(())) => {
                 return PipelineFuture::Handler {
-                    future: self.inner.call(request),
+                    future: inner.call(request),
                 };
             }
             Some(Err(answer)) => {
@@ -309,7 +295,7 @@ where
             }
             None => {}
         }
-        let inner = self.inner.clone();
+        let inner = inner.clone();
         let pipeline = self.pipeline.clone();
         let plan = self.plan;
         PipelineFuture::Steps {
@@ -319,10 +305,9 @@ where
 }
 
 pin_project_lite::pin_project! {
-    /// What [`PipelineService`] answers with.
+    /// What the pipeline answers with.
     #[project = Projected]
-    #[doc(hidden)]
-    pub enum PipelineFuture<F> {
+    pub(crate) enum PipelineFuture<F> {
         /// The steps were taken without waiting: the handler runs.
         Handler { #[pin] future: F },
         /// A step answered without waiting (401, 403, ...).

@@ -101,7 +101,7 @@ impl Quota {
             Ok(_) => ("rejected", Err(Refused::Exceeded(exceeded(limit, window)))),
             Err(e) => ("error", Err(Refused::Failed(store_failed(&e)))),
         };
-        if let Some(metrics) = crate::telemetry::metrics::enabled() {
+        if let Some(metrics) = &self.metrics {
             let kind = match subject {
                 Subject::Address(_) => "address",
                 Subject::Principal(_) => "principal",

@@ -19,8 +19,8 @@
 //! eviction order is exact. `hashlink`'s linked hash map gives both, in O(1).
 
 use std::hash::{BuildHasher, RandomState};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use hashlink::LruCache;
@@ -31,7 +31,7 @@ const SHARDS: usize = 16;
 
 /// Counters kept unless configured (`server.quota.max_entries`): about
 /// 100 bytes each, so about 10 MB.
-pub const DEFAULT_MAX_ENTRIES: usize = 100_000;
+pub(crate) const DEFAULT_MAX_ENTRIES: usize = 100_000;
 
 /// In-memory counters.
 pub struct MemoryStore {
@@ -41,6 +41,8 @@ pub struct MemoryStore {
     per_shard: usize,
     /// Counters of the current window evicted to make room.
     evictions: AtomicU64,
+    /// Where evictions are counted too, when metrics are on.
+    metrics: Option<Arc<crate::telemetry::metrics::Metrics>>,
 }
 
 impl Default for MemoryStore {
@@ -65,7 +67,17 @@ impl MemoryStore {
             hasher: RandomState::new(),
             per_shard: max_entries.div_ceil(SHARDS).max(1),
             evictions: AtomicU64::new(0),
+            metrics: None,
         }
+    }
+
+    /// Counts evictions in `metrics` too.
+    pub(crate) fn counted(
+        mut self,
+        metrics: Option<&Arc<crate::telemetry::metrics::Metrics>>,
+    ) -> Self {
+        self.metrics = metrics.cloned();
+        self
     }
 
     /// Counters held now.
@@ -117,8 +129,8 @@ impl QuotaStore for MemoryStore {
         drop(shard);
         if evicted > 0 {
             self.evictions.fetch_add(evicted, Ordering::Relaxed);
-            if let Some(metrics) = crate::telemetry::metrics::enabled() {
-                metrics.quota_evictions.inc_by(evicted);
+            if let Some(metrics) = &self.metrics {
+                metrics.quota_evictions(evicted);
             }
         }
         Ok(1)

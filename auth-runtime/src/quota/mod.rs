@@ -42,6 +42,9 @@ pub struct Quota {
     pub(crate) trusted_proxies: TrustedProxies,
     /// Routes never charged.
     pub(crate) exempt_routes: ExemptRoutes,
+    /// Where charges are counted, when metrics are on (set by the
+    /// `Security` that serves this quota).
+    pub(crate) metrics: Option<Arc<crate::telemetry::metrics::Metrics>>,
 }
 
 /// Who a counter is for.
@@ -63,8 +66,10 @@ pub(crate) enum StoreKind {
         max_entries: usize,
     },
     /// A SQLite database file (`server.quota.kvstore.db_path`).
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))] // refused without the feature
     Sqlite(PathBuf),
     /// A Redis URL and the prefix of every key.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))] // refused without the feature
     Redis {
         /// `kvstore.url`, or `redis://host:port`.
         url: String,
@@ -290,9 +295,18 @@ impl Quota {
     /// Opens the store (the SQLite file is created if needed; Redis connects
     /// on first use).
     pub fn open(settings: &QuotaSettings) -> Result<Quota, ConfigError> {
+        Quota::open_counted(settings, None)
+    }
+
+    /// As [`open`](Self::open), the memory store's evictions counted in
+    /// `metrics`.
+    pub(crate) fn open_counted(
+        settings: &QuotaSettings,
+        metrics: Option<&Arc<crate::telemetry::metrics::Metrics>>,
+    ) -> Result<Quota, ConfigError> {
         let store: Arc<dyn QuotaStore> = match &settings.store {
             StoreKind::Memory { max_entries } => {
-                Arc::new(MemoryStore::with_max_entries(*max_entries))
+                Arc::new(MemoryStore::with_max_entries(*max_entries).counted(metrics))
             }
             #[cfg(feature = "sqlite")]
             StoreKind::Sqlite(db) => Arc::new(
@@ -325,6 +339,7 @@ impl Quota {
             period: settings.period,
             trusted_proxies: settings.trusted_proxies.clone(),
             exempt_routes: settings.exempt_routes.clone(),
+            metrics: None,
         }
     }
 

@@ -5,7 +5,7 @@
 //!
 //! [`RouterBuilder::security`]: crate::RouterBuilder::security
 
-pub mod settings;
+pub(crate) mod settings;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,6 +19,8 @@ use crate::config::{
     CacheConfig, Config, ConfigError, ConfigErrors, ConfiguredProvider, ProviderConfig,
 };
 use crate::quota::{Quota, QuotaStore};
+use crate::telemetry::Telemetry;
+use crate::telemetry::metrics::Metrics;
 use settings::Settings;
 
 /// Authentication, quota and policies, ready to serve.
@@ -27,6 +29,8 @@ pub struct Security {
     pub(crate) quota: Option<Quota>,
     pub(crate) routes: Option<RoutePolicy>,
     pub(crate) access: Arc<AccessPolicy>,
+    /// This security's own metrics and decision log (each may be off).
+    pub(crate) telemetry: Telemetry,
     cache: CacheConfig,
 }
 
@@ -40,6 +44,7 @@ impl Security {
             quota: None,
             routes: None,
             access: crate::authz::shared_default_policy(),
+            telemetry: Telemetry::off(),
             cache: CacheConfig::default(),
         }
     }
@@ -51,8 +56,11 @@ impl Security {
         Security::new(&Settings::from_config(config)?)
     }
 
-    /// Builds the provider (behind the validation cache when it is remote)
-    /// and opens the quota store.
+    /// Builds the provider (behind the validation cache when it is remote),
+    /// opens the quota store, and sets up the metrics (`server.metrics`:
+    /// the registry, not its listener) and the decision log
+    /// (`server.auth.decision_log`: the file opened) of this security
+    /// alone.
     pub fn new(settings: &Settings) -> Result<Security, ConfigErrors> {
         Security::build(settings, None)
     }
@@ -63,18 +71,22 @@ impl Security {
         settings: &Settings,
         own: Option<Arc<dyn AuthProvider>>,
     ) -> Result<Security, ConfigErrors> {
-        Security::build_reusing(settings, own, None, &BuiltProviders::default())
+        let telemetry = telemetry_of(settings)?;
+        Security::build_reusing(settings, own, None, &BuiltProviders::default(), telemetry)
     }
 
     /// As [`build`](Self::build), over `store` instead of opening the
     /// quota's own (a reload whose `kvstore` did not change), and keeping
-    /// the providers of `built` whose config did not change.
+    /// the providers of `built` whose config did not change, counting and
+    /// logging in `telemetry` (a reload keeps the running one).
     pub(crate) fn build_reusing(
         settings: &Settings,
         own: Option<Arc<dyn AuthProvider>>,
         store: Option<Arc<dyn QuotaStore>>,
         built: &BuiltProviders,
+        telemetry: Telemetry,
     ) -> Result<Security, ConfigErrors> {
+        let metrics = telemetry.metrics();
         let mut errors = Vec::new();
         let configured = if own.is_some() {
             &[][..]
@@ -91,7 +103,7 @@ impl Security {
             let name: Arc<str> = provider.name.as_str().into();
             let key = ProviderKey::of(provider, configured.len());
             let before = kept.iter().find(|(k, _)| *k == key).map(|(_, p)| p.clone());
-            match before.map_or_else(|| build_one(provider, &name, qualify), Ok) {
+            match before.map_or_else(|| build_one(provider, &name, qualify, metrics), Ok) {
                 Ok(one) => {
                     now.push((key, one.clone()));
                     members.push(Member {
@@ -111,10 +123,17 @@ impl Security {
                 .pop()
                 .map(|m| Authenticator::named(m.provider, m.name)),
             _ => Some(Authenticator::several(Arc::new(ProviderSet::new(members)))),
-        };
+        }
+        .map(|authn| authn.with_telemetry(telemetry.clone()));
         let quota = settings.quota.as_ref().and_then(|q| match store {
             Some(store) => Some(Quota::with_store(q, store)),
-            None => Quota::open(q).map_err(|e| errors.push(e)).ok(),
+            None => Quota::open_counted(q, metrics)
+                .map_err(|e| errors.push(e))
+                .ok(),
+        });
+        let quota = quota.map(|mut q| {
+            q.metrics = metrics.cloned();
+            q
         });
         ConfigErrors::check(errors)?;
         // Only a config that built replaces what the next reload compares with.
@@ -125,6 +144,7 @@ impl Security {
             quota,
             routes: (!settings.routes.is_empty()).then(|| settings.routes.clone()),
             access: settings.access.clone(),
+            telemetry,
             cache: settings.cache.clone(),
         };
         Ok(match own {
@@ -136,7 +156,8 @@ impl Security {
     /// Authenticates with `provider` instead of the configured one (behind the
     /// validation cache only when `server.auth.cache.enabled` asks for it).
     pub fn with_provider(mut self, provider: Arc<dyn AuthProvider>) -> Security {
-        self.authn = Some(Authenticator::new(cached(provider, &self.cache, false)));
+        let provider = cached(provider, &self.cache, false, self.telemetry.metrics());
+        self.authn = Some(Authenticator::new(provider).with_telemetry(self.telemetry.clone()));
         self
     }
 
@@ -148,14 +169,15 @@ impl Security {
         wrap: impl FnOnce(Option<Arc<dyn AuthProvider>>) -> Arc<dyn AuthProvider>,
     ) -> Security {
         let inner = self.authn.take().map(Authenticator::into_provider);
-        self.authn = Some(Authenticator::new(wrap(inner)));
+        self.authn = Some(Authenticator::new(wrap(inner)).with_telemetry(self.telemetry.clone()));
         self
     }
 
     /// Counts requests with `quota` instead of the configured one (a
     /// [`QuotaStore`] of your own: `Quota::with_store(&settings, store)`,
     /// with the limits of `server.quota`). A store that fails answers 503.
-    pub fn with_quota(mut self, quota: Quota) -> Security {
+    pub fn with_quota(mut self, mut quota: Quota) -> Security {
+        quota.metrics = self.telemetry.metrics().cloned();
         self.quota = Some(quota);
         self
     }
@@ -164,6 +186,24 @@ impl Security {
     pub fn authentication(&self) -> bool {
         self.authn.is_some()
     }
+
+    /// The `/metrics` endpoint of this security's own metrics (Prometheus
+    /// text, or OpenMetrics when the scraper asks for it), when the config
+    /// sets `server.metrics`: an embedder serves it where it likes (`App`
+    /// serves it on `server.metrics.address`). Routers built with this
+    /// security count there, and nowhere else.
+    #[cfg(feature = "metrics")]
+    pub fn metrics_router(&self) -> Option<axum::Router> {
+        self.telemetry
+            .metrics()
+            .map(|metrics| crate::telemetry::metrics::router(metrics.clone()))
+    }
+}
+
+/// The metrics and the decision log `settings` ask for (the decision log
+/// file opened).
+pub(crate) fn telemetry_of(settings: &Settings) -> Result<Telemetry, ConfigError> {
+    Telemetry::open(settings.metrics.is_some(), settings.decision_log.as_deref())
 }
 
 /// The providers last built, each with what it was built from. A reload
@@ -217,6 +257,7 @@ fn build_one(
     provider: &ConfiguredProvider,
     name: &Arc<str>,
     qualify: bool,
+    metrics: Option<&Arc<Metrics>>,
 ) -> Result<Arc<dyn AuthProvider>, ConfigError> {
     let name = name.clone();
     let (config, path, cache) = (&provider.config, provider.path.as_str(), &provider.cache);
@@ -227,29 +268,30 @@ fn build_one(
                 .map_err(|e| e.at(path))?
                 .named(&name, qualify),
         ),
-        ProviderConfig::UpstreamHeader(_) => Arc::new(Named::new(
-            providers::from_config(config, path)?,
-            name,
-            qualify,
-        )),
+        ProviderConfig::UpstreamHeader(_) => Arc::new(
+            Named::new(providers::from_config(config, path)?, name, qualify).counted(metrics),
+        ),
         // A custom endpoint may decide per request path: off unless asked.
         ProviderConfig::Custom(_) => cached(
-            Arc::new(Named::new(
-                providers::from_config(config, path)?,
-                name,
-                qualify,
-            )),
+            Arc::new(
+                Named::new(providers::from_config(config, path)?, name, qualify).counted(metrics),
+            ),
             cache,
             false,
+            metrics,
         ),
         _ => cached(
-            Arc::new(Named::new(
-                providers::from_config(config, path)?,
-                name,
-                qualify,
-            )),
+            Arc::new(
+                Named::new(
+                    providers::counted_from_config(config, path, metrics)?,
+                    name,
+                    qualify,
+                )
+                .counted(metrics),
+            ),
             cache,
             true,
+            metrics,
         ),
     })
 }
@@ -260,14 +302,18 @@ fn cached(
     provider: Arc<dyn AuthProvider>,
     cache: &CacheConfig,
     on_by_default: bool,
+    metrics: Option<&Arc<Metrics>>,
 ) -> Arc<dyn AuthProvider> {
     if cache.enabled.unwrap_or(on_by_default) && cache.ttl > 0 && cache.max_entries > 0 {
-        Arc::new(CachedProvider::new(
-            provider,
-            Duration::from_secs(cache.ttl),
-            Duration::from_secs(cache.failure_ttl),
-            cache.max_entries,
-        ))
+        Arc::new(
+            CachedProvider::new(
+                provider,
+                Duration::from_secs(cache.ttl),
+                Duration::from_secs(cache.failure_ttl),
+                cache.max_entries,
+            )
+            .counted(metrics),
+        )
     } else {
         provider
     }

@@ -31,16 +31,21 @@ pub struct Settings {
     /// TLS (the files read and checked) and connection limits.
     pub(crate) transport: crate::serve::transport::Transport,
     /// What the provider gives users (for the lint and `policy check`).
+    #[cfg_attr(not(feature = "server"), allow(dead_code))] // the app and the CLI read it
     pub(crate) produced: Produced,
     /// `server.auth.decision_log.path`: a file, or `stderr`.
     pub(crate) decision_log: Option<String>,
     /// `server.metrics.address`, checked: `host:port`.
     pub(crate) metrics: Option<String>,
     /// `server.openapi.path`, checked: a fixed absolute path.
+    #[cfg_attr(not(all(feature = "server", feature = "openapi")), allow(dead_code))]
+    // the app serves it
     pub(crate) openapi: Option<String>,
     /// Keys accepted but not acted on.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))] // the app and the CLI read it
     pub(crate) warnings: Vec<String>,
     /// The policies' lint, against what the provider produces.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))] // the app and the CLI read it
     pub(crate) lint: Vec<authz::lint::Warning>,
 }
 
@@ -91,6 +96,14 @@ impl Settings {
         let transport = crate::serve::transport::Transport::from_config(&config.server)
             .map_err(|e| errors.extend(e))
             .ok();
+        // Fail closed: a build without metrics never ignores `server.metrics`.
+        #[cfg(not(feature = "metrics"))]
+        if config.server.metrics.is_some() {
+            errors.push(ConfigError::field(
+                "server.metrics",
+                crate::telemetry::metrics::MISSING,
+            ));
+        }
         let metrics = config
             .server
             .metrics
@@ -223,6 +236,21 @@ mod tests {
         Settings::parse(yaml, "test.yaml", &|name| {
             (name == "AUTH_URL").then(|| "http://127.0.0.1:9/auth".to_owned())
         })
+    }
+
+    /// A build without the `metrics` feature refuses `server.metrics`
+    /// instead of serving without them; with it, the same config loads.
+    #[test]
+    fn server_metrics_needs_the_metrics_feature() {
+        let yaml = "server:\n  metrics: {address: '127.0.0.1:0'}\n";
+        #[cfg(not(feature = "metrics"))]
+        {
+            let (path, message) = error_path(yaml);
+            assert_eq!(path, "server.metrics", "{message}");
+            assert!(message.contains("lacks the `metrics` feature"), "{message}");
+        }
+        #[cfg(feature = "metrics")]
+        assert!(parse(yaml).is_ok_and(|s| s.metrics.is_some()));
     }
 
     /// The path of the first error, and the whole message.

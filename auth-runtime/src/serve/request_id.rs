@@ -17,7 +17,7 @@ use tracing::field::Empty;
 use crate::serve::client_addr::{TrustedProxies, peer};
 
 /// The header that carries the id, both ways.
-pub const REQUEST_ID: &str = "x-request-id";
+pub(crate) const REQUEST_ID: &str = "x-request-id";
 
 /// [`REQUEST_ID`] as a ready header name: a lookup or an insert by `&str`
 /// parses and hashes the name on every request.
@@ -25,6 +25,10 @@ const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static(REQUEST_ID);
 
 /// The id of the request, in its extensions for handlers.
 #[derive(Clone, Debug)]
+#[expect(
+    clippy::exhaustive_structs,
+    reason = "a newtype handlers destructure from their extensions; it never grows"
+)]
 pub struct RequestId(pub HeaderValue);
 
 /// The request's id, for log lines (also on the request's span, when that
@@ -43,61 +47,94 @@ const ID_BYTES: usize = 12;
 /// Ids drawn from the CSPRNG at once, per thread.
 const BATCH: usize = 64;
 
-/// One thread's unused random bytes.
+/// One thread's batch of ids: the hex text of [`BATCH`] ids drawn at once,
+/// handed out a slice at a time.
 struct Batch {
-    bytes: [u8; ID_BYTES * BATCH],
+    /// `BATCH` ids of `2 * ID_BYTES` hex digits each, in one allocation
+    /// that the ids handed out share (dropped with the last of them).
+    text: bytes::Bytes,
     /// The next unused id; `BATCH` when the batch needs a refill.
     next: usize,
 }
 
 thread_local! {
     static BATCHES: std::cell::RefCell<Batch> = const {
-        std::cell::RefCell::new(Batch { bytes: [0; ID_BYTES * BATCH], next: BATCH })
+        std::cell::RefCell::new(Batch { text: bytes::Bytes::new(), next: BATCH })
     };
 }
 
+/// Every byte's two lower-case hex digits.
+const HEX: [[u8; 2]; 256] = {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut table = [[0u8; 2]; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = [DIGITS[byte >> 4], DIGITS[byte & 0xf]];
+        byte += 1;
+    }
+    table
+};
+
 /// `bytes` as lower-case hex digits into `out` (twice as long).
 fn hex_into(bytes: &[u8], out: &mut [u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for (byte, pair) in bytes.iter().zip(out.chunks_exact_mut(2)) {
-        pair[0] = DIGITS[usize::from(byte >> 4)];
-        pair[1] = DIGITS[usize::from(byte & 0xf)];
+        pair.copy_from_slice(&HEX[usize::from(*byte)]);
     }
+}
+
+/// The text of [`BATCH`] new ids, from the system's CSPRNG; `None` when it
+/// fails.
+fn draw_batch() -> Option<bytes::Bytes> {
+    let mut raw = [0u8; ID_BYTES * BATCH];
+    getrandom::fill(&mut raw).ok()?;
+    let mut text = vec![0u8; 2 * ID_BYTES * BATCH];
+    hex_into(&raw, &mut text);
+    raw.fill(0);
+    Some(bytes::Bytes::from(text))
 }
 
 /// An id made here: unpredictable (it says nothing about the requests
 /// before or after it), 24 hex digits of bytes drawn from the operating
 /// system's CSPRNG (`getrandom`) a batch at a time per thread, so a request
-/// costs a copy and one system call per 64 ids, never an allocation (no
-/// `format!`: this runs on every request).
+/// costs a slice of the batch's text (shared, no copy, no allocation: the
+/// extension's copy and the answer's header share it too) and one system
+/// call and one allocation per 64 ids. The batch's text stays in memory
+/// until its last id is dropped; the ids are no secret (every answer and
+/// log line carries its own), and the batch's ids not yet handed out are
+/// held by this thread alone.
 fn make_id() -> HeaderValue {
-    let mut raw = [0u8; ID_BYTES];
-    let drawn = BATCHES.with_borrow_mut(|batch| {
+    let sliced = BATCHES.with_borrow_mut(|batch| {
         if batch.next == BATCH {
-            getrandom::fill(&mut batch.bytes).ok()?;
+            batch.text = draw_batch()?;
             batch.next = 0;
         }
-        let start = batch.next * ID_BYTES;
-        let used = &mut batch.bytes[start..start + ID_BYTES];
-        raw.copy_from_slice(used);
-        // Handed out once: nothing of it stays behind.
-        used.fill(0);
+        let start = batch.next * 2 * ID_BYTES;
+        let id = batch.text.slice(start..start + 2 * ID_BYTES);
         batch.next += 1;
-        Some(())
+        if batch.next == BATCH {
+            // All handed out: the last ids release the text.
+            batch.text = bytes::Bytes::new();
+        }
+        Some(id)
     });
-    if drawn.is_none() {
-        // The system's random source failed (TLS would fail too): a
-        // unique id still, from a counter, and said once.
-        static FALLBACK: AtomicU64 = AtomicU64::new(0);
-        static SAID: std::sync::Once = std::sync::Once::new();
-        SAID.call_once(|| {
-            tracing::error!(target: "webmethod::request", "the random source failed: request ids are sequential");
-        });
-        raw[4..].copy_from_slice(&FALLBACK.fetch_add(1, Ordering::Relaxed).to_be_bytes());
-    }
-    let mut text = [0u8; 2 * ID_BYTES];
-    hex_into(&raw, &mut text);
-    HeaderValue::from_bytes(&text).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
+    let text = match sliced {
+        Some(text) => text,
+        None => {
+            // The system's random source failed (TLS would fail too): a
+            // unique id still, from a counter, and said once.
+            static FALLBACK: AtomicU64 = AtomicU64::new(0);
+            static SAID: std::sync::Once = std::sync::Once::new();
+            SAID.call_once(|| {
+                tracing::error!(target: "webmethod::request", "the random source failed: request ids are sequential");
+            });
+            let mut raw = [0u8; ID_BYTES];
+            raw[4..].copy_from_slice(&FALLBACK.fetch_add(1, Ordering::Relaxed).to_be_bytes());
+            let mut text = [0u8; 2 * ID_BYTES];
+            hex_into(&raw, &mut text);
+            bytes::Bytes::copy_from_slice(&text)
+        }
+    };
+    HeaderValue::from_maybe_shared(text).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
 }
 
 /// An id a proxy may hand on: 1 to 128 characters of `[A-Za-z0-9._:-]`
@@ -110,7 +147,7 @@ fn acceptable(value: &HeaderValue) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(b))
 }
 
-/// The span and id around every route of a router.
+/// The span and id of every request of a router (see [`traced`](Self::traced)).
 #[derive(Clone)]
 pub(crate) struct RequestIdLayer {
     trusted: Option<TrustedProxies>,
@@ -125,66 +162,49 @@ impl RequestIdLayer {
     /// else a new one. Of several headers the last is the proxy's (one that
     /// appends leaves the client's first): only that one is read.
     fn id(&self, request: &Request) -> HeaderValue {
+        // No trusted proxy: no header to read.
+        let Some(trusted) = &self.trusted else {
+            return make_id();
+        };
         let forwarded = request
             .headers()
             .get_all(&REQUEST_ID_HEADER)
             .iter()
             .next_back()
             .filter(|v| acceptable(v));
-        match (forwarded, &self.trusted, peer(request.extensions())) {
-            (Some(id), Some(trusted), Some(peer)) if trusted.contains(peer) => id.clone(),
+        match (forwarded, peer(request.extensions())) {
+            (Some(id), Some(peer)) if trusted.contains(peer) => id.clone(),
             _ => make_id(),
         }
     }
 }
 
-impl<S> tower::Layer<S> for RequestIdLayer {
-    type Service = RequestIdService<S>;
-
-    fn layer(&self, inner: S) -> RequestIdService<S> {
-        RequestIdService {
-            inner,
-            layer: self.clone(),
-        }
-    }
-}
-
-#[derive(Clone)]
-pub(crate) struct RequestIdService<S> {
-    inner: S,
-    layer: RequestIdLayer,
-}
-
-impl<S> tower::Service<Request> for RequestIdService<S>
-where
-    S: tower::Service<Request, Response = Response> + Send,
-    S::Future: Send + 'static,
-{
-    type Response = Response;
-    type Error = S::Error;
-    type Future = Traced<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut request: Request) -> Self::Future {
-        let id = self.layer.id(&request);
-        let route = request
-            .extensions()
-            .get::<MatchedPath>()
-            .map_or("<unmatched>", MatchedPath::as_str);
+impl RequestIdLayer {
+    /// Gives `request` its id (in its extensions, for handlers) and its
+    /// span, and calls `call` with it inside the span: the answer's future,
+    /// polled inside the span, puts the id on the answer.
+    #[inline]
+    pub(crate) fn traced<F>(
+        &self,
+        mut request: Request,
+        call: impl FnOnce(Request) -> F,
+    ) -> Traced<F> {
+        let id = self.id(&request);
         // Values from the request are quoted and escaped (`?`), so a path
         // or an id never starts a log line of its own.
         // At DEBUG, as tower-http's TraceLayer: a span costs every request
         // some 15,000 instructions under the fmt subscriber, so it is on
-        // only when asked for (RUST_LOG=webmethod::request=debug).
+        // only when asked for (RUST_LOG=webmethod::request=debug). Its
+        // fields are read only then.
         let span = tracing::debug_span!(
             target: "webmethod::request",
             "request",
             request_id = ?id,
             method = %request.method(),
-            route = route,
+            route = request
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("<unmatched>", MatchedPath::as_str),
             principal = Empty,
             status = Empty,
             latency_ms = Empty,
@@ -192,7 +212,7 @@ where
         request.extensions_mut().insert(RequestId(id.clone()));
         let future = {
             let _entered = span.enter();
-            self.inner.call(request)
+            call(request)
         };
         let started = (!span.is_disabled()).then(Instant::now);
         Traced {
@@ -228,8 +248,10 @@ where
         let _entered = this.span.enter();
         let mut output = std::task::ready!(this.future.poll(cx));
         if let Ok(response) = &mut output {
-            this.span.record("status", response.status().as_u16());
+            // `started` is set only when the span is on: nothing to record
+            // (no field looked up by name) otherwise.
             if let Some(started) = this.started {
+                this.span.record("status", response.status().as_u16());
                 this.span
                     .record("latency_ms", started.elapsed().as_secs_f64() * 1000.0);
             }
@@ -241,9 +263,14 @@ where
     }
 }
 
-/// Records the authenticated principal on the request's span.
+/// Records the authenticated principal on the request's span. The span is
+/// at DEBUG: below that level there is none, and no current span is looked
+/// up.
+#[inline]
 pub(crate) fn record_principal(principal: &str) {
-    tracing::Span::current().record("principal", principal);
+    if tracing::level_enabled!(tracing::Level::DEBUG) {
+        tracing::Span::current().record("principal", principal);
+    }
 }
 
 #[cfg(test)]

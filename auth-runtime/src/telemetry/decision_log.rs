@@ -8,10 +8,12 @@
 //! (`webmethod_decision_log_write_errors_total`), and an ERROR says so, at
 //! most once every 10 seconds, with the number lost since the previous one.
 //!
-//! Set up once per process at startup ([`open`]); a reload does not move it.
+//! A router's own (its `Telemetry`, inside its `Security`):
+//! the app opens it once at startup and a reload keeps it; the writer ends
+//! when the last router holding it is dropped.
 
 use std::io::Write;
-use std::sync::OnceLock;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -19,7 +21,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use axum::http::{HeaderValue, Method};
 use serde::Serialize;
 
+use crate::config::ConfigError;
 use crate::principal::User;
+use crate::telemetry::metrics::Metrics;
 
 /// Lines waiting for the writer, at most.
 const QUEUE: usize = 16 * 1024;
@@ -124,50 +128,90 @@ impl Context {
     }
 }
 
-struct DecisionLog {
+/// An open decision log: the queue to its writer thread.
+pub(crate) struct DecisionLog {
     lines: SyncSender<String>,
     dropped: AtomicU64,
+    /// Where dropped lines are counted, when metrics are on.
+    metrics: Option<Arc<Metrics>>,
 }
 
-static LOG: OnceLock<DecisionLog> = OnceLock::new();
-
-/// Whether decisions are logged.
-#[inline]
-pub(crate) fn enabled() -> bool {
-    LOG.get().is_some()
-}
-
-/// Opens the log: `stderr`, or a file appended to. Once per process; later
-/// calls keep the first.
-pub fn open(path: &str) -> Result<(), String> {
-    if LOG.get().is_some() {
-        return Ok(());
+impl DecisionLog {
+    /// Opens the log: `stderr`, or a file appended to, written by a thread
+    /// of its own (which ends when this value is dropped); lines lost are
+    /// counted in `metrics`.
+    pub(crate) fn open(
+        path: &str,
+        metrics: Option<Arc<Metrics>>,
+    ) -> Result<DecisionLog, ConfigError> {
+        let out: Box<dyn Write + Send> = if path == "stderr" {
+            Box::new(std::io::stderr())
+        } else {
+            Box::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| {
+                        ConfigError::field(
+                            "server.auth.decision_log.path",
+                            format!("cannot open {path}: {e}"),
+                        )
+                    })?,
+            )
+        };
+        let (lines, receiver) = sync_channel(QUEUE);
+        let counted = metrics.clone();
+        std::thread::Builder::new()
+            .name("webmethod-decision-log".into())
+            .spawn(move || write_all(receiver, out, counted))
+            .map_err(|e| {
+                ConfigError::field(
+                    "server.auth.decision_log",
+                    format!("cannot start its writer: {e}"),
+                )
+            })?;
+        Ok(DecisionLog {
+            lines,
+            dropped: AtomicU64::new(0),
+            metrics,
+        })
     }
-    let out: Box<dyn Write + Send> = if path == "stderr" {
-        Box::new(std::io::stderr())
-    } else {
-        Box::new(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map_err(|e| format!("server.auth.decision_log.path: cannot open {path}: {e}"))?,
-        )
-    };
-    let (lines, receiver) = sync_channel(QUEUE);
-    std::thread::Builder::new()
-        .name("webmethod-decision-log".into())
-        .spawn(move || write_all(receiver, out))
-        .map_err(|e| format!("server.auth.decision_log: cannot start its writer: {e}"))?;
-    let _ = LOG.set(DecisionLog {
-        lines,
-        dropped: AtomicU64::new(0),
-    });
-    Ok(())
+
+    /// Logs one decision; never waits.
+    pub(crate) fn record(&self, entry: &Entry<'_>) {
+        #[derive(Serialize)]
+        struct Line<'a> {
+            time: String,
+            #[serde(flatten)]
+            entry: &'a Entry<'a>,
+        }
+        let Ok(mut line) = serde_json::to_string(&Line {
+            time: rfc3339(SystemTime::now()),
+            entry,
+        }) else {
+            return;
+        };
+        line.push('\n');
+        match self.lines.try_send(line) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+                if let Some(metrics) = &self.metrics {
+                    metrics.decision_log_dropped();
+                }
+            }
+        }
+    }
 }
 
-fn write_all(receiver: Receiver<String>, out: Box<dyn Write + Send>) {
+fn write_all(
+    receiver: Receiver<String>,
+    out: Box<dyn Write + Send>,
+    metrics: Option<Arc<Metrics>>,
+) {
     let mut writer = Writer::new(out);
+    writer.metrics = metrics;
     let mut batch = Vec::with_capacity(64 * 1024);
     loop {
         // While lines are being lost, wake up in time to say how many.
@@ -218,6 +262,8 @@ struct Writer<W> {
     reported_at: Option<Instant>,
     /// Why the last write failed.
     last_error: String,
+    /// Where lost lines are counted, when metrics are on.
+    metrics: Option<Arc<Metrics>>,
 }
 
 impl<W: Write> Writer<W> {
@@ -228,6 +274,7 @@ impl<W: Write> Writer<W> {
             lost: 0,
             reported_at: None,
             last_error: String::new(),
+            metrics: None,
         }
     }
 
@@ -275,8 +322,8 @@ impl<W: Write> Writer<W> {
                     .count() as u64;
                 self.lost += lost;
                 self.last_error = e.to_string();
-                if let Some(metrics) = crate::telemetry::metrics::enabled() {
-                    metrics.decision_log_write_errors.inc_by(lost);
+                if let Some(metrics) = &self.metrics {
+                    metrics.decision_log_write_errors(lost);
                 }
                 if self
                     .reported_at
@@ -330,35 +377,6 @@ fn write_fully(out: &mut impl Write, mut bytes: &[u8]) -> Result<usize, (usize, 
         }
     }
     Ok(total)
-}
-
-/// Logs one decision; never waits.
-pub(crate) fn record(entry: &Entry<'_>) {
-    let Some(log) = LOG.get() else {
-        return;
-    };
-    #[derive(Serialize)]
-    struct Line<'a> {
-        time: String,
-        #[serde(flatten)]
-        entry: &'a Entry<'a>,
-    }
-    let Ok(mut line) = serde_json::to_string(&Line {
-        time: rfc3339(SystemTime::now()),
-        entry,
-    }) else {
-        return;
-    };
-    line.push('\n');
-    match log.lines.try_send(line) {
-        Ok(()) => {}
-        Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-            log.dropped.fetch_add(1, Ordering::Relaxed);
-            if let Some(metrics) = crate::telemetry::metrics::enabled() {
-                metrics.decision_log_dropped.inc();
-            }
-        }
-    }
 }
 
 /// `2026-12-03T10:30:55.123Z`.

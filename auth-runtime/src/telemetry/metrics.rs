@@ -8,11 +8,12 @@
 //! status codes, configured provider names, fixed outcome words. No
 //! principal, token or path from a request is ever a label.
 //!
-//! The metrics are process-wide ([`enabled`]): the steps that count (the
-//! authentication step, the providers, the cache, the quota, the policies)
-//! check one pointer and do nothing when metrics are off.
+//! The metrics are a router's own (its `Telemetry`, inside
+//! its `Security`): the steps that count (the authentication step, the
+//! providers, the cache, the quota, the policies) check one pointer and do
+//! nothing when metrics are off. Compiled with the `metrics` feature only.
 
-use std::sync::OnceLock;
+use std::sync::Arc;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -22,11 +23,12 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 /// The content type of [`Metrics::encode`]'s text (OpenMetrics).
-pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub(crate) const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// The content type of [`Metrics::encode_classic`]'s text (the Prometheus
 /// text format 0.0.4).
-pub const CLASSIC_CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
+pub(crate) const CLASSIC_CONTENT_TYPE: &str =
+    prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
 type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
 
@@ -77,23 +79,28 @@ pub(crate) struct PolicyLabels {
 }
 
 /// Every metric webmethod keeps.
-pub struct Metrics {
+pub(crate) struct Metrics {
     registry: Registry,
-    pub(crate) http_requests: Family<HttpLabels, Counter>,
-    pub(crate) http_duration: Histograms<RouteLabels>,
-    pub(crate) auth_decisions: Family<AuthLabels, Counter>,
-    pub(crate) provider_latency: Histograms<ProviderLabels>,
-    pub(crate) cache: Family<ResultLabels, Counter>,
-    pub(crate) jwks_fetches: Family<ResultLabels, Counter>,
-    pub(crate) quota: Family<QuotaLabels, Counter>,
-    pub(crate) quota_evictions: Counter,
-    pub(crate) policy_decisions: Family<PolicyLabels, Counter>,
-    pub(crate) reloads: Family<ResultLabels, Counter>,
-    pub(crate) decision_log_dropped: Counter,
-    pub(crate) decision_log_write_errors: Counter,
+    http_requests: Family<HttpLabels, Counter>,
+    http_duration: Histograms<RouteLabels>,
+    auth_decisions: Family<AuthLabels, Counter>,
+    provider_latency: Histograms<ProviderLabels>,
+    cache: Family<ResultLabels, Counter>,
+    jwks_fetches: Family<ResultLabels, Counter>,
+    quota: Family<QuotaLabels, Counter>,
+    quota_evictions: Counter,
+    policy_decisions: Family<PolicyLabels, Counter>,
+    reloads: Family<ResultLabels, Counter>,
+    decision_log_dropped: Counter,
+    decision_log_write_errors: Counter,
 }
 
 impl Metrics {
+    /// A registry of its own, every count at zero (`server.metrics`).
+    pub(crate) fn create() -> Result<Arc<Metrics>, crate::config::ConfigError> {
+        Ok(Arc::new(Metrics::new()))
+    }
+
     fn new() -> Metrics {
         let mut metrics = Metrics {
             http_requests: Family::default(),
@@ -177,7 +184,7 @@ impl Metrics {
     }
 
     /// The exposition, in the OpenMetrics text format.
-    pub fn encode(&self) -> String {
+    pub(crate) fn encode(&self) -> String {
         let mut out = String::with_capacity(8 * 1024);
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
@@ -187,7 +194,7 @@ impl Metrics {
     /// The exposition in the classic Prometheus text format (0.0.4): no
     /// `# EOF`, counters' `# HELP`/`# TYPE` under their `_total` names
     /// (prometheus-client's own encoder of that format).
-    pub fn encode_classic(&self) -> String {
+    pub(crate) fn encode_classic(&self) -> String {
         let mut out = String::with_capacity(8 * 1024);
         // Writing to a String cannot fail.
         let _ = prometheus_client::encoding::prometheus_text::encode(&mut out, &self.registry);
@@ -198,7 +205,10 @@ impl Metrics {
     /// type: OpenMetrics when `Accept` names `application/openmetrics-text`
     /// (with a non-zero `q`), the classic text format otherwise (as the
     /// Prometheus Go client negotiates: `*/*` or no `Accept` gets 0.0.4).
-    pub fn negotiate(&self, accept: Option<&axum::http::HeaderValue>) -> (&'static str, String) {
+    pub(crate) fn negotiate(
+        &self,
+        accept: Option<&axum::http::HeaderValue>,
+    ) -> (&'static str, String) {
         if accept.is_some_and(takes_openmetrics) {
             (CONTENT_TYPE, self.encode())
         } else {
@@ -239,30 +249,61 @@ impl Metrics {
             .observe(took.as_secs_f64());
     }
 
-    pub(crate) fn count(family: &Family<ResultLabels, Counter>, result: &'static str) {
+    fn count(family: &Family<ResultLabels, Counter>, result: &'static str) {
         family.get_or_create(&ResultLabels { result }).inc();
+    }
+
+    /// A validation cache lookup: `hit`, `miss` or `coalesced`.
+    pub(crate) fn cache(&self, result: &'static str) {
+        Metrics::count(&self.cache, result);
+    }
+
+    /// A JWKS fetch: `ok` or `error`.
+    pub(crate) fn jwks_fetch(&self, result: &'static str) {
+        Metrics::count(&self.jwks_fetches, result);
+    }
+
+    /// A config reload: `ok` or `error`.
+    #[cfg_attr(not(feature = "server"), allow(dead_code))] // the app's reload counts
+    pub(crate) fn reload(&self, result: &'static str) {
+        Metrics::count(&self.reloads, result);
+    }
+
+    /// Counters of the current window the memory store evicted.
+    pub(crate) fn quota_evictions(&self, evicted: u64) {
+        self.quota_evictions.inc_by(evicted);
+    }
+
+    /// A decision log line dropped (the writer fell behind).
+    pub(crate) fn decision_log_dropped(&self) {
+        self.decision_log_dropped.inc();
+    }
+
+    /// Decision log lines a failing write lost.
+    pub(crate) fn decision_log_write_errors(&self, lost: u64) {
+        self.decision_log_write_errors.inc_by(lost);
+    }
+
+    /// One answer of `labels`' route, `took` after its head arrived.
+    fn answered(&self, labels: &RouteLabels, status: u16, took: Duration) {
+        self.http_requests
+            .get_or_create(&HttpLabels {
+                route: labels.route,
+                method: labels.method,
+                status,
+            })
+            .inc();
+        self.http_duration
+            .get_or_create(labels)
+            .observe(took.as_secs_f64());
     }
 }
 
-static METRICS: OnceLock<Metrics> = OnceLock::new();
-
-/// The metrics, when a server of this process has them on.
-#[inline]
-pub fn enabled() -> Option<&'static Metrics> {
-    METRICS.get()
-}
-
-/// Turns the metrics on for this process (idempotent).
-pub fn enable() -> &'static Metrics {
-    METRICS.get_or_init(Metrics::new)
-}
-
-/// The `/metrics` endpoint: the exposition the scraper's `Accept` asks
-/// for. Served on a listener of its own by the app (`serve_metrics` of the
-/// transport: the API's timeouts, a connection cap of its own).
-#[cfg_attr(not(feature = "server"), allow(dead_code))] // the app serves it
-pub(crate) fn router() -> axum::Router {
-    let metrics = enable();
+/// The `/metrics` endpoint of `metrics`: the exposition the scraper's
+/// `Accept` asks for. Served on a listener of its own by the app
+/// (`serve_metrics` of the transport: the API's timeouts, a connection cap
+/// of its own).
+pub(crate) fn router(metrics: Arc<Metrics>) -> axum::Router {
     axum::Router::new().route(
         "/metrics",
         axum::routing::get(move |headers: axum::http::HeaderMap| async move {
@@ -308,63 +349,37 @@ pub(crate) fn method_label(method: &axum::http::Method) -> &'static str {
     }
 }
 
-/// Counts and times every answer of one route (or of the unmatched
-/// requests), in front of the security pipeline: a 401 or 429 counts too.
-#[derive(Clone, Copy)]
-pub(crate) struct HttpMetricsLayer {
-    /// The route template in the router's syntax, or `<unmatched>`.
-    pub route: &'static str,
-}
-
-impl<S> tower::Layer<S> for HttpMetricsLayer {
-    type Service = HttpMetricsService<S>;
-
-    fn layer(&self, inner: S) -> HttpMetricsService<S> {
-        HttpMetricsService {
-            inner,
-            route: self.route,
-        }
-    }
-}
-
-#[derive(Clone)]
-pub(crate) struct HttpMetricsService<S> {
-    inner: S,
+/// Calls `call` with `request` and, when `metrics` are on, counts and times
+/// its answer under `route` (the route template in the router's syntax, or
+/// `<unmatched>`): in front of the security pipeline, so a 401 or 429
+/// counts too.
+#[inline]
+pub(crate) fn measured<F>(
+    metrics: Option<&Arc<Metrics>>,
     route: &'static str,
-}
-
-impl<S> tower::Service<axum::extract::Request> for HttpMetricsService<S>
-where
-    S: tower::Service<axum::extract::Request, Response = axum::response::Response>,
-{
-    type Response = axum::response::Response;
-    type Error = S::Error;
-    type Future = Measured<S::Future>;
-
-    fn poll_ready(
-        &mut self,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: axum::extract::Request) -> Self::Future {
-        Measured {
-            labels: RouteLabels {
-                route: self.route,
+    request: axum::extract::Request,
+    call: impl FnOnce(axum::extract::Request) -> F,
+) -> Measured<F> {
+    let counting = metrics.map(|metrics| {
+        (
+            metrics.clone(),
+            RouteLabels {
+                route,
                 method: method_label(request.method()),
             },
-            started: std::time::Instant::now(),
-            future: self.inner.call(request),
-        }
+            std::time::Instant::now(),
+        )
+    });
+    Measured {
+        counting,
+        future: call(request),
     }
 }
 
 pin_project_lite::pin_project! {
     /// The answer's future, counted and timed when it completes.
     pub(crate) struct Measured<F> {
-        labels: RouteLabels,
-        started: std::time::Instant,
+        counting: Option<(Arc<Metrics>, RouteLabels, std::time::Instant)>,
         #[pin]
         future: F,
     }
@@ -382,19 +397,8 @@ where
     ) -> std::task::Poll<F::Output> {
         let this = self.project();
         let output = std::task::ready!(this.future.poll(cx));
-        if let (Ok(response), Some(metrics)) = (&output, enabled()) {
-            metrics
-                .http_requests
-                .get_or_create(&HttpLabels {
-                    route: this.labels.route,
-                    method: this.labels.method,
-                    status: response.status().as_u16(),
-                })
-                .inc();
-            metrics
-                .http_duration
-                .get_or_create(this.labels)
-                .observe(this.started.elapsed().as_secs_f64());
+        if let (Ok(response), Some((metrics, labels, started))) = (&output, &*this.counting) {
+            metrics.answered(labels, response.status().as_u16(), started.elapsed());
         }
         std::task::Poll::Ready(output)
     }
@@ -409,8 +413,8 @@ mod tests {
         let metrics = Metrics::new();
         metrics.auth("api_keys", "authenticated");
         metrics.policy("route", false);
-        Metrics::count(&metrics.cache, "hit");
-        metrics.quota_evictions.inc_by(3);
+        metrics.cache("hit");
+        metrics.quota_evictions(3);
         let text = metrics.encode();
         assert!(
             text.contains(

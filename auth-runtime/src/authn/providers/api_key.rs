@@ -22,7 +22,7 @@ use crate::principal::User;
 type Holder = (usize, Arc<User>);
 
 /// Authenticates callers by static API keys.
-pub struct ApiKeyProvider {
+pub(crate) struct ApiKeyProvider {
     tags: TokenTags,
     /// Keys given in clear, by tag.
     by_tag: HashMap<u128, Holder, TagHash>,
@@ -32,7 +32,7 @@ pub struct ApiKeyProvider {
 
 impl ApiKeyProvider {
     /// Tags keys given in clear; two entries with one key are an error.
-    pub fn new(config: &ApiKeysConfig) -> Result<Self, ProviderError> {
+    pub(crate) fn new(config: &ApiKeysConfig) -> Result<Self, ProviderError> {
         let tags = TokenTags::new();
         let mut by_tag = HashMap::with_capacity_and_hasher(config.keys.len(), TagHash);
         let mut by_digest = HashMap::new();

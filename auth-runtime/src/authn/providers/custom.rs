@@ -21,7 +21,7 @@ const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 const CONTEXT: &str = "custom auth endpoint";
 
 /// Validates tokens with an HTTP endpoint.
-pub struct CustomProvider {
+pub(crate) struct CustomProvider {
     /// Parsed once; each request reuses it.
     endpoint: axum::http::Uri,
     /// `Authorization: Basic` from the endpoint URL's userinfo, as httpx
@@ -62,7 +62,7 @@ struct AuthResponse {
 impl CustomProvider {
     /// The provider of a `custom` config: `endpoint` must be an `http` or
     /// `https` URL. An error says which setting is unusable.
-    pub fn new(config: &CustomConfig) -> Result<Self, ProviderError> {
+    pub(crate) fn new(config: &CustomConfig) -> Result<Self, ProviderError> {
         let endpoint_error = |reason: String| ProviderError::Url {
             field: "endpoint",
             reason,

@@ -21,7 +21,7 @@ use crate::authn::{AuthError, http};
 
 /// What webmethod reads of a discovery document.
 #[derive(Debug)]
-pub struct Document {
+pub(crate) struct Document {
     /// `jwks_uri`: where the issuer's signing keys are.
     pub jwks_uri: Option<reqwest::Url>,
     /// `introspection_endpoint`: the issuer's RFC 7662 endpoint.
@@ -29,7 +29,7 @@ pub struct Document {
 }
 
 /// An issuer's discovery document, fetched when needed.
-pub struct Discovery {
+pub(crate) struct Discovery {
     issuer: String,
     url: reqwest::Url,
     client: reqwest::Client,
@@ -38,7 +38,7 @@ pub struct Discovery {
 
 impl Discovery {
     /// The document of `issuer` (an http(s) URL).
-    pub fn new(
+    pub(crate) fn new(
         issuer: &str,
         client: reqwest::Client,
         recheck: Duration,
@@ -62,7 +62,7 @@ impl Discovery {
 
     /// The document: the one read within `key_recheck_period`, else a fresh
     /// one. While the issuer fails, the last good one, or 503 without one.
-    pub async fn document(&self) -> Result<Arc<Document>, AuthError> {
+    pub(crate) async fn document(&self) -> Result<Arc<Document>, AuthError> {
         if let Some(document) = self
             .document
             .current()

@@ -26,7 +26,7 @@ const GITHUB_MEDIA_TYPE: &str = "application/vnd.github.v3+json";
 const REJECTED: &str = "GitHub token validation failed. Please check your token and try again.";
 
 /// Validates GitHub personal access and OAuth tokens with the GitHub API.
-pub struct GithubProvider {
+pub(crate) struct GithubProvider {
     user_url: reqwest::Url,
     orgs_url: reqwest::Url,
     client: reqwest::Client,
@@ -36,7 +36,7 @@ pub struct GithubProvider {
 impl GithubProvider {
     /// The provider of a `github_token` config. An error says which setting
     /// is unusable (the base URL, the TLS options).
-    pub fn new(config: &GithubConfig) -> Result<Self, ProviderError> {
+    pub(crate) fn new(config: &GithubConfig) -> Result<Self, ProviderError> {
         let at = |path| {
             endpoint::join(&config.github_api_base_url, path).map_err(|reason| ProviderError::Url {
                 field: "github_api_base_url",

@@ -22,7 +22,7 @@ enum Endpoint {
 }
 
 /// Asks an introspection endpoint about each token.
-pub struct IntrospectionProvider {
+pub(crate) struct IntrospectionProvider {
     endpoint: Endpoint,
     /// `host[:port]` of the endpoint (or of the issuer it is discovered
     /// from), for the hint without credentials.
@@ -40,7 +40,7 @@ impl IntrospectionProvider {
     /// The provider of an `oauth2_token` config with `introspection`: the
     /// endpoint from `introspection.url`, else from the issuer's discovery
     /// document. An error says which setting is unusable.
-    pub fn new(config: &OAuth2Config) -> Result<Self, ProviderError> {
+    pub(crate) fn new(config: &OAuth2Config) -> Result<Self, ProviderError> {
         let i = config
             .introspection
             .as_ref()

@@ -22,7 +22,7 @@ use crate::authn::AuthError;
 use crate::authn::http;
 
 /// One usable verification key.
-pub struct Key {
+pub(crate) struct Key {
     /// The public key, ready to verify signatures.
     pub decoding: DecodingKey,
     /// The algorithms this key may verify: its `alg`, or its type's family.
@@ -37,20 +37,22 @@ pub(crate) struct KeySet {
 }
 
 /// A JWKS endpoint and the keys last read from it.
-pub struct KeyStore {
+pub(crate) struct KeyStore {
     source: KeySource,
     token: Option<String>,
     client: reqwest::Client,
     keys: Refresher<KeySet>,
     /// A periodic refresh runs behind the requests.
     refreshing: AtomicBool,
+    /// Where fetches are counted, when metrics are on.
+    metrics: Option<Arc<crate::telemetry::metrics::Metrics>>,
 }
 
 impl KeyStore {
     /// A store with no key yet: the keys are fetched from `source` when first
     /// needed, then every `recheck`, with `token` as the bearer token of each
     /// fetch (when set); `timeout` bounds one fetch, answer included.
-    pub fn new(
+    pub(crate) fn new(
         source: KeySource,
         token: Option<String>,
         client: reqwest::Client,
@@ -63,12 +65,22 @@ impl KeyStore {
             token,
             client,
             refreshing: AtomicBool::new(false),
+            metrics: None,
         }
+    }
+
+    /// Counts fetches (ok, error) in `metrics`.
+    pub(crate) fn counted(
+        mut self,
+        metrics: Option<&Arc<crate::telemetry::metrics::Metrics>>,
+    ) -> Self {
+        self.metrics = metrics.cloned();
+        self
     }
 
     /// The key for a token's `kid` (or the only key without one). A kid the
     /// keys lack is 401 when the endpoint answers, 503 while it fails.
-    pub async fn key(self: &Arc<Self>, kid: Option<&str>) -> Result<Arc<Key>, AuthError> {
+    pub(crate) async fn key(self: &Arc<Self>, kid: Option<&str>) -> Result<Arc<Key>, AuthError> {
         let known = self.keys.current();
         let stale = known.as_ref().is_none_or(|k| !self.keys.is_fresh(k));
         if stale
@@ -115,10 +127,9 @@ impl KeyStore {
     async fn refresh(&self, ask: Ask) -> Refreshed<KeySet> {
         let refreshed = self.keys.refresh(ask, self.fetch()).await;
         if let Some(succeeded) = refreshed.fetched
-            && let Some(metrics) = crate::telemetry::metrics::enabled()
+            && let Some(metrics) = &self.metrics
         {
-            let result = if succeeded { "ok" } else { "error" };
-            crate::telemetry::metrics::Metrics::count(&metrics.jwks_fetches, result);
+            metrics.jwks_fetch(if succeeded { "ok" } else { "error" });
         }
         refreshed
     }

@@ -20,7 +20,7 @@ use crate::config::{JwksConfig, OAuth2Config, OneOrMany};
 use crate::principal::User;
 
 /// Clock skew allowed on `exp` and `nbf`.
-pub const LEEWAY_SECONDS: u64 = 30;
+pub(super) const LEEWAY_SECONDS: u64 = 30;
 
 /// Verifies JWTs with a JWKS.
 pub struct JwtProvider {
@@ -37,6 +37,14 @@ impl JwtProvider {
     /// from `jwks.uri`, else from the issuer's discovery document (fetched
     /// when first needed). An error says which setting is unusable.
     pub fn new(config: &OAuth2Config) -> Result<Self, ProviderError> {
+        JwtProvider::counted(config, None)
+    }
+
+    /// As [`new`](Self::new), its key fetches counted in `metrics`.
+    pub(crate) fn counted(
+        config: &OAuth2Config,
+        metrics: Option<&Arc<crate::telemetry::metrics::Metrics>>,
+    ) -> Result<Self, ProviderError> {
         let client = http::client(
             config.verify_tls,
             config.tls_cafile.as_deref(),
@@ -73,13 +81,16 @@ impl JwtProvider {
             }
         };
         Ok(JwtProvider {
-            keys: Arc::new(KeyStore::new(
-                source,
-                config.jwks.as_ref().and_then(|j| j.token.clone()),
-                client,
-                recheck,
-                timeout,
-            )),
+            keys: Arc::new(
+                KeyStore::new(
+                    source,
+                    config.jwks.as_ref().and_then(|j| j.token.clone()),
+                    client,
+                    recheck,
+                    timeout,
+                )
+                .counted(metrics),
+            ),
             audience: config.audience.clone(),
             issuer: config.issuer.clone(),
             typ: config.typ.clone(),

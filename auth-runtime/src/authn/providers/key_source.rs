@@ -9,7 +9,7 @@ use super::discovery::Discovery;
 
 /// Where the keys are: a configured `jwks.uri`, or the `jwks_uri` of the
 /// issuer's discovery document.
-pub enum KeySource {
+pub(crate) enum KeySource {
     /// `jwks.uri`, as configured.
     Uri(reqwest::Url),
     /// The `jwks_uri` of this discovery document, read when the keys are fetched.

@@ -18,7 +18,7 @@ use crate::principal::User;
 const REVIEW_PATH: &str = "/apis/authentication.k8s.io/v1/selfsubjectreviews";
 
 /// Validates tokens by asking the API server who they belong to.
-pub struct KubernetesProvider {
+pub(crate) struct KubernetesProvider {
     api_server_url: String,
     review_url: reqwest::Url,
     client: reqwest::Client,
@@ -28,7 +28,7 @@ pub struct KubernetesProvider {
 impl KubernetesProvider {
     /// The provider of a `kubernetes` config. An error says which setting is
     /// unusable (the API server URL, the TLS options).
-    pub fn new(config: &KubernetesConfig) -> Result<Self, ProviderError> {
+    pub(crate) fn new(config: &KubernetesConfig) -> Result<Self, ProviderError> {
         Ok(KubernetesProvider {
             // Shown in the 401 hint: never the URL's credentials.
             api_server_url: crate::authn::redact::url(&config.api_server_url).into_owned(),

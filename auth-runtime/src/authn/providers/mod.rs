@@ -14,14 +14,14 @@ mod kubernetes;
 mod refresh;
 mod upstream_header;
 
-pub use api_key::ApiKeyProvider;
-pub use custom::CustomProvider;
-pub use error::ProviderError;
-pub use github::GithubProvider;
-pub use introspection::IntrospectionProvider;
+pub(crate) use api_key::ApiKeyProvider;
+pub(crate) use custom::CustomProvider;
+pub(crate) use error::ProviderError;
+pub(crate) use github::GithubProvider;
+pub(crate) use introspection::IntrospectionProvider;
 pub use jwt::JwtProvider;
-pub use kubernetes::KubernetesProvider;
-pub use upstream_header::UpstreamHeaderProvider;
+pub(crate) use kubernetes::KubernetesProvider;
+pub(crate) use upstream_header::UpstreamHeaderProvider;
 
 use std::sync::Arc;
 
@@ -33,12 +33,22 @@ pub fn from_config(
     config: &ProviderConfig,
     path: &str,
 ) -> Result<Arc<dyn AuthProvider>, ConfigError> {
+    counted_from_config(config, path, None)
+}
+
+/// As [`from_config`], what the provider counts (its JWKS fetches) counted
+/// in `metrics`.
+pub(crate) fn counted_from_config(
+    config: &ProviderConfig,
+    path: &str,
+    metrics: Option<&Arc<crate::telemetry::metrics::Metrics>>,
+) -> Result<Arc<dyn AuthProvider>, ConfigError> {
     Ok(match config {
         ProviderConfig::Custom(c) => Arc::new(CustomProvider::new(c).map_err(|e| e.at(path))?),
         ProviderConfig::UpstreamHeader(c) => Arc::new(UpstreamHeaderProvider::new(c)),
         ProviderConfig::ApiKeys(c) => Arc::new(ApiKeyProvider::new(c).map_err(|e| e.at(path))?),
         ProviderConfig::OAuth2Token(c) if c.verifies_jwts() => {
-            Arc::new(JwtProvider::new(c).map_err(|e| e.at(path))?)
+            Arc::new(JwtProvider::counted(c, metrics).map_err(|e| e.at(path))?)
         }
         ProviderConfig::OAuth2Token(c) => {
             Arc::new(IntrospectionProvider::new(c).map_err(|e| e.at(path))?)

@@ -12,14 +12,14 @@ use crate::config::UpstreamHeaderConfig;
 use crate::principal::{Attributes, User};
 
 /// Reads the principal (and JSON attributes) from configured headers.
-pub struct UpstreamHeaderProvider {
+pub(crate) struct UpstreamHeaderProvider {
     principal_header: HeaderName,
     attributes_header: Option<HeaderName>,
 }
 
 impl UpstreamHeaderProvider {
     /// Header names were checked when the config was loaded.
-    pub fn new(config: &UpstreamHeaderConfig) -> Self {
+    pub(crate) fn new(config: &UpstreamHeaderConfig) -> Self {
         let name = |h: &str| {
             HeaderName::from_bytes(h.as_bytes())
                 .unwrap_or(HeaderName::from_static("x-invalid-header"))

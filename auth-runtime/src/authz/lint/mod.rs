@@ -115,7 +115,7 @@ pub(crate) enum Produced {
 impl Produced {
     #[cfg(test)]
     /// What the config's providers produce.
-    pub fn of(config: &Config) -> Produced {
+    pub(crate) fn of(config: &Config) -> Produced {
         let Some(auth) = &config.server.auth else {
             return Produced::NoProvider;
         };
@@ -187,13 +187,13 @@ impl Produced {
 
 #[cfg(test)]
 /// Lints the config's policies against its own provider.
-pub fn lint(config: &Config) -> Vec<Warning> {
+pub(crate) fn lint(config: &Config) -> Vec<Warning> {
     lint_with(config, &Produced::of(config))
 }
 
 #[cfg(test)]
 /// Lints the config's policies against what `produced` says the provider gives.
-pub fn lint_with(config: &Config, produced: &Produced) -> Vec<Warning> {
+pub(crate) fn lint_with(config: &Config, produced: &Produced) -> Vec<Warning> {
     match &config.server.auth {
         Some(auth) => lint_policies(&auth.access_policy, &auth.route_policy, produced),
         None => Vec::new(),
@@ -203,7 +203,11 @@ pub fn lint_with(config: &Config, produced: &Produced) -> Vec<Warning> {
 #[cfg(test)]
 /// Lints policies as configured (llama-stack's YAML shape, as values). A
 /// policy that does not compile is skipped: loading reports it.
-pub fn lint_policies(access: &[Value], route: &[Value], produced: &Produced) -> Vec<Warning> {
+pub(crate) fn lint_policies(
+    access: &[Value],
+    route: &[Value],
+    produced: &Produced,
+) -> Vec<Warning> {
     match (
         AccessPolicy::from_values(access),
         RoutePolicy::from_values(route),

@@ -10,6 +10,7 @@ use crate::principal::Attributes;
 /// `type: api_keys`: static keys, each with its principal and attributes.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ApiKeysConfig {
     /// `server.auth.provider_config.keys`: the keys. Required, no default.
     pub keys: Vec<ApiKeyConfig>,
@@ -18,6 +19,7 @@ pub struct ApiKeysConfig {
 /// One key: in clear (`key`, hashed at load) or as `key_sha256` (hex).
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ApiKeyConfig {
     /// `server.auth.provider_config.keys[i].key`: the key in clear (a bearer
     /// token: printable ASCII, no spaces). Exclusive with `key_sha256`; one

@@ -12,6 +12,7 @@ use crate::config::shown::Url;
 /// `type: custom`: POST each token to an endpoint of yours.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct CustomConfig {
     /// `server.auth.provider_config.endpoint`: the `http` or `https` URL each
     /// token is POSTed to. Required, no default.

@@ -17,6 +17,7 @@ use crate::config::shown::Url;
 /// `server.auth.providers`).
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GithubConfig {
     /// `server.auth.provider_config.github_api_base_url`: the GitHub API
     /// (`/user` and `/user/orgs` are asked under it). Default

@@ -18,6 +18,7 @@ use crate::config::shown::Url;
 /// `server.auth.providers`).
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct KubernetesConfig {
     /// `server.auth.provider_config.api_server_url`: the Kubernetes API
     /// server. Default `https://kubernetes.default.svc`.

@@ -18,6 +18,7 @@ use crate::config::shown::Url;
 /// `server.auth.providers`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct OAuth2Config {
     /// `server.auth.provider_config.audience`: the audiences a token may be
     /// for: one string or a list (any match). Default `llama-stack`.
@@ -84,6 +85,7 @@ fn default_audience() -> OneOrMany {
 /// keys that verify JWTs come from.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct JwksConfig {
     /// `server.auth.provider_config.jwks.uri`: where the keys are. Default:
     /// the `jwks_uri` of the issuer's OIDC discovery document.
@@ -122,6 +124,7 @@ fn default_recheck() -> u64 {
 /// RFC 7662 endpoint and this API's client credentials for it.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct IntrospectionConfig {
     /// `server.auth.provider_config.introspection.url`: the RFC 7662
     /// endpoint. Default: the `introspection_endpoint` of the issuer's OIDC

@@ -7,6 +7,7 @@ use crate::config::ConfigError;
 /// `type: upstream_header`: a trusted gateway authenticated the caller.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct UpstreamHeaderConfig {
     /// `server.auth.provider_config.principal_header`: the header the gateway
     /// puts the caller's principal in; a request without it (or with it

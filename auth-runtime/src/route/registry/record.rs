@@ -27,6 +27,10 @@ pub enum Schema {}
 
 /// One operation, as the annotation and the handler's signature describe it.
 #[derive(Debug, Clone, Copy)]
+#[expect(
+    clippy::exhaustive_structs,
+    reason = "written by the code #[webmethod] generates, in a static"
+)]
 pub struct OperationDoc {
     /// `operation_id = "..."`, else the handler's name (a handler with
     /// several routes: `name`, `name_2`, `name_3`, ...).
@@ -52,6 +56,10 @@ pub struct OperationDoc {
 
 /// The body of an extractor's rejection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[expect(
+    clippy::exhaustive_enums,
+    reason = "written by the code #[webmethod] generates, in a static"
+)]
 pub enum Rejection {
     /// webmethod's extractors ([`crate::extract`]): the JSON error body.
     Json,
@@ -82,6 +90,10 @@ impl OperationDoc {
 
 /// A request body.
 #[derive(Debug, Clone, Copy)]
+#[expect(
+    clippy::exhaustive_structs,
+    reason = "written by the code #[webmethod] generates, in a static"
+)]
 pub struct BodyDoc {
     /// `application/json` or `application/x-www-form-urlencoded`.
     pub media_type: &'static str,
@@ -91,6 +103,10 @@ pub struct BodyDoc {
 
 /// The success response.
 #[derive(Debug, Clone, Copy)]
+#[expect(
+    clippy::exhaustive_structs,
+    reason = "written by the code #[webmethod] generates, in a static"
+)]
 pub struct ResponseDoc {
     /// `status = N`, else the code the return type makes obvious; `None`:
     /// some 2xx code the handler chooses (documented as `2XX`).
@@ -101,6 +117,10 @@ pub struct ResponseDoc {
 
 /// What a success response carries.
 #[derive(Debug, Clone, Copy)]
+#[expect(
+    clippy::exhaustive_enums,
+    reason = "written by the code #[webmethod] generates, in a static"
+)]
 pub enum Content {
     /// No body (`()`, `StatusCode`).
     Empty,

@@ -110,7 +110,9 @@ impl Transport {
         self.client_certificates
     }
 
-    /// The transport's own layers around `router`: the body limit and CORS.
+    /// The transport's own layers around `router`: the body limit and CORS,
+    /// the first two a request passes (the rest, after the route match, in
+    /// `pipeline/stack.rs`).
     pub fn wrap(&self, router: Router) -> Router {
         // axum's extractors already stop at the default; another limit
         // costs a layer around every route, so only when configured.
