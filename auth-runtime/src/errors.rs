@@ -132,6 +132,28 @@ impl<E: fmt::Display> fmt::Display for Errors<E> {
 
 impl<E: fmt::Debug + fmt::Display> std::error::Error for Errors<E> {}
 
+/// Why an app (`App`, or `testing::TestApp`) could not build its router or
+/// its OpenAPI document.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppError {
+    /// The config cannot be used: every error of it.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigErrors),
+    /// The registry's routes cannot be served together.
+    #[error(transparent)]
+    Routes(#[from] crate::route::TableError),
+    /// The router cannot be built: every reason.
+    #[error(transparent)]
+    Build(#[from] Errors<crate::BuildError>),
+}
+
+impl From<crate::config::ConfigError> for AppError {
+    fn from(error: crate::config::ConfigError) -> Self {
+        AppError::Config(error.into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

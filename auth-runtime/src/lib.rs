@@ -66,10 +66,10 @@ pub mod __private;
 // policies, quota stores, the API description, route listings) are the
 // public modules above; everything else is private.
 #[cfg(feature = "server")]
-pub use app::{App, AppError};
+pub use app::App;
 /// For implementing [`Guard`], [`authn::AuthProvider`] and [`quota::QuotaStore`].
 pub use async_trait::async_trait;
-pub use errors::Errors;
+pub use errors::{AppError, Errors};
 pub use extract::error::ApiError;
 pub use pipeline::caller::Caller;
 pub use pipeline::guard::Guard;

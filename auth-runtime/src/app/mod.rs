@@ -18,13 +18,13 @@ use std::sync::Arc;
 use crate::authn::AuthProvider;
 use crate::cli::ServeArgs;
 use crate::config::{Config, ConfigError, ConfigErrors};
+use crate::errors::AppError;
 #[cfg(feature = "openapi")]
 use crate::openapi::{Info, OpenApi};
 use crate::pipeline::guard::Guard;
 use crate::route::state::StateMap;
 #[cfg(feature = "openapi")]
 use crate::route::table::RouteTable;
-use crate::route::table::TableError;
 use crate::router::BuiltRouter;
 use crate::security::BuiltProviders;
 use crate::security::settings::Settings;
@@ -171,25 +171,4 @@ impl App {
 pub(super) fn fail(e: &dyn std::fmt::Display) -> ExitCode {
     eprintln!("error: {e}");
     ExitCode::FAILURE
-}
-
-/// Why an [`App`] could not build its router or its OpenAPI document.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum AppError {
-    /// The config cannot be used: every error of it.
-    #[error(transparent)]
-    Config(#[from] ConfigErrors),
-    /// The registry's routes cannot be served together.
-    #[error(transparent)]
-    Routes(#[from] TableError),
-    /// The router cannot be built: every reason.
-    #[error(transparent)]
-    Build(#[from] crate::Errors<crate::BuildError>),
-}
-
-impl From<ConfigError> for AppError {
-    fn from(error: ConfigError) -> Self {
-        AppError::Config(error.into())
-    }
 }

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use super::AppError;
 use crate::authn::AuthProvider;
 use crate::config::ConfigErrors;
+use crate::errors::AppError;
 #[cfg(feature = "openapi")]
 use crate::openapi::{Info, OpenApi};
 use crate::pipeline::guard::Guard;

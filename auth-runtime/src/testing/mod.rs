@@ -130,7 +130,7 @@ impl TestAppBuilder {
 
     /// Checks the config and the routes and builds the router, as the server
     /// would at startup (the same errors).
-    pub fn build(self) -> Result<TestApp, Box<dyn std::error::Error>> {
+    pub fn build(self) -> Result<TestApp, crate::AppError> {
         let config = match &self.config {
             Some(yaml) => Config::parse(yaml, "<test config>", &|_| None)?,
             None => Config::default(),
@@ -164,7 +164,7 @@ impl TestApp {
     }
 
     /// The whole registry under `yaml`.
-    pub fn with_config(yaml: &str) -> Result<TestApp, Box<dyn std::error::Error>> {
+    pub fn with_config(yaml: &str) -> Result<TestApp, crate::AppError> {
         TestApp::builder().config(yaml).build()
     }
 
