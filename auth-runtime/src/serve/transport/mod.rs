@@ -217,9 +217,9 @@ mod tests {
             ]
         );
         assert!(
-            errors[0].to_string().contains("no `server` feature"),
+            errors.first().to_string().contains("no `server` feature"),
             "{}",
-            errors[0]
+            errors.first()
         );
     }
 
