@@ -154,6 +154,14 @@ fn served_only(server: &ServerConfig) -> Vec<ConfigError> {
             "server.limits.body_read_timeout",
             limits.is_some_and(|l| l.body_read_timeout.is_some()),
         ),
+        // Applied around the router by the transport's `wrap`, which only
+        // the `server` feature's app calls: a router an embedder builds
+        // would never see them.
+        ("server.cors", server.cors.is_some()),
+        (
+            "server.limits.max_request_body_bytes",
+            limits.is_some_and(|l| l.max_request_body_bytes.is_some()),
+        ),
         (
             "server.metrics.max_connections",
             server
@@ -223,15 +231,20 @@ mod tests {
         );
     }
 
-    /// What the router itself applies stays: the body limit and CORS.
+    /// CORS and the body limit are the app's transport's too (a router an
+    /// embedder builds never sees them): refused, never ignored; a config
+    /// without any of these keys is a transport without TLS.
     #[test]
-    fn without_the_server_feature_the_body_limit_and_cors_are_kept() {
-        let transport = Transport::from_config(&server(
+    fn without_the_server_feature_the_body_limit_and_cors_are_refused() {
+        let Err(errors) = Transport::from_config(&server(
             "server:\n  cors: true\n  limits: {max_request_body_bytes: 1024}\n",
-        ))
-        .unwrap();
-        assert_eq!(transport.limits().max_request_body_bytes, 1024);
-        assert!(transport.cors.is_some());
+        )) else {
+            panic!("accepted");
+        };
+        let fields: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert!(fields[0].contains("server.cors"), "{fields:?}");
+        assert!(fields[1].contains("server.limits.max_request_body_bytes"), "{fields:?}");
+        let transport = Transport::from_config(&server("server: {}\n")).unwrap();
         assert!(!transport.is_tls());
     }
 }
