@@ -88,6 +88,11 @@ async fn serve_connections(
     let slots = Arc::new(tokio::sync::Semaphore::new(max_connections));
     let mut http = hyper::server::conn::http1::Builder::new();
     http.header_read_timeout(limits.header_read_timeout);
+    // One buffer per answer, head and body copied in, rather than vectored
+    // writes: cheaper for the small JSON answers an API gives (about 180
+    // instructions a request, BENCHMARKS.md), and TLS (rustls) writes a
+    // vectored buffer one slice at a time anyway.
+    http.writev(false);
     let graceful = GracefulShutdown::new();
     let handshake_timeout = limits.header_read_timeout;
     let failures = HandshakeFailures::new();

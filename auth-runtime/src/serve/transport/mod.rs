@@ -243,7 +243,10 @@ mod tests {
         };
         let fields: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         assert!(fields[0].contains("server.cors"), "{fields:?}");
-        assert!(fields[1].contains("server.limits.max_request_body_bytes"), "{fields:?}");
+        assert!(
+            fields[1].contains("server.limits.max_request_body_bytes"),
+            "{fields:?}"
+        );
         let transport = Transport::from_config(&server("server: {}\n")).unwrap();
         assert!(!transport.is_tls());
     }
