@@ -49,6 +49,10 @@ pub struct User {
     /// Whether `principal` is qualified by `provider` (several providers).
     #[serde(skip)]
     qualified: bool,
+    /// The tenant the user belongs to, checked ([`User::with_tenant`]):
+    /// stored with an owner, so that tenants partition what it owns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    tenant: Option<String>,
 }
 
 impl fmt::Debug for User {
@@ -60,7 +64,47 @@ impl fmt::Debug for User {
             .field("claims", &self.claims.as_ref().map(|_| "<not shown>"))
             .field("provider", &self.provider)
             .field("qualified", &self.qualified)
+            .field("tenant", &self.tenant)
             .finish()
+    }
+}
+
+/// Why a tenant id was refused: it names the problem, never repeats the
+/// value (it came from a request or a provider).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TenantError {
+    /// Longer than 128 characters.
+    #[error("the tenant id is longer than 128 characters")]
+    TooLong,
+    /// A character outside `a-z`, `0-9`, `_` and `-`, or a first one outside
+    /// `a-z` and `0-9`.
+    #[error(
+        "the tenant id may hold only a-z, 0-9, '_' and '-', and starts with a letter or a digit"
+    )]
+    Malformed,
+}
+
+/// `raw` as a tenant id: trimmed, lower-cased, then checked; blank is none.
+pub(crate) fn tenant_id(raw: &str) -> Result<Option<String>, TenantError> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    if trimmed.len() > 128 {
+        return Err(TenantError::TooLong);
+    }
+    let id = trimmed.to_ascii_lowercase();
+    let mut bytes = id.bytes();
+    let first_ok = bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    let rest_ok =
+        bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if first_ok && rest_ok {
+        Ok(Some(id))
+    } else {
+        Err(TenantError::Malformed)
     }
 }
 
@@ -88,6 +132,39 @@ impl User {
             claims: None,
             provider: None,
             qualified: false,
+            tenant: None,
+        }
+    }
+
+    /// The tenant the user belongs to, if any (DESIGN.md "Tenancy"): a
+    /// resource whose owner has another tenant is out of the user's reach,
+    /// whatever the rules say.
+    pub fn tenant(&self) -> Option<&str> {
+        self.tenant.as_deref()
+    }
+
+    /// The same user, in the tenant `raw` names: trimmed and lower-cased,
+    /// then `[a-z0-9][a-z0-9_-]{0,127}`; blank is no tenant. A value of any
+    /// other shape is an error, never a tenant of its own making.
+    ///
+    /// ```
+    /// # use auth_runtime::User;
+    /// let user = User::new("alice", Default::default()).with_tenant(" Acme ").unwrap();
+    /// assert_eq!(user.tenant(), Some("acme"));
+    /// assert!(User::new("bob", Default::default()).with_tenant("a/b").is_err());
+    /// ```
+    pub fn with_tenant(mut self, raw: &str) -> Result<Self, TenantError> {
+        self.tenant = tenant_id(raw)?;
+        Ok(self)
+    }
+
+    /// Whether a resource owned by `owner` is in another tenant than this
+    /// user's: both have a tenant and they differ (ogx's tenant scope; an
+    /// owner or a user without a tenant never mismatches).
+    pub(crate) fn tenant_mismatch(&self, owner: Option<&User>) -> bool {
+        match (owner.and_then(User::tenant), self.tenant()) {
+            (Some(owner), Some(user)) => owner != user,
+            _ => false,
         }
     }
 

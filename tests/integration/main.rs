@@ -29,5 +29,6 @@ mod request_id;
 mod router;
 mod support;
 mod telemetry;
+mod tenancy;
 mod testing_kit;
 mod transport;

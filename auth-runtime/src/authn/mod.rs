@@ -11,6 +11,7 @@ pub(crate) mod provider_set;
 pub(crate) mod providers;
 pub(crate) mod redact;
 
+pub use crate::principal::TenantError;
 pub(crate) use authenticator::Authenticator;
 pub use cache::CachedProvider;
 

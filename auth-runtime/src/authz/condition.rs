@@ -81,10 +81,20 @@ impl Condition {
         match self {
             Condition::UserWithValueIn { value, attribute } => has(user, attribute, value),
             Condition::UserWithValueNotIn { value, attribute } => !has(user, attribute, value),
-            Condition::UserIsOwner => owner.is_some_and(|o| o.principal == user.principal),
-            Condition::UserIsNotOwner => owner.is_none_or(|o| o.principal != user.principal),
-            Condition::UserInOwners { attribute } => shares(owner, user, attribute),
-            Condition::UserNotInOwners { attribute } => !shares(owner, user, attribute),
+            // ogx's tenant scope: every owner condition is false across
+            // tenants (only an owner and a user that both have one differ).
+            Condition::UserIsOwner => {
+                owner.is_some_and(|o| o.principal == user.principal) && !user.tenant_mismatch(owner)
+            }
+            Condition::UserIsNotOwner => {
+                owner.is_none_or(|o| o.principal != user.principal) && !user.tenant_mismatch(owner)
+            }
+            Condition::UserInOwners { attribute } => {
+                shares(owner, user, attribute) && !user.tenant_mismatch(owner)
+            }
+            Condition::UserNotInOwners { attribute } => {
+                !shares(owner, user, attribute) && !user.tenant_mismatch(owner)
+            }
             Condition::ResourceIsUnowned => owner.is_none(),
         }
     }
@@ -220,5 +230,36 @@ mod tests {
         assert!(!Condition::UserIsOwner.matches(None, &alice));
         assert!(Condition::UserIsNotOwner.matches(None, &alice));
         assert!(Condition::UserIsOwner.matches(Some(&user("alice", &[])), &alice));
+    }
+
+    /// Every owner condition is false across tenants, also where a rule is
+    /// asked without the policy's own check before it (an `unless`).
+    #[test]
+    fn owner_conditions_are_false_across_tenants() {
+        let user = User::new(
+            "alice",
+            [("teams".to_owned(), vec!["ml".to_owned()])].into(),
+        );
+        let owner = |principal: &str, team: &str| {
+            User::new(
+                principal,
+                [("teams".to_owned(), vec![team.to_owned()])].into(),
+            )
+        };
+        let acme = user.clone().with_tenant("acme").unwrap();
+        for (condition, same_tenant_owner) in [
+            ("user is owner", owner("alice", "ml")),
+            ("user is not owner", owner("bob", "ml")),
+            ("user in owners teams", owner("bob", "ml")),
+            ("user not in owners teams", owner("bob", "ops")),
+        ] {
+            let condition = Condition::parse(condition).unwrap();
+            let elsewhere = same_tenant_owner.clone().with_tenant("globex").unwrap();
+            let here = same_tenant_owner.with_tenant("acme").unwrap();
+            assert!(condition.matches(Some(&here), &acme), "{condition}");
+            assert!(!condition.matches(Some(&elsewhere), &acme), "{condition}");
+            // A user without a tenant never mismatches.
+            assert!(condition.matches(Some(&elsewhere), &user), "{condition}");
+        }
     }
 }

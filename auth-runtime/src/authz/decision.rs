@@ -19,6 +19,9 @@ pub enum Basis {
     /// No user while authentication is on (a public route, an anonymous
     /// caller): no rule permits an anonymous caller.
     Anonymous,
+    /// The resource's owner and the user are in different tenants: denied
+    /// before any rule ("tenant scope mismatch", DESIGN.md "Tenancy").
+    TenantMismatch,
 }
 
 /// The outcome of a policy, explained.
@@ -79,6 +82,7 @@ impl Decision<'_> {
             (Basis::Anonymous, _, _) => {
                 "denied: anonymous caller (authentication is on)".to_owned()
             }
+            (Basis::TenantMismatch, _, _) => "denied: tenant scope mismatch".to_owned(),
         }
     }
 }

@@ -313,6 +313,14 @@ impl AccessPolicy {
             resource.resource_id(),
             resource.owner(),
         );
+        if user.tenant_mismatch(owner) {
+            return Decision {
+                allowed: false,
+                rule: None,
+                basis: Basis::TenantMismatch,
+                description: Some("tenant scope mismatch"),
+            };
+        }
         for (index, rule) in self.rules.iter().enumerate() {
             if rule.applies(action, kind, identifier, owner, user) {
                 return Decision {
