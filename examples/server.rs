@@ -126,6 +126,9 @@ struct Version {
 struct Caller {
     attributes: Attributes,
     principal: Option<String>,
+    /// The caller's tenant (`server.tenancy`); absent when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tenant: Option<String>,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -182,10 +185,12 @@ async fn whoami(user: Option<AuthenticatedUser>) -> Json<Caller> {
         Some(user) => Caller {
             principal: Some(user.principal.clone()),
             attributes: user.attributes.clone(),
+            tenant: user.tenant().map(str::to_owned),
         },
         None => Caller {
             principal: None,
             attributes: Attributes::new(),
+            tenant: None,
         },
     })
 }

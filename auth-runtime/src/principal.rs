@@ -158,6 +158,14 @@ impl User {
         Ok(self)
     }
 
+    /// Puts the user in `tenant`, a checked id (`server.tenancy.mode:
+    /// single`'s `default_tenant_id`), whatever the provider said.
+    pub(crate) fn stamp_tenant(&mut self, tenant: &str) {
+        if self.tenant.as_deref() != Some(tenant) {
+            self.tenant = Some(tenant.to_owned());
+        }
+    }
+
     /// Whether a resource owned by `owner` is in another tenant than this
     /// user's: both have a tenant and they differ (ogx's tenant scope; an
     /// owner or a user without a tenant never mismatches).

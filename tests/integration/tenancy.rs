@@ -165,3 +165,139 @@ fn a_stored_owner_keeps_its_tenant() {
     let untenanted = serde_json::to_value(user("bob", "ml", None)).unwrap();
     assert!(untenanted.get("tenant").is_none(), "{untenanted}");
 }
+
+// ---- server.tenancy and api_keys tenants, through the demo server ----
+
+mod modes {
+    use std::process::Command;
+
+    use serde_json::Value;
+
+    use crate::demo_server::{Server, server_binary};
+
+    /// A config file with two API keys of two tenants, one without, and
+    /// `tenancy` as given (the demo's routes and access policy otherwise).
+    fn config(name: &str, tenancy: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("webmethod-tenancy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{name}.yaml"));
+        std::fs::write(
+            &path,
+            format!(
+                "server:\n{tenancy}  auth:\n    provider_config:\n      type: api_keys\n      keys:\n        - {{key: acme-key, principal: ann, attributes: {{roles: [admin], scopes: [models.read]}}, tenant: ' Acme '}}\n        - {{key: globex-key, principal: gus, attributes: {{roles: [admin], scopes: [models.read]}}, tenant: globex}}\n        - {{key: loose-key, principal: lou, attributes: {{roles: [admin], scopes: [models.read]}}}}\n"
+            ),
+        )
+        .unwrap();
+        path
+    }
+
+    async fn get(server: &Server, path: &str, key: Option<&str>) -> (u16, Value, Option<String>) {
+        let mut request = reqwest::Client::new().get(server.url(path));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let challenge = response
+            .headers()
+            .get("www-authenticate")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body, challenge)
+    }
+
+    #[tokio::test]
+    async fn disabled_keeps_each_keys_tenant_and_whoami_says_it() {
+        let path = config("disabled", "");
+        let server = Server::start(&["--config", path.to_str().unwrap()]);
+        let (status, body, _) = get(&server, "/v1/whoami", Some("acme-key")).await;
+        assert_eq!(status, 200);
+        assert_eq!(body["tenant"], "acme", "{body}");
+        let (_, body, _) = get(&server, "/v1/whoami", Some("loose-key")).await;
+        assert!(body.get("tenant").is_none(), "{body}");
+    }
+
+    #[tokio::test]
+    async fn single_puts_every_caller_in_the_default_tenant() {
+        let path = config(
+            "single",
+            "  tenancy: {mode: single, default_tenant_id: Initech}\n",
+        );
+        let server = Server::start(&["--config", path.to_str().unwrap()]);
+        for key in ["acme-key", "globex-key", "loose-key"] {
+            let (status, body, _) = get(&server, "/v1/whoami", Some(key)).await;
+            assert_eq!(status, 200);
+            assert_eq!(body["tenant"], "initech", "{key}: {body}");
+        }
+    }
+
+    #[tokio::test]
+    async fn multi_refuses_a_protected_caller_without_a_tenant_and_never_a_public_route() {
+        let path = config("multi", "  tenancy: {mode: multi}\n");
+        let server = Server::start(&["--config", path.to_str().unwrap()]);
+        let (status, body, challenge) = get(&server, "/v1/models", Some("loose-key")).await;
+        assert_eq!(status, 401);
+        assert_eq!(
+            body,
+            serde_json::json!({"error": {"message": "Tenant context required but not resolved from authentication"}})
+        );
+        assert!(challenge.is_some_and(|c| c.starts_with("Bearer")));
+        let (status, _, _) = get(&server, "/v1/models", Some("acme-key")).await;
+        assert_eq!(status, 200);
+        // Public routes: never refused for a missing tenant, with a token or without.
+        for key in [Some("loose-key"), None] {
+            let (status, body, _) = get(&server, "/v1/health", key).await;
+            assert_eq!(status, 200, "{key:?}: {body}");
+        }
+    }
+
+    #[test]
+    fn a_bad_tenancy_config_names_the_field_and_stops_the_start() {
+        for (name, tenancy, field) in [
+            (
+                "mode",
+                "  tenancy: {mode: several}\n",
+                "server.tenancy.mode",
+            ),
+            (
+                "nodefault",
+                "  tenancy: {mode: single}\n",
+                "server.tenancy.default_tenant_id",
+            ),
+            (
+                "baddefault",
+                "  tenancy: {mode: single, default_tenant_id: 'a b'}\n",
+                "server.tenancy.default_tenant_id",
+            ),
+        ] {
+            let path = config(name, tenancy);
+            let out = Command::new(server_binary())
+                .args(["--config", path.to_str().unwrap()])
+                .output()
+                .unwrap();
+            assert!(!out.status.success(), "{name}");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains(field), "{name}: {stderr}");
+            assert!(out.stdout.is_empty(), "{name}: it never listened");
+        }
+        // A key's tenant of the wrong shape: named, never repeated.
+        let dir = std::env::temp_dir().join(format!("webmethod-tenancy-{}", std::process::id()));
+        let path = dir.join("badkey.yaml");
+        std::fs::write(
+            &path,
+            "server:\n  auth:\n    provider_config:\n      type: api_keys\n      keys:\n        - {key: k, principal: p, tenant: 'no/slash'}\n",
+        )
+        .unwrap();
+        let out = Command::new(server_binary())
+            .args(["--config", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("server.auth.provider_config.keys[0].tenant"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("no/slash"), "{stderr}");
+    }
+}

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::bearer::{self, Challenge, Credentials};
 use super::provider_set::{NO_PROVIDER, ProviderSet, Verdict};
+use super::tenancy::{TENANT_REQUIRED, Tenancy};
 use super::{AuthError, AuthProvider, RequestHead};
 use crate::extract::error::ApiError;
 use crate::principal::User;
@@ -31,6 +32,8 @@ pub(crate) struct Authenticator {
     name: Arc<str>,
     /// Where verdicts are counted and logged (the router's own).
     telemetry: Telemetry,
+    /// `server.tenancy`: the tenant required (`multi`) or stamped (`single`).
+    tenancy: Tenancy,
 }
 
 /// The bearer token a request carries, as far as the provider needs one.
@@ -62,6 +65,7 @@ impl Authenticator {
             set: None,
             name,
             telemetry: Telemetry::off(),
+            tenancy: Tenancy::Disabled,
         }
     }
 
@@ -72,6 +76,7 @@ impl Authenticator {
             set: None,
             name,
             telemetry: Telemetry::off(),
+            tenancy: Tenancy::Disabled,
         }
     }
 
@@ -82,7 +87,14 @@ impl Authenticator {
             set: Some(set),
             name: NO_PROVIDER.into(),
             telemetry: Telemetry::off(),
+            tenancy: Tenancy::Disabled,
         }
+    }
+
+    /// Requires or stamps tenants as `tenancy` says.
+    pub(crate) fn with_tenancy(mut self, tenancy: Tenancy) -> Self {
+        self.tenancy = tenancy;
+        self
     }
 
     /// Counts and logs verdicts in `telemetry`.
@@ -244,7 +256,14 @@ impl Authenticator {
         let word = outcome_word(&outcome);
         self.count(by, word);
         match outcome {
-            Ok(user) => {
+            Ok(mut user) => {
+                // Configured providers stamp their users under the cache; an
+                // app's own provider is stamped here.
+                if let Tenancy::Single(tenant) = &self.tenancy
+                    && user.tenant() != Some(&**tenant)
+                {
+                    Arc::make_mut(&mut user).stamp_tenant(tenant);
+                }
                 self.audit(target, request, Some(&user), by, word, "authenticated");
                 log_authenticated(target, request, &user, by);
                 Ok(user)
@@ -306,6 +325,12 @@ impl Authenticator {
             Challenge::Missing
         };
         match self.settle(target, request, token, by, outcome) {
+            Ok(user) if self.tenancy == Tenancy::Multi && user.tenant().is_none() => {
+                // Authenticated, but `multi` serves no caller outside a tenant.
+                self.audit(target, request, Some(&user), by, "denied", TENANT_REQUIRED);
+                log_denied(target, request, by, TENANT_REQUIRED);
+                Err(unauthorized(TENANT_REQUIRED.to_owned(), challenge))
+            }
             Ok(user) => Ok(user),
             Err(Failure::Denied(reason)) => Err(unauthorized(reason, challenge)),
             Err(Failure::Unavailable(reason)) => {
@@ -371,6 +396,7 @@ fn log_authenticated(target: Target, request: &Request, user: &User, by: &str) {
         outcome = "authenticated",
         // The configured provider's name (which of several accepted).
         provider = by,
+        tenant = user.tenant(),
     );
 }
 

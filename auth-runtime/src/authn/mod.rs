@@ -10,6 +10,7 @@ pub(crate) mod http;
 pub(crate) mod provider_set;
 pub(crate) mod providers;
 pub(crate) mod redact;
+pub(crate) mod tenancy;
 
 pub use crate::principal::TenantError;
 pub(crate) use authenticator::Authenticator;

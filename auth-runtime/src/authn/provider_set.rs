@@ -249,6 +249,8 @@ pub(crate) struct Named {
     inner: Arc<dyn AuthProvider>,
     name: Arc<str>,
     qualify: bool,
+    /// `server.tenancy.mode: single`: the tenant every user is put in.
+    stamp: Option<Arc<str>>,
     /// Where its latency is measured, when metrics are on.
     metrics: Option<Arc<crate::telemetry::metrics::Metrics>>,
 }
@@ -259,8 +261,16 @@ impl Named {
             inner,
             name,
             qualify,
+            stamp: None,
             metrics: None,
         }
+    }
+
+    /// Puts every user in `tenant` (`server.tenancy.mode: single`), under
+    /// the validation cache: once per validation, not per request.
+    pub(crate) fn stamped(mut self, tenant: Option<&Arc<str>>) -> Self {
+        self.stamp = tenant.cloned();
+        self
     }
 
     /// Measures the provider's latency in `metrics`.
@@ -276,6 +286,11 @@ impl Named {
         if !user.named_by(&self.name, self.qualify) {
             // A fresh user (the provider's own, not shared): no copy.
             Arc::make_mut(&mut user).name_provider(&self.name, self.qualify);
+        }
+        if let Some(tenant) = &self.stamp
+            && user.tenant() != Some(&**tenant)
+        {
+            Arc::make_mut(&mut user).stamp_tenant(tenant);
         }
         user
     }
@@ -376,10 +391,11 @@ mod tests {
                 key_sha256: None,
                 principal: "admin".into(),
                 attributes: Default::default(),
+                tenant: None,
             }],
         })
         .unwrap()
-        .named(&keys, true);
+        .named(&keys, true, None);
         let set = ProviderSet::new(vec![
             Member {
                 name: keys.clone(),

@@ -21,6 +21,7 @@ mod providers;
 mod quota;
 mod server;
 pub(crate) mod shown;
+mod tenancy;
 mod typos;
 
 pub use auth::{AuthConfig, CacheConfig, DecisionLogConfig};
@@ -35,6 +36,7 @@ pub use providers::{
 pub(crate) use providers::{Takes, providers};
 pub use quota::{KvStoreConfig, QuotaConfig, QuotaPeriod};
 pub use server::{Config, LimitsConfig, MetricsConfig, OpenApiConfig, ServerConfig};
+pub use tenancy::{TenancyConfig, TenancyMode};
 
 use std::path::Path;
 

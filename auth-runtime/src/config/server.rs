@@ -95,6 +95,9 @@ pub struct ServerConfig {
     /// `server.openapi` (webmethod's own): serve the OpenAPI document.
     /// Default: none (not served).
     pub openapi: Option<OpenApiConfig>,
+    /// `server.tenancy`: tenants required, stamped, or neither (the default).
+    #[serde(default)]
+    pub tenancy: Option<super::TenancyConfig>,
     /// `server.workers`: llama-stack's; accepted and ignored, with a warning.
     pub workers: Option<Value>,
     /// `server.disable_ipv6`: llama-stack's; accepted and ignored, with a

@@ -32,6 +32,8 @@ pub struct Security {
     /// This security's own metrics and decision log (each may be off).
     pub(crate) telemetry: Telemetry,
     cache: CacheConfig,
+    /// `server.tenancy`, for a provider put in later (`with_provider`).
+    tenancy: crate::authn::tenancy::Tenancy,
 }
 
 impl Security {
@@ -46,6 +48,7 @@ impl Security {
             access: crate::authz::shared_default_policy(),
             telemetry: Telemetry::off(),
             cache: CacheConfig::default(),
+            tenancy: crate::authn::tenancy::Tenancy::Disabled,
         }
     }
 
@@ -101,9 +104,12 @@ impl Security {
         let mut now = Vec::with_capacity(configured.len());
         for provider in configured {
             let name: Arc<str> = provider.name.as_str().into();
-            let key = ProviderKey::of(provider, configured.len());
+            let key = ProviderKey::of(provider, configured.len(), settings.tenancy.stamp());
             let before = kept.iter().find(|(k, _)| *k == key).map(|(_, p)| p.clone());
-            match before.map_or_else(|| build_one(provider, &name, qualify, metrics), Ok) {
+            match before.map_or_else(
+                || build_one(provider, &name, qualify, settings.tenancy.stamp(), metrics),
+                Ok,
+            ) {
                 Ok(one) => {
                     now.push((key, one.clone()));
                     members.push(Member {
@@ -124,7 +130,11 @@ impl Security {
                 .map(|m| Authenticator::named(m.provider, m.name)),
             _ => Some(Authenticator::several(Arc::new(ProviderSet::new(members)))),
         }
-        .map(|authn| authn.with_telemetry(telemetry.clone()));
+        .map(|authn| {
+            authn
+                .with_telemetry(telemetry.clone())
+                .with_tenancy(settings.tenancy.clone())
+        });
         let quota = settings.quota.as_ref().and_then(|q| match store {
             Some(store) => Some(Quota::with_store(q, store)),
             None => Quota::open_counted(q, metrics)
@@ -146,6 +156,7 @@ impl Security {
             access: settings.access.clone(),
             telemetry,
             cache: settings.cache.clone(),
+            tenancy: settings.tenancy.clone(),
         };
         Ok(match own {
             Some(provider) => security.with_provider(provider),
@@ -157,7 +168,11 @@ impl Security {
     /// validation cache only when `server.auth.cache.enabled` asks for it).
     pub fn with_provider(mut self, provider: Arc<dyn AuthProvider>) -> Security {
         let provider = cached(provider, &self.cache, false, self.telemetry.metrics());
-        self.authn = Some(Authenticator::new(provider).with_telemetry(self.telemetry.clone()));
+        self.authn = Some(
+            Authenticator::new(provider)
+                .with_telemetry(self.telemetry.clone())
+                .with_tenancy(self.tenancy.clone()),
+        );
         self
     }
 
@@ -169,7 +184,11 @@ impl Security {
         wrap: impl FnOnce(Option<Arc<dyn AuthProvider>>) -> Arc<dyn AuthProvider>,
     ) -> Security {
         let inner = self.authn.take().map(Authenticator::into_provider);
-        self.authn = Some(Authenticator::new(wrap(inner)).with_telemetry(self.telemetry.clone()));
+        self.authn = Some(
+            Authenticator::new(wrap(inner))
+                .with_telemetry(self.telemetry.clone())
+                .with_tenancy(self.tenancy.clone()),
+        );
         self
     }
 
@@ -227,10 +246,12 @@ pub(crate) struct ProviderKey {
     several: bool,
     /// The CA file's bytes: a rotated CA is read again.
     ca: Option<Vec<u8>>,
+    /// The tenant `server.tenancy.mode: single` puts its users in.
+    stamp: Option<Arc<str>>,
 }
 
 impl ProviderKey {
-    fn of(provider: &ConfiguredProvider, count: usize) -> ProviderKey {
+    fn of(provider: &ConfiguredProvider, count: usize, stamp: Option<&Arc<str>>) -> ProviderKey {
         let ca = match &provider.config {
             ProviderConfig::OAuth2Token(c) => c.tls_cafile.as_ref(),
             ProviderConfig::GithubToken(c) => c.tls_cafile.as_ref(),
@@ -244,6 +265,7 @@ impl ProviderKey {
             several: count > 1,
             // Unreadable now: an empty key, never equal to one that was read.
             ca: ca.map(|file| std::fs::read(file).unwrap_or_default()),
+            stamp: stamp.cloned(),
         }
     }
 }
@@ -257,24 +279,31 @@ fn build_one(
     provider: &ConfiguredProvider,
     name: &Arc<str>,
     qualify: bool,
+    stamp: Option<&Arc<str>>,
     metrics: Option<&Arc<Metrics>>,
 ) -> Result<Arc<dyn AuthProvider>, ConfigError> {
     let name = name.clone();
     let (config, path, cache) = (&provider.config, provider.path.as_str(), &provider.cache);
     Ok(match config {
         // Local providers gain nothing from a cache; their users are named once.
-        ProviderConfig::ApiKeys(c) => Arc::new(
-            ApiKeyProvider::new(c)
-                .map_err(|e| e.at(path))?
-                .named(&name, qualify),
-        ),
+        ProviderConfig::ApiKeys(c) => {
+            Arc::new(ApiKeyProvider::new(c).map_err(|e| e.at(path))?.named(
+                &name,
+                qualify,
+                stamp.map(|t| &**t),
+            ))
+        }
         ProviderConfig::UpstreamHeader(_) => Arc::new(
-            Named::new(providers::from_config(config, path)?, name, qualify).counted(metrics),
+            Named::new(providers::from_config(config, path)?, name, qualify)
+                .stamped(stamp)
+                .counted(metrics),
         ),
         // A custom endpoint may decide per request path: off unless asked.
         ProviderConfig::Custom(_) => cached(
             Arc::new(
-                Named::new(providers::from_config(config, path)?, name, qualify).counted(metrics),
+                Named::new(providers::from_config(config, path)?, name, qualify)
+                    .stamped(stamp)
+                    .counted(metrics),
             ),
             cache,
             false,
@@ -287,6 +316,7 @@ fn build_one(
                     name,
                     qualify,
                 )
+                .stamped(stamp)
                 .counted(metrics),
             ),
             cache,

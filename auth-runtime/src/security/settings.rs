@@ -44,6 +44,8 @@ pub struct Settings {
     /// Keys accepted but not acted on.
     #[cfg_attr(not(feature = "server"), allow(dead_code))] // the app and the CLI read it
     pub(crate) warnings: Vec<String>,
+    /// `server.tenancy`, checked.
+    pub(crate) tenancy: crate::authn::tenancy::Tenancy,
     /// The policies' lint, against what the provider produces.
     #[cfg_attr(not(feature = "server"), allow(dead_code))] // the app and the CLI read it
     pub(crate) lint: Vec<authz::lint::Warning>,
@@ -122,6 +124,13 @@ impl Settings {
                 "this build of auth-runtime has no `openapi` feature, so no document is made to serve: remove the key, or enable the feature",
             ));
         }
+        let mut tenancy_warnings = Vec::new();
+        let tenancy = crate::authn::tenancy::Tenancy::from_config(
+            config.server.tenancy.as_ref(),
+            &mut tenancy_warnings,
+        )
+        .map_err(|e| errors.push(e))
+        .unwrap_or_default();
         let decision_log = auth
             .and_then(|a| a.decision_log.as_ref())
             .map(|d| d.path.clone());
@@ -162,8 +171,13 @@ impl Settings {
             metrics,
             openapi,
             produced,
-            warnings: config.warnings(),
+            warnings: {
+                let mut warnings = config.warnings();
+                warnings.extend(tenancy_warnings);
+                warnings
+            },
             lint,
+            tenancy,
         })
     }
 

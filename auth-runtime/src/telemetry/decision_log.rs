@@ -41,6 +41,9 @@ pub(crate) struct Entry<'a> {
     /// authentication (`(none)`: no provider did); absent when none is known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<&'a str>,
+    /// The user's tenant; absent when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<&'a str>,
     pub route: &'a str,
     pub method: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -101,6 +104,7 @@ impl<'a> Entry<'a> {
             request_id,
             principal: user.map(|u| u.principal.as_str()),
             provider: user.and_then(|u| u.provider.as_deref()),
+            tenant: user.and_then(User::tenant),
             route,
             method,
             action: None,

@@ -63,10 +63,13 @@ impl ApiKeyProvider {
                     slot.insert(i);
                 }
             }
-            let holder = (
-                i,
-                Arc::new(User::new(key.principal.clone(), key.attributes.clone())),
-            );
+            let mut user = User::new(key.principal.clone(), key.attributes.clone());
+            if let Some(tenant) = &key.tenant {
+                user = user
+                    .with_tenant(tenant)
+                    .map_err(|source| ProviderError::KeyTenant { index: i, source })?;
+            }
+            let holder = (i, Arc::new(user));
             match &key.key {
                 // Distinct keys with one 128-bit tag: as likely as guessing the
                 // tag key; refused rather than assumed away.
@@ -90,9 +93,13 @@ impl ApiKeyProvider {
     /// The same keys, their users carrying `name` ([`User::provider`]) and,
     /// with `qualify` (several providers), qualified by it
     /// (`<name>:<principal>`). Once, at startup: a lookup copies nothing.
-    pub(crate) fn named(mut self, name: &Arc<str>, qualify: bool) -> Self {
+    pub(crate) fn named(mut self, name: &Arc<str>, qualify: bool, stamp: Option<&str>) -> Self {
         for (_, user) in self.by_tag.values_mut().chain(self.by_digest.values_mut()) {
-            Arc::make_mut(user).name_provider(name, qualify);
+            let user = Arc::make_mut(user);
+            user.name_provider(name, qualify);
+            if let Some(tenant) = stamp {
+                user.stamp_tenant(tenant);
+            }
         }
         self
     }
@@ -156,6 +163,7 @@ mod tests {
             key_sha256: sha,
             principal: principal.into(),
             attributes: Default::default(),
+            tenant: None,
         }
     }
 

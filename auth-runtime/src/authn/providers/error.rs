@@ -72,6 +72,14 @@ pub enum ProviderError {
         /// The key's index in `keys`.
         index: usize,
     },
+    /// An API key's `tenant` is no tenant id.
+    #[error("keys[{index}].tenant: {source}")]
+    KeyTenant {
+        /// The key's index in `keys`.
+        index: usize,
+        /// What is wrong with it.
+        source: crate::principal::TenantError,
+    },
     /// Two entries of `keys` hold one key (compared by SHA-256).
     #[error("keys[{index}]: the same key as keys[{first}]")]
     DuplicateKey {
@@ -102,6 +110,7 @@ impl ProviderError {
             }
             ProviderError::NoIntrospection => Some("introspection".to_owned()),
             ProviderError::KeyDigest { index } => Some(format!("keys[{index}].key_sha256")),
+            ProviderError::KeyTenant { index, .. } => Some(format!("keys[{index}].tenant")),
             ProviderError::NoKey { index }
             | ProviderError::DuplicateKey { index, .. }
             | ProviderError::TagCollision { index } => Some(format!("keys[{index}]")),

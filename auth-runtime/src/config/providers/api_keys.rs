@@ -35,6 +35,10 @@ pub struct ApiKeyConfig {
     /// attributes (`roles`, `scopes`, ...), each a list. Default: empty.
     #[serde(default)]
     pub attributes: Attributes,
+    /// `server.auth.provider_config.keys[i].tenant`: the tenant of the key's
+    /// caller (DESIGN.md "Tenancy"). Default: none.
+    #[serde(default)]
+    pub tenant: Option<String>,
 }
 
 impl fmt::Debug for ApiKeyConfig {
@@ -44,6 +48,7 @@ impl fmt::Debug for ApiKeyConfig {
             .field("key_sha256", &self.key_sha256)
             .field("principal", &self.principal)
             .field("attributes", &self.attributes)
+            .field("tenant", &self.tenant)
             .finish()
     }
 }
@@ -88,6 +93,11 @@ impl ApiKeysConfig {
                     format!("{at}.principal"),
                     "must not be empty",
                 ));
+            }
+            if let Some(tenant) = &key.tenant
+                && let Err(e) = crate::principal::tenant_id(tenant)
+            {
+                return Err(ConfigError::field(format!("{at}.tenant"), e.to_string()));
             }
         }
         Ok(())
