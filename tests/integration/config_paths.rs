@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use auth_runtime::Errors;
 use auth_runtime::Security;
 use auth_runtime::Settings;
-use auth_runtime::config::{Config, ConfigErrors};
+use auth_runtime::config::{Config, ConfigError};
 
 use crate::demo_server::server_binary;
 
@@ -31,7 +32,7 @@ fn config(yaml: &str) -> Config {
 }
 
 /// `(path, whole message)` of each error, in order.
-fn located(errors: &ConfigErrors) -> Vec<(String, String)> {
+fn located(errors: &Errors<ConfigError>) -> Vec<(String, String)> {
     errors
         .iter()
         .map(|e| (e.path().unwrap_or("<none>").to_owned(), e.to_string()))

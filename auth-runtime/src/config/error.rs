@@ -73,4 +73,4 @@ impl ConfigError {
 }
 
 /// Every error of a config, reported together (one or more).
-pub type ConfigErrors = crate::Errors<ConfigError>;
+pub(crate) type ConfigErrors = crate::Errors<ConfigError>;

@@ -26,7 +26,8 @@ mod typos;
 
 pub use auth::{AuthConfig, CacheConfig, DecisionLogConfig};
 pub use de::OneOrMany;
-pub use error::{ConfigError, ConfigErrors};
+pub use error::ConfigError;
+pub(crate) use error::ConfigErrors;
 pub(crate) use providers::ConfiguredProvider;
 pub use providers::{
     ApiKeyConfig, ApiKeysConfig, CustomConfig, GithubConfig, IntrospectionConfig, JwksConfig,
