@@ -301,3 +301,98 @@ mod modes {
         assert!(!stderr.contains("no/slash"), "{stderr}");
     }
 }
+
+/// The demo answers another tenant's model as a model that does not exist
+/// (the same status and bytes), and an ordinary denial stays a 403.
+mod hidden {
+    use crate::demo_server::Server;
+
+    #[tokio::test]
+    async fn another_tenants_model_is_not_found_and_an_ordinary_denial_is_403() {
+        let dir = std::env::temp_dir().join(format!("webmethod-hidden-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tenants.yaml");
+        let key = |key: &str, principal: &str, role: &str, tenant: &str| {
+            format!(
+                "        - {{key: {key}, principal: {principal}, attributes: {{roles: [{role}], scopes: [models.read, models.write]}}, tenant: {tenant}}}\n"
+            )
+        };
+        std::fs::write(
+            &path,
+            format!(
+                "server:\n  auth:\n    provider_config:\n      type: api_keys\n      keys:\n{}{}{}",
+                key("acme-admin", "ann", "admin", "acme"),
+                key("acme-viewer", "vic", "viewer", "acme"),
+                key("globex-admin", "gus", "admin", "globex"),
+            ),
+        )
+        .unwrap();
+        let server = Server::start(&["--config", path.to_str().unwrap()]);
+        let client = reqwest::Client::new();
+        let created = client
+            .post(server.url("/v1/models"))
+            .bearer_auth("acme-admin")
+            .json(&serde_json::json!({"model_id": "m1"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 200);
+        // The model records its owner with the owner's tenant (the answers
+        // below depend on it); its JSON names the owner's principal only.
+        let created: serde_json::Value = created.json().await.unwrap();
+        assert_eq!(created["owner"], "ann", "{created}");
+
+        let answer = |method: reqwest::Method, id: &'static str, key: &'static str| {
+            let request = client
+                .request(method, server.url(&format!("/v1/models/{id}")))
+                .bearer_auth(key);
+            async move {
+                let response = request.send().await.unwrap();
+                let status = response.status().as_u16();
+                let kind = response.headers().get("content-type").cloned();
+                (status, kind, response.bytes().await.unwrap())
+            }
+        };
+        // Another tenant: exactly a missing model's answer.
+        for method in [reqwest::Method::GET, reqwest::Method::DELETE] {
+            let hidden = answer(method.clone(), "m1", "globex-admin").await;
+            let missing = answer(method.clone(), "m2", "globex-admin").await;
+            assert_eq!(hidden.0, 404, "{method}");
+            assert_eq!((hidden.0, &hidden.1), (missing.0, &missing.1), "{method}");
+            assert_eq!(
+                String::from_utf8_lossy(&hidden.2).replace("m1", "m2"),
+                String::from_utf8_lossy(&missing.2),
+                "{method}"
+            );
+            assert_eq!(
+                &hidden.2[..],
+                br#"{"error":{"message":"model 'm1' not found"}}"#
+            );
+        }
+        // The same tenant, no permission: the ordinary 403.
+        let denied = answer(reqwest::Method::GET, "m1", "acme-viewer").await;
+        assert_eq!(denied.0, 403, "{:?}", denied.2);
+        // The owner reads it; the other tenant's list leaves it out.
+        assert_eq!(
+            answer(reqwest::Method::GET, "m1", "acme-admin").await.0,
+            200
+        );
+        let list: serde_json::Value = client
+            .get(server.url("/v1/models"))
+            .bearer_auth("globex-admin")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            list["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|m| m["identifier"] != "m1"),
+            "{list}"
+        );
+    }
+}

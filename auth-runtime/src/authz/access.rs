@@ -185,7 +185,11 @@ impl Access {
         decision
     }
 
-    /// `Ok` if allowed, else a 403 in llama-stack's words.
+    /// `Ok` if allowed, else a 403 in llama-stack's words; a resource of
+    /// another tenant is a 404 `<type> '<id>' not found`, the answer of a
+    /// resource that does not exist (DESIGN.md "Tenancy": a denial must
+    /// not reveal that it exists). [`decide`](Self::decide) tells the two
+    /// apart ([`Basis::TenantMismatch`]).
     pub fn check<R: ProtectedResource + ?Sized>(
         &self,
         action: Action,
@@ -196,6 +200,17 @@ impl Access {
         if decision.allowed {
             tracing::debug!(target: "webmethod::authz", principal, action = action.as_str(), resource_type = resource.resource_type(), rule = decision.rule, reason = ?decision.to_string(), outcome = "allowed");
             return Ok(());
+        }
+        if decision.basis == Basis::TenantMismatch {
+            // Another tenant's resource does not exist for this caller: the
+            // answer a missing one gets (llama-stack's "not found" words),
+            // never a 403 that says it is there.
+            tracing::info!(target: "webmethod::authz", principal, action = action.as_str(), resource_type = resource.resource_type(), reason = "tenant scope mismatch", outcome = "hidden");
+            return Err(ApiError::not_found(format!(
+                "{} '{}' not found",
+                resource.resource_type(),
+                resource.resource_id()
+            )));
         }
         tracing::info!(target: "webmethod::authz", principal, action = action.as_str(), resource_type = resource.resource_type(), rule = decision.rule, reason = ?decision.to_string(), outcome = "denied");
         Err(ApiError::forbidden(denied_message(
