@@ -156,10 +156,7 @@ fn expected(expect: &Expect) -> String {
             "{} by rule {rule}, no tenant scope mismatch",
             verdict(expect.allowed)
         ),
-        (None, Some(false)) => format!(
-            "{}, no tenant scope mismatch",
-            verdict(expect.allowed)
-        ),
+        (None, Some(false)) => format!("{}, no tenant scope mismatch", verdict(expect.allowed)),
         (Some(rule), None) => format!("{} by rule {rule}", verdict(expect.allowed)),
         (None, None) => verdict(expect.allowed).to_owned(),
     }
