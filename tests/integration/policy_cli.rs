@@ -574,3 +574,269 @@ fn test_checks_expectations_and_reports_coverage() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
+
+/// An admin (rule 0 of `CONFIG` permits it anything) of one tenant, on a model
+/// owned in another: denied before any rule. Every combination of the user's
+/// and the owner's tenant (absent, null, equal, different), through the binary.
+#[test]
+fn eval_decides_with_tenants_on_every_combination() {
+    let dir = TempDir::new("tenants");
+    let config = dir.write("config.yaml", CONFIG);
+    // None: the key is left out.
+    let tenants: [Option<Value>; 5] = [
+        None,
+        Some(Value::Null),
+        Some(json!("acme")),
+        Some(json!("  Acme")),
+        Some(json!("globex")),
+    ];
+    let person = |principal: &str, attributes: Value, tenant: &Option<Value>| {
+        let mut p = json!({"principal": principal, "attributes": attributes});
+        if let Some(t) = tenant {
+            p["tenant_id"] = t.clone();
+        }
+        p
+    };
+    let tenant_of = |t: &Option<Value>| {
+        t.as_ref()
+            .and_then(Value::as_str)
+            .map(|s| s.trim().to_lowercase())
+    };
+    let mut file = String::new();
+    let mut expected = Vec::new();
+    for (i, user_tenant) in tenants.iter().enumerate() {
+        let admin = person("admin", json!({"roles": ["admin"]}), user_tenant);
+        // An unowned model first: no owner, no mismatch.
+        let id = format!("u{i}-unowned");
+        file.push_str(&format!(
+            "{}\n",
+            json!({"id": id, "user": admin, "action": "read",
+                   "resource": {"type": "model", "identifier": "m"}})
+        ));
+        expected.push((id, false));
+        for (j, owner_tenant) in tenants.iter().enumerate() {
+            let owner = person("bob", json!({"teams": ["ml"]}), owner_tenant);
+            let id = format!("u{i}-o{j}");
+            file.push_str(&format!(
+                "{}\n",
+                json!({"id": id, "user": admin, "action": "delete",
+                       "resource": {"type": "model", "identifier": "m", "owner": owner}})
+            ));
+            let mismatch = matches!(
+                (tenant_of(user_tenant), tenant_of(owner_tenant)),
+                (Some(u), Some(o)) if u != o
+            );
+            expected.push((id, mismatch));
+        }
+    }
+    let cases = dir.write("cases.jsonl", &file);
+    let out = server(&["policy", "eval", "--config", &config, "--cases", &cases]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let got = json_lines(&out);
+    assert_eq!(got.len(), expected.len(), "{}", text(&out.stdout));
+    assert_eq!(expected.iter().filter(|(_, m)| *m).count(), 4);
+    for (line, (id, mismatch)) in got.iter().zip(&expected) {
+        let want = if *mismatch {
+            json!({"id": id, "allowed": false, "rule": null, "reason": "denied: tenant scope mismatch"})
+        } else {
+            json!({"id": id, "allowed": true, "rule": 0, "reason": "allowed by rule 0: the admin does anything"})
+        };
+        assert_eq!(line, &want);
+    }
+    // The exact line of a mismatch, key order and spacing as documented.
+    assert!(
+        text(&out.stdout).contains(
+            "{\"id\": \"u2-o4\", \"allowed\": false, \"rule\": null, \"reason\": \"denied: tenant scope mismatch\"}\n"
+        ),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn explain_names_a_tenant_mismatch_as_the_deciding_reason() {
+    let dir = TempDir::new("explain-tenant");
+    let config = dir.write("config.yaml", CONFIG);
+    let explain = |user_tenant: &str, owner_tenant: &str| {
+        server(&[
+            "policy",
+            "explain",
+            "--config",
+            &config,
+            "--principal",
+            "admin",
+            "--attribute",
+            "roles=admin",
+            "--tenant-id",
+            user_tenant,
+            "--action",
+            "read",
+            "--resource",
+            "model::m1",
+            "--owner",
+            "bob",
+            "--owner-tenant-id",
+            owner_tenant,
+        ])
+    };
+    let out = explain("acme", "Globex");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        stdout,
+        "{\"id\": null, \"allowed\": false, \"rule\": null, \"reason\": \"denied: tenant scope mismatch\"}\n\
+         user \"admin\" of tenant \"acme\" may not read model::m1 (owned by \"bob\" of tenant \"globex\"): \
+         denied: tenant scope mismatch, before any rule.\n"
+    );
+    let out = explain("ACME", "acme");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "{\"id\": null, \"allowed\": true, \"rule\": 0, \"reason\": \"allowed by rule 0: the admin does anything\"}\n\
+         user \"admin\" of tenant \"acme\" may read model::m1 (owned by \"bob\" of tenant \"acme\"): \
+         allowed by rule 0: the admin does anything.\n"
+    );
+
+    // A malformed tenant: exit 1, the flag named, the value not repeated.
+    let out = explain("acme", "globex/secret");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("error: --owner-tenant-id: the tenant id may hold only"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("secret"), "{stderr}");
+    // A tenant without the user or owner it belongs to.
+    for bad in [
+        &["--tenant-id", "acme", "--path", "/v1/x"][..],
+        &[
+            "--action",
+            "read",
+            "--resource",
+            "model::m",
+            "--owner-tenant-id",
+            "acme",
+        ],
+        &[
+            "--principal",
+            "a",
+            "--path",
+            "/v1/x",
+            "--owner",
+            "b",
+            "--owner-tenant-id",
+            "acme",
+        ],
+    ] {
+        let mut args = vec!["policy", "explain", "--config", config.as_str()];
+        args.extend_from_slice(bad);
+        let out = server(&args);
+        assert_eq!(out.status.code(), Some(1), "{bad:?}");
+        assert!(text(&out.stderr).starts_with("error: "), "{bad:?}");
+    }
+}
+
+#[test]
+fn a_malformed_tenant_id_is_a_bad_case_naming_the_case_and_the_field() {
+    let dir = TempDir::new("tenant-bad");
+    let config = dir.write("config.yaml", CONFIG);
+    let cases = dir.write(
+        "cases.jsonl",
+        concat!(
+            r#"{"id": "good", "user": {"principal": "admin", "tenant_id": "acme"}, "action": "read", "resource": {"type": "model", "identifier": "m", "owner": {"principal": "bob", "tenant_id": "acme"}}}"#,
+            "\n",
+            r#"{"id": "bad-user", "user": {"principal": "admin", "tenant_id": "ac me"}, "action": "read", "resource": {"type": "model", "identifier": "m"}}"#,
+            "\n",
+            r#"{"id": 3, "user": {"principal": "admin"}, "action": "read", "resource": {"type": "model", "identifier": "m", "owner": {"principal": "bob", "tenant_id": true}}}"#,
+            "\n",
+        ),
+    );
+    let out = server(&["policy", "eval", "--config", &config, "--cases", &cases]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let got = json_lines(&out);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["id"], "good");
+    assert_eq!(
+        text(&out.stderr),
+        "line 2: case \"bad-user\": user.tenant_id: the tenant id may hold only a-z, 0-9, '_' and '-', \
+         and starts with a letter or a digit\n\
+         line 3: case 3: resource.owner.tenant_id: expected a string or null\n\
+         error: 2 malformed lines\n"
+    );
+
+    // `policy test`: the same lines make a bad file (exit 2).
+    let with_expect = dir.write(
+        "test.jsonl",
+        r#"{"id": "bad-user", "user": {"principal": "admin", "tenant_id": "ac me"}, "action": "read", "resource": {"type": "model", "identifier": "m"}, "expect": {"allowed": true}}"#,
+    );
+    let out = server(&[
+        "policy",
+        "test",
+        "--config",
+        &config,
+        "--cases",
+        &with_expect,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "error: {with_expect} line 1: case \"bad-user\": user.tenant_id: "
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn test_expectations_hold_on_tenant_cases() {
+    let dir = TempDir::new("test-tenant");
+    let config = dir.write("config.yaml", CONFIG);
+    let admin = |tenant: &str| {
+        format!(
+            r#"{{"principal": "admin", "attributes": {{"roles": ["admin"]}}, "tenant_id": "{tenant}"}}"#
+        )
+    };
+    let model = |tenant: &str| {
+        format!(
+            r#"{{"type": "model", "identifier": "m", "owner": {{"principal": "bob", "tenant_id": "{tenant}"}}}}"#
+        )
+    };
+    let holding = dir.write(
+        "holding.jsonl",
+        &[
+            format!(r#"{{"id": "cross", "user": {}, "action": "read", "resource": {}, "expect": {{"allowed": false, "tenant_mismatch": true}}}}"#, admin("acme"), model("globex")),
+            format!(r#"{{"id": "cross-plain", "user": {}, "action": "delete", "resource": {}, "expect": {{"allowed": false}}}}"#, admin("acme"), model("globex")),
+            format!(r#"{{"id": "same", "user": {}, "action": "delete", "resource": {}, "expect": {{"allowed": true, "rule": 0, "tenant_mismatch": false}}}}"#, admin("acme"), model("ACME")),
+        ]
+        .join("\n"),
+    );
+    let out = server(&["policy", "test", "--config", &config, "--cases", &holding]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.starts_with("3 cases: 3 passed, 0 failed\n"),
+        "{stdout}"
+    );
+
+    let failing = dir.write(
+        "failing.jsonl",
+        &[
+            format!(r#"{{"id": "cross-by-rule", "user": {}, "action": "read", "resource": {}, "expect": {{"allowed": true, "rule": 0}}}}"#, admin("acme"), model("globex")),
+            format!(r#"{{"id": "same-as-cross", "user": {}, "action": "read", "resource": {}, "expect": {{"allowed": false, "tenant_mismatch": true}}}}"#, admin("acme"), model("acme")),
+        ]
+        .join("\n"),
+    );
+    let out = server(&["policy", "test", "--config", &config, "--cases", &failing]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[..3],
+        [
+            "case cross-by-rule: expected allow by rule 0, got deny (denied: tenant scope mismatch)",
+            "case same-as-cross: expected deny by tenant scope mismatch, got allow by rule 0",
+            "2 cases: 0 passed, 2 failed",
+        ]
+    );
+}

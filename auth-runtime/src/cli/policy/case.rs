@@ -6,7 +6,7 @@ use serde::de::Deserializer;
 use serde_json::Value;
 
 use crate::authz::{Action, Decision, Resource, RuleError};
-use crate::principal::{Attributes, User};
+use crate::principal::{Attributes, TenantError, User};
 use crate::security::settings::Settings;
 
 /// A case that cannot be decided (a line of `eval` or `test`, the flags of
@@ -33,6 +33,11 @@ pub(super) enum CaseError {
     Expect(serde_json::Error),
     #[error("missing field `expect` ({{\"allowed\": true|false, \"rule\": N?}})")]
     NoExpect,
+    /// `test`: `"tenant_mismatch": true` with `"allowed": true` or a `rule`.
+    #[error(
+        "`expect`: a tenant scope mismatch is a denial by no rule (\"allowed\": false, no \"rule\")"
+    )]
+    ExpectMismatch,
     /// `explain`: an attribute flag that is not `KEY=VALUE`.
     #[error("{flag} {pair:?}: expected KEY=VALUE")]
     Pair { flag: &'static str, pair: String },
@@ -42,6 +47,29 @@ pub(super) enum CaseError {
     /// `explain`: flags that do not make a case; the message says which.
     #[error("{0}")]
     Flags(&'static str),
+    /// A `tenant_id` that is not a tenant id: the case (its id, as JSON) and
+    /// the field; the value is not repeated.
+    #[error("case {case}: {field}: {problem}")]
+    Tenant {
+        case: Value,
+        field: &'static str,
+        problem: TenantProblem,
+    },
+    /// `explain`: a tenant flag that is not a tenant id.
+    #[error("{flag}: {problem}")]
+    TenantFlag {
+        flag: &'static str,
+        problem: TenantError,
+    },
+}
+
+/// What is wrong with a `tenant_id`.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum TenantProblem {
+    #[error("expected a string or null")]
+    NotAString,
+    #[error(transparent)]
+    Invalid(#[from] TenantError),
 }
 
 /// A user as a case gives it.
@@ -50,11 +78,45 @@ struct UserIn {
     principal: String,
     #[serde(default)]
     attributes: Option<Attributes>,
+    /// Absent or null: no tenant. Any JSON, so that a wrong type is reported
+    /// naming the field.
+    #[serde(default)]
+    tenant_id: Option<Value>,
 }
 
 impl UserIn {
-    fn into_user(self) -> User {
-        User::new(self.principal, self.attributes.unwrap_or_default())
+    /// The user, in its tenant; `field` names `tenant_id` in a problem.
+    fn into_user(self, id: &Value, field: &'static str) -> Result<User, CaseError> {
+        let user = User::new(self.principal, self.attributes.unwrap_or_default());
+        let problem = match self.tenant_id {
+            None | Some(Value::Null) => return Ok(user),
+            Some(Value::String(raw)) => match user.with_tenant(&raw) {
+                Ok(user) => return Ok(user),
+                Err(e) => TenantProblem::Invalid(e),
+            },
+            Some(_) => TenantProblem::NotAString,
+        };
+        Err(CaseError::Tenant {
+            case: id.clone(),
+            field,
+            problem,
+        })
+    }
+}
+
+/// A user given by flags (`explain`), in the tenant of `flag` when given.
+pub(super) fn flag_user(
+    principal: &str,
+    attributes: Attributes,
+    tenant: Option<&str>,
+    flag: &'static str,
+) -> Result<User, CaseError> {
+    let user = User::new(principal, attributes);
+    match tenant {
+        None => Ok(user),
+        Some(raw) => user
+            .with_tenant(raw)
+            .map_err(|problem| CaseError::TenantFlag { flag, problem }),
     }
 }
 
@@ -129,7 +191,10 @@ pub(super) fn parse_case(line: &[u8]) -> Result<(Value, Case), CaseError> {
     let Some(user) = raw.user else {
         return Err(CaseError::NoUser);
     };
-    let user = user.map(UserIn::into_user);
+    let id = raw.id;
+    let user = user
+        .map(|u| u.into_user(&id, "user.tenant_id"))
+        .transpose()?;
     let case = match (raw.path, raw.action, raw.resource) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
             return Err(CaseError::RouteAndResource);
@@ -140,13 +205,16 @@ pub(super) fn parse_case(line: &[u8]) -> Result<(Value, Case), CaseError> {
             action: action.parse::<Action>()?,
             kind: resource.kind,
             identifier: resource.identifier,
-            owner: resource.owner.map(UserIn::into_user),
+            owner: resource
+                .owner
+                .map(|o| o.into_user(&id, "resource.owner.tenant_id"))
+                .transpose()?,
         },
         (None, Some(_), None) => return Err(CaseError::Missing("resource")),
         (None, None, Some(_)) => return Err(CaseError::Missing("action")),
         (None, None, None) => return Err(CaseError::NoCase),
     };
-    Ok((raw.id, case))
+    Ok((id, case))
 }
 
 /// serde_json's message without its `at line 1`: a case is one line.

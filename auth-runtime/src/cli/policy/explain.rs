@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use serde_json::Value;
 
-use super::case::{Case, CaseError};
+use super::case::{Case, CaseError, flag_user};
 use super::eval::write_decision;
 use super::{ExplainArgs, fail};
-use crate::authz::{Action, Decision};
+use crate::authz::{Action, Basis, Decision};
 use crate::principal::{Attributes, User};
 use crate::security::settings::Settings;
 /// `KEY=VALUE` flags into attributes; a key repeated accumulates.
@@ -35,22 +35,27 @@ fn attributes(flag: &'static str, pairs: &[String]) -> Result<Attributes, CaseEr
 /// The case the flags of `explain` describe.
 pub(super) fn explain_case(args: &ExplainArgs) -> Result<Case, CaseError> {
     let user = match &args.principal {
-        Some(p) => Some(User::new(
-            p.clone(),
+        Some(p) => Some(flag_user(
+            p,
             attributes("--attribute", &args.attributes)?,
-        )),
-        None if !args.attributes.is_empty() => {
+            args.tenant_id.as_deref(),
+            "--tenant-id",
+        )?),
+        None if !args.attributes.is_empty() || args.tenant_id.is_some() => {
             return Err(CaseError::Flags(
-                "--attribute needs --principal (without it there is no user)",
+                "--attribute and --tenant-id need --principal (without it there is no user)",
             ));
         }
         None => None,
     };
     match (&args.path, &args.action, &args.resource) {
         (Some(path), None, None) => {
-            if args.owner.is_some() || !args.owner_attributes.is_empty() {
+            if args.owner.is_some()
+                || !args.owner_attributes.is_empty()
+                || args.owner_tenant_id.is_some()
+            {
                 return Err(CaseError::Flags(
-                    "--owner and --owner-attribute are for resource cases",
+                    "--owner, --owner-attribute and --owner-tenant-id are for resource cases",
                 ));
             }
             Ok(Case::Route {
@@ -64,12 +69,16 @@ pub(super) fn explain_case(args: &ExplainArgs) -> Result<Case, CaseError> {
                 return Err(CaseError::Resource(resource.clone()));
             };
             let owner = match &args.owner {
-                Some(o) => Some(User::new(
-                    o.clone(),
+                Some(o) => Some(flag_user(
+                    o,
                     attributes("--owner-attribute", &args.owner_attributes)?,
-                )),
-                None if !args.owner_attributes.is_empty() => {
-                    return Err(CaseError::Flags("--owner-attribute needs --owner"));
+                    args.owner_tenant_id.as_deref(),
+                    "--owner-tenant-id",
+                )?),
+                None if !args.owner_attributes.is_empty() || args.owner_tenant_id.is_some() => {
+                    return Err(CaseError::Flags(
+                        "--owner-attribute and --owner-tenant-id need --owner",
+                    ));
                 }
                 None => None,
             };
@@ -92,6 +101,14 @@ pub(super) fn explain_case(args: &ExplainArgs) -> Result<Case, CaseError> {
     }
 }
 
+/// A user in a sentence: the principal, quoted, and its tenant when it has one.
+fn named(user: &User) -> String {
+    match user.tenant() {
+        Some(tenant) => format!("{:?} of tenant {tenant:?}", user.principal),
+        None => format!("{:?}", user.principal),
+    }
+}
+
 /// The decision as a sentence.
 pub(super) fn sentence(case: &Case, decision: &Decision<'_>) -> String {
     let may = if decision.allowed { "may" } else { "may not" };
@@ -104,21 +121,26 @@ pub(super) fn sentence(case: &Case, decision: &Decision<'_>) -> String {
             owner,
         } => {
             let who = match user {
-                Some(u) => format!("user {:?}", u.principal),
+                Some(u) => format!("user {}", named(u)),
                 None => "with authentication off, anyone".to_owned(),
             };
             let owned = match owner {
-                Some(o) => format!("owned by {:?}", o.principal),
+                Some(o) => format!("owned by {}", named(o)),
                 None => "unowned".to_owned(),
             };
+            let before = if decision.basis == Basis::TenantMismatch {
+                ", before any rule"
+            } else {
+                ""
+            };
             format!(
-                "{who} {may} {action} {kind}::{identifier} ({owned}): {}.",
+                "{who} {may} {action} {kind}::{identifier} ({owned}): {}{before}.",
                 decision.reason()
             )
         }
         Case::Route { user, path } => {
             let who = match user {
-                Some(u) => format!("user {:?}", u.principal),
+                Some(u) => format!("user {}", named(u)),
                 None => "an anonymous caller".to_owned(),
             };
             format!("{who} {may} request {path:?}: {}.", decision.reason())

@@ -42,26 +42,33 @@ pub enum PolicyCommand {
     /// "resource": {"type": "model", "identifier": "m1", "owner": {...} | null}}`
     /// (`user: null`: authentication off). A route case: `{"id": "r1",
     /// "user": {...} | null, "path": "/v1/models"}` (`user: null`: an
-    /// anonymous caller). Prints one line per case, in order:
+    /// anonymous caller). The user and the owner may carry `"tenant_id":
+    /// "acme"` (absent or null: no tenant; trimmed and lower-cased); an
+    /// owner and a user in different tenants is denied before any rule
+    /// (`"rule": null, "reason": "denied: tenant scope mismatch"`). Prints one
+    /// line per case, in order:
     /// `{"id": "c1", "allowed": true, "rule": 2, "reason": "..."}` (`rule`:
-    /// the deciding rule's index, or null). A bad line is reported on stderr
-    /// as `line N: ...` and the run exits 1 after deciding the others; blank
-    /// lines are skipped.
+    /// the deciding rule's index, or null). A bad line (a malformed
+    /// `tenant_id` too) is reported on stderr as `line N: ...` and the run
+    /// exits 1 after deciding the others; blank lines are skipped.
     Eval(EvalArgs),
     /// Decide one case given by flags: the same JSON line as `eval`, then a sentence.
     ///
     /// A route case: `--path PATH`. A resource case: `--action ACTION
-    /// --resource TYPE::ID`, optionally `--owner NAME` and repeated
-    /// `--owner-attribute KEY=VALUE`. The caller: `--principal NAME` and
-    /// repeated `--attribute KEY=VALUE` (a key given twice accumulates
-    /// values); without `--principal`, no user. Exit 0 when decided (allowed
-    /// or not), 1 on bad input.
+    /// --resource TYPE::ID`, optionally `--owner NAME`, repeated
+    /// `--owner-attribute KEY=VALUE` and `--owner-tenant-id ID`. The caller:
+    /// `--principal NAME`, repeated `--attribute KEY=VALUE` (a key given
+    /// twice accumulates values) and `--tenant-id ID`; without
+    /// `--principal`, no user. A tenant scope mismatch is named as the
+    /// deciding reason (`"rule": null`). Exit 0 when decided (allowed or
+    /// not), 1 on bad input.
     Explain(ExplainArgs),
     /// Test the policies: the cases of `eval`, each with what it expects.
     ///
     /// Each line is a case of `eval` with `"expect": {"allowed": true|false,
-    /// "rule": N}` (`rule`, the index of the deciding rule, may be left
-    /// out). Prints each mismatch (`case c1: expected deny by rule 2, got
+    /// "rule": N, "tenant_mismatch": true|false}` (`rule`, the index of the
+    /// deciding rule, and `tenant_mismatch`, whether the case is denied
+    /// before any rule for a tenant scope mismatch, may be left out). Prints each mismatch (`case c1: expected deny by rule 2, got
     /// allow by rule 5`), a summary line, and every rule that decided no
     /// case (`not reached: server.auth.access_policy[3]`). Exit 0 when every
     /// expectation holds, 1 when one does not, 2 on a bad file (unreadable,
@@ -124,6 +131,9 @@ pub struct ExplainArgs {
     /// An attribute of the caller; repeat to add values or keys.
     #[arg(long = "attribute", value_name = "KEY=VALUE")]
     pub attributes: Vec<String>,
+    /// The caller's tenant (trimmed, lower-cased); leave out for none.
+    #[arg(long, value_name = "ID", allow_hyphen_values = true)]
+    pub tenant_id: Option<String>,
     /// A route case: the request path (percent-decoded).
     #[arg(long, value_name = "PATH", allow_hyphen_values = true)]
     pub path: Option<String>,
@@ -139,6 +149,9 @@ pub struct ExplainArgs {
     /// An attribute of the owner; repeat to add values or keys.
     #[arg(long = "owner-attribute", value_name = "KEY=VALUE")]
     pub owner_attributes: Vec<String>,
+    /// The owner's tenant (trimmed, lower-cased); leave out for none.
+    #[arg(long, value_name = "ID", allow_hyphen_values = true)]
+    pub owner_tenant_id: Option<String>,
 }
 
 /// Runs a policy command on a config, checked and compiled (or the errors

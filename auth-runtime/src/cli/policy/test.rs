@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::case::{Case, CaseError, parse_case};
-use crate::authz::Decision;
+use crate::authz::{Basis, Decision};
 use crate::security::settings::Settings;
 
 /// What a case expects.
@@ -22,6 +22,10 @@ struct Expect {
     /// The index of the deciding rule, when the case pins it.
     #[serde(default)]
     rule: Option<usize>,
+    /// Whether the decision is a tenant scope mismatch (a denial before any
+    /// rule), when the case pins it.
+    #[serde(default)]
+    tenant_mismatch: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -117,6 +121,9 @@ fn check_line(
         .map_err(CaseError::Expect)?
         .expect
         .ok_or(CaseError::NoExpect)?;
+    if expect.tenant_mismatch == Some(true) && (expect.allowed || expect.rule.is_some()) {
+        return Err(CaseError::ExpectMismatch);
+    }
     let decision = case.decide(policies);
     if let Some(rule) = decision.rule {
         match case {
@@ -124,8 +131,10 @@ fn check_line(
             Case::Route { .. } => reached.routes.insert(rule),
         };
     }
+    let mismatch = decision.basis == Basis::TenantMismatch;
     let holds = decision.allowed == expect.allowed
-        && expect.rule.is_none_or(|rule| decision.rule == Some(rule));
+        && expect.rule.is_none_or(|rule| decision.rule == Some(rule))
+        && expect.tenant_mismatch.is_none_or(|m| m == mismatch);
     Ok((!holds).then(|| {
         format!(
             "case {}: expected {}, got {}",
@@ -141,9 +150,15 @@ fn verdict(allowed: bool) -> &'static str {
 }
 
 fn expected(expect: &Expect) -> String {
-    match expect.rule {
-        Some(rule) => format!("{} by rule {rule}", verdict(expect.allowed)),
-        None => verdict(expect.allowed).to_owned(),
+    match (expect.rule, expect.tenant_mismatch) {
+        (_, Some(true)) => "deny by tenant scope mismatch".to_owned(),
+        (Some(rule), Some(false)) => format!(
+            "{} by rule {rule}, no tenant scope mismatch",
+            verdict(expect.allowed)
+        ),
+        (None, Some(false)) => format!("{}, no tenant scope mismatch", verdict(expect.allowed)),
+        (Some(rule), None) => format!("{} by rule {rule}", verdict(expect.allowed)),
+        (None, None) => verdict(expect.allowed).to_owned(),
     }
 }
 
