@@ -23,6 +23,8 @@ use crate::security::settings::Settings;
 pub(super) struct Guards<'s> {
     pub(super) facts: Facts<'s>,
     pub(super) schemes: Schemes,
+    /// `server.tenancy.mode: multi`: a caller without a tenant is a 401 too.
+    pub(super) tenant_required: bool,
 }
 
 impl<'s> Guards<'s> {
@@ -36,6 +38,7 @@ impl<'s> Guards<'s> {
                 guards: false,
             },
             schemes: Schemes::new(&settings.providers, provider_in_code),
+            tenant_required: settings.tenancy == crate::authn::tenancy::Tenancy::Multi,
         }
     }
 
@@ -74,7 +77,7 @@ pub(super) fn build(
         .map(|answer| {
             (
                 answer.name().to_owned(),
-                answer.object(&mut generators.response),
+                answer.object(&mut generators.response, guards.tenant_required),
             )
         })
         .collect();
@@ -187,6 +190,24 @@ mod tests {
     }
 
     const KEYS: &str = "server:\n  auth:\n    provider_config:\n      type: api_keys\n      keys: [{key: k, principal: p}]\n";
+
+    /// `server.tenancy.mode: multi` says in the 401 that a caller without a
+    /// tenant gets it too; other modes leave the description as it was.
+    #[test]
+    fn the_401_of_multi_mode_names_the_missing_tenant() {
+        let entry = entry(Method::Get, "/v1/t", "/t", &[], OperationDoc::new("t"));
+        let description = |yaml: &str| {
+            let (doc, _) = generate(&[entry], yaml);
+            doc["components"]["responses"]["Unauthorized"]["description"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let multi = description(&format!("{KEYS}  tenancy: {{mode: multi}}\n"));
+        assert!(multi.contains("Tenant context required"), "{multi}");
+        let plain = description(KEYS);
+        assert_eq!(plain, "No credentials, or credentials the provider rejects");
+    }
 
     #[test]
     fn path_parameters_are_typed_by_name_by_position_or_alone() {

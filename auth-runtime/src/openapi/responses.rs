@@ -141,10 +141,14 @@ impl PipelineAnswer {
     }
 
     /// The response object, with the error body the server really sends.
-    pub(super) fn object(self, generator: &mut SchemaGenerator) -> Value {
+    pub(super) fn object(self, generator: &mut SchemaGenerator, tenant_required: bool) -> Value {
         match self {
             PipelineAnswer::Unauthorized => json!({
-                "description": "No credentials, or credentials the provider rejects",
+                "description": if tenant_required {
+                    "No credentials, credentials the provider rejects, or a caller without a tenant (`server.tenancy.mode: multi`: \"Tenant context required but not resolved from authentication\")"
+                } else {
+                    "No credentials, or credentials the provider rejects"
+                },
                 "headers": {"WWW-Authenticate": {
                     "description": "The bearer challenge (RFC 6750)",
                     "required": true,
