@@ -121,6 +121,24 @@ impl ProviderConfig {
         }
     }
 
+    /// Where the provider reads its users' tenant, as configured
+    /// (`oauth2_token.tenant_claim`, `custom.tenant_field`,
+    /// `kubernetes.tenant_claim`, `upstream_header.tenant_header`); `None`:
+    /// its users have no tenant.
+    // Read by `server.tenancy` (`multi` warns of a provider without one).
+    #[allow(dead_code)]
+    pub(crate) fn tenant_source(&self) -> Option<&str> {
+        match self {
+            ProviderConfig::OAuth2Token(c) => c.tenant_claim.as_deref(),
+            ProviderConfig::Custom(c) => c.tenant_field.as_deref(),
+            ProviderConfig::Kubernetes(c) => c.tenant_claim.as_deref(),
+            ProviderConfig::UpstreamHeader(c) => c.tenant_header.as_deref(),
+            // api_keys: keys[].tenant (lead): Some("keys[].tenant") when any key has one.
+            ProviderConfig::ApiKeys(_) => None,
+            ProviderConfig::GithubToken(_) => None,
+        }
+    }
+
     /// The tokens it may be sent among several providers.
     pub(crate) fn takes(&self) -> Takes<'_> {
         match self {
@@ -195,6 +213,18 @@ fn check_mapping(mapping: &BTreeMap<String, String>, path: &str) -> Result<(), C
         )),
         None => Ok(()),
     }
+}
+
+/// A tenant source (`tenant_claim`, `tenant_field`, `tenant_header`) that is
+/// set must name something: an empty one is a mistake, never "no tenant".
+fn check_tenant_source(source: Option<&str>, field: &str) -> Result<(), ConfigError> {
+    if source.is_some_and(|s| s.trim().is_empty()) {
+        return Err(ConfigError::field(
+            field,
+            "is empty: name where the tenant is read from, or remove the field",
+        ));
+    }
+    Ok(())
 }
 
 /// An empty `tls_cafile` is a mistake, never "the system's roots".
