@@ -41,8 +41,9 @@ pub struct KubernetesConfig {
     /// `server.auth.provider_config.tenant_claim`: the path into the
     /// review's `userInfo` holding the user's tenant, as `claims_mapping`
     /// paths are (`extra.tenant`, `\.` a dot inside a segment). A string
-    /// (a list of exactly one string, as `userInfo.extra` values are);
-    /// absent or blank is no tenant, any other value a 401. Default: none.
+    /// (or a list of exactly one string, as `userInfo.extra` values are);
+    /// absent, blank or an empty list is no tenant, any other value (a list
+    /// of two) a 401. Default: none.
     pub tenant_claim: Option<String>,
     /// `server.auth.provider_config.timeout`: seconds to connect to the API
     /// server and to get its whole answer. Above 0, at most 3600; default 10.

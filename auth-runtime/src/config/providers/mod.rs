@@ -237,3 +237,48 @@ fn check_cafile(cafile: Option<&std::path::Path>, path: &str) -> Result<(), Conf
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider(yaml: &str) -> ProviderConfig {
+        let value = serde_saphyr::from_str(yaml).expect("yaml");
+        ProviderConfig::from_value(value, "p").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The configured source of each type that has one; none otherwise.
+    #[test]
+    fn tenant_source_is_what_was_configured() {
+        let cases = [
+            (
+                "{type: oauth2_token, jwks: {uri: 'https://i.test/jwks'}, tenant_claim: 'org.kubernetes\\.io/tenant'}",
+                Some(r"org.kubernetes\.io/tenant"),
+            ),
+            (
+                "{type: oauth2_token, jwks: {uri: 'https://i.test/jwks'}}",
+                None,
+            ),
+            (
+                "{type: custom, endpoint: 'http://a.test/v', tenant_field: org.id}",
+                Some("org.id"),
+            ),
+            ("{type: custom, endpoint: 'http://a.test/v'}", None),
+            (
+                "{type: kubernetes, tenant_claim: extra.tenant}",
+                Some("extra.tenant"),
+            ),
+            ("{type: kubernetes}", None),
+            (
+                "{type: upstream_header, principal_header: x-user, tenant_header: x-tenant}",
+                Some("x-tenant"),
+            ),
+            ("{type: upstream_header, principal_header: x-user}", None),
+            ("{type: github_token}", None),
+            ("{type: api_keys, keys: [{key: k, principal: p}]}", None),
+        ];
+        for (yaml, source) in cases {
+            assert_eq!(provider(yaml).tenant_source(), source, "{yaml}");
+        }
+    }
+}
