@@ -34,7 +34,8 @@ pub struct KubernetesConfig {
     /// for the API server, instead of the system's. Default: none.
     pub tls_cafile: Option<PathBuf>,
     /// `server.auth.provider_config.claims_mapping`: `claim: attribute` pairs
-    /// over the review's `userInfo` (`username`, `groups`, ...). Default:
+    /// over the review's `userInfo` (`username`, `groups`, `extra.<key>`;
+    /// `\.` is a dot inside a segment: `extra.example\.com/team`). Default:
     /// llama-stack's ([`default_kubernetes_claims`]).
     #[serde(default = "default_kubernetes_claims")]
     pub claims_mapping: BTreeMap<String, String>,

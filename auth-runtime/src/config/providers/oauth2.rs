@@ -44,7 +44,9 @@ pub struct OAuth2Config {
     pub tls_cafile: Option<PathBuf>,
     /// `server.auth.provider_config.claims_mapping`: `claim: attribute`
     /// pairs; each claim's values become values of the user's attribute.
-    /// Default: llama-stack's ([`default_oauth2_claims`]).
+    /// A dotted claim walks nested objects (`realm_access.roles`; `\.` is a
+    /// dot inside a segment: `kubernetes\.io.namespace`). Default:
+    /// llama-stack's ([`default_oauth2_claims`]).
     #[serde(default = "default_oauth2_claims")]
     pub claims_mapping: BTreeMap<String, String>,
     /// `server.auth.provider_config.tenant_claim`: the claim path (of the
