@@ -30,5 +30,6 @@ mod router;
 mod support;
 mod telemetry;
 mod tenancy;
+mod tenant_sources;
 mod testing_kit;
 mod transport;

@@ -1,19 +1,114 @@
 //! Claims to attributes, as llama-stack maps them: `claim -> attribute`; a
 //! dotted claim walks nested objects, else it is a literal key; a string is
 //! split on whitespace, a list is taken as is (its strings), anything else is
-//! skipped; several claims may feed one attribute.
+//! skipped; several claims may feed one attribute. `\.` in a claim path is a
+//! dot inside a segment (`kubernetes\.io.namespace`), as ogx reads it.
+//! The tenant a provider's claims give ([`ClaimPath::tenant`]) is read by
+//! the same walker.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-use crate::principal::Attributes;
+use crate::authn::AuthError;
+use crate::principal::{Attributes, User};
+
+/// A claim path of the config, split once: segments on each `.` but an
+/// escaped one (`\.`, a dot inside a segment). Without an escape, the whole
+/// path is also tried as one literal key when the walk finds nothing
+/// (llama-stack's way with a claim whose name holds dots).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ClaimPath {
+    segments: Vec<String>,
+    /// The path as one key, when it has no escape.
+    literal: Option<String>,
+}
+
+impl ClaimPath {
+    pub(crate) fn new(path: &str) -> Self {
+        let mut segments = Vec::new();
+        let mut segment = String::new();
+        let mut escaped = false;
+        let mut chars = path.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' if chars.peek() == Some(&'.') => {
+                    escaped = true;
+                    segment.push('.');
+                    chars.next();
+                }
+                '.' => segments.push(std::mem::take(&mut segment)),
+                other => segment.push(other),
+            }
+        }
+        segments.push(segment);
+        ClaimPath {
+            segments,
+            literal: (!escaped).then(|| path.to_owned()),
+        }
+    }
+
+    /// The value at the path: the nested walk, else the literal key.
+    pub(crate) fn find<'v>(&self, claims: &'v Value) -> Option<&'v Value> {
+        let nested = self
+            .segments
+            .iter()
+            .try_fold(claims, |v, key| v.get(key.as_str()));
+        nested.or_else(|| claims.get(self.literal.as_deref()?))
+    }
+
+    /// `user` in the tenant the claims give at this path: a string, checked
+    /// by [`User::with_tenant`]; absent, `null` or blank is no tenant. Any
+    /// other value, or a malformed string, is a 401 naming the problem,
+    /// never the value.
+    pub(crate) fn tenant(&self, claims: &Value, user: User) -> Result<User, AuthError> {
+        match self.find(claims) {
+            None | Some(Value::Null) => Ok(user),
+            Some(Value::String(raw)) => user.with_tenant(raw).map_err(invalid_tenant),
+            Some(_) => Err(invalid_tenant("the tenant claim is not a string")),
+        }
+    }
+
+    /// As [`tenant`](Self::tenant), a list of exactly one string taken as
+    /// that string (Kubernetes `userInfo.extra` values are lists); a list
+    /// of any other length is a 401, never a choice among its items.
+    pub(crate) fn tenant_in_list(&self, claims: &Value, user: User) -> Result<User, AuthError> {
+        match self.find(claims) {
+            Some(Value::Array(items)) => match items.as_slice() {
+                [Value::String(raw)] => user.with_tenant(raw).map_err(invalid_tenant),
+                [] => Ok(user),
+                _ => Err(invalid_tenant(
+                    "the tenant claim is not a string or a list of one string",
+                )),
+            },
+            _ => self.tenant(claims, user),
+        }
+    }
+}
+
+/// The 401 of a malformed tenant: what is wrong, never the value.
+pub(crate) fn invalid_tenant(why: impl std::fmt::Display) -> AuthError {
+    AuthError::Rejected(format!("Invalid tenant: {why}"))
+}
+
+/// `user` in the tenant at `path` of the claims; no path, no tenant (and no
+/// work).
+pub(crate) fn with_tenant(
+    path: Option<&ClaimPath>,
+    claims: &Value,
+    user: User,
+) -> Result<User, AuthError> {
+    match path {
+        Some(path) => path.tenant(claims, user),
+        None => Ok(user),
+    }
+}
 
 /// `claim -> attribute` pairs, compiled once from the config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ClaimsMapping {
-    pairs: Vec<(Vec<String>, String, String)>,
+    pairs: Vec<(ClaimPath, String)>,
 }
 
 impl ClaimsMapping {
@@ -21,13 +116,7 @@ impl ClaimsMapping {
         ClaimsMapping {
             pairs: mapping
                 .iter()
-                .map(|(claim, attribute)| {
-                    (
-                        claim.split('.').map(str::to_owned).collect(),
-                        claim.clone(),
-                        attribute.clone(),
-                    )
-                })
+                .map(|(claim, attribute)| (ClaimPath::new(claim), attribute.clone()))
                 .collect(),
         }
     }
@@ -35,9 +124,8 @@ impl ClaimsMapping {
     /// The attributes the claims give.
     pub(crate) fn attributes(&self, claims: &Value) -> Attributes {
         let mut out = Attributes::new();
-        for (path, literal, attribute) in &self.pairs {
-            let nested = path.iter().try_fold(claims, |v, key| v.get(key));
-            let Some(value) = nested.or_else(|| claims.get(literal)) else {
+        for (path, attribute) in &self.pairs {
+            let Some(value) = path.find(claims) else {
                 continue;
             };
             let values: Vec<String> = match value {
@@ -232,5 +320,85 @@ mod tests {
         roles.sort();
         assert_eq!(roles, ["admin", "alice"]);
         assert!(!a.contains_key("numbers") && !a.contains_key("nothing"));
+    }
+
+    #[test]
+    fn an_escaped_dot_stays_inside_its_segment() {
+        let path = |p: &str| ClaimPath::new(p).segments;
+        assert_eq!(path("a.b"), ["a", "b"]);
+        assert_eq!(
+            path(r"kubernetes\.io.namespace"),
+            ["kubernetes.io", "namespace"]
+        );
+        assert_eq!(path(r"a\.b\.c"), ["a.b.c"]);
+        assert_eq!(
+            path(r"a\b.c"),
+            [r"a\b", "c"],
+            "a backslash before another character stays"
+        );
+        assert_eq!(path(r"a\"), [r"a\"]);
+        let mapping = ClaimsMapping::new(&pairs(&[
+            (r"kubernetes\.io.namespace", "namespaces"),
+            (r"extra\.groups", "teams"),
+        ]));
+        let claims = json!({
+            "kubernetes.io": {"namespace": "ml-prod"},
+            "kubernetes": {"io": {"namespace": "wrong"}},
+            "extra.groups": ["a", "b"],
+            "extra": {"groups": "wrong"}
+        });
+        let a = mapping.attributes(&claims);
+        assert_eq!(a["namespaces"], ["ml-prod"]);
+        assert_eq!(a["teams"], ["a", "b"]);
+        // An escaped path is never also read as the literal key with its backslash.
+        let literal = json!({r"kubernetes\.io": {"namespace": "x"}});
+        assert!(
+            ClaimPath::new(r"kubernetes\.io.namespace")
+                .find(&literal)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_tenant_is_a_checked_string_or_nothing() {
+        let user = || User::new("u", Attributes::new());
+        let path = ClaimPath::new(r"org.kubernetes\.io/tenant");
+        let tenant = |claims: Value| {
+            path.tenant(&claims, user())
+                .map(|u| u.tenant().map(str::to_owned))
+        };
+        assert_eq!(
+            tenant(json!({"org": {"kubernetes.io/tenant": " Acme "}})),
+            Ok(Some("acme".into()))
+        );
+        assert_eq!(tenant(json!({"org": {}})), Ok(None));
+        assert_eq!(
+            tenant(json!({"org": {"kubernetes.io/tenant": null}})),
+            Ok(None)
+        );
+        assert_eq!(
+            tenant(json!({"org": {"kubernetes.io/tenant": "  "}})),
+            Ok(None)
+        );
+        for (bad, why) in [
+            (json!("acme/../globex"), "may hold only"),
+            (json!("x".repeat(129)), "longer than 128"),
+            (json!(7), "not a string"),
+            (json!(["acme"]), "not a string"),
+        ] {
+            let claims = json!({"org": {"kubernetes.io/tenant": bad}});
+            match tenant(claims) {
+                Err(AuthError::Rejected(m)) => {
+                    assert!(m.starts_with("Invalid tenant: ") && m.contains(why), "{m}");
+                    assert!(!m.contains("globex") && !m.contains("xxxx"), "{m}");
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+        assert_eq!(
+            with_tenant(None, &json!({"tenant": "acme"}), user()).map(|u| u.tenant().is_none()),
+            Ok(true),
+            "no path configured, no tenant"
+        );
     }
 }

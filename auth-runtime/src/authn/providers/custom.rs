@@ -9,6 +9,7 @@ use axum::http::header::AUTHORIZATION;
 use serde::{Deserialize, Serialize};
 
 use super::ProviderError;
+use crate::authn::claims::ClaimPath;
 use crate::authn::http;
 use crate::authn::{AuthError, AuthProvider, RequestHead};
 use crate::config::CustomConfig;
@@ -30,6 +31,8 @@ pub(crate) struct CustomProvider {
     basic_auth: Option<axum::http::HeaderValue>,
     host: String,
     client: http::LeanClient,
+    /// `tenant_field`, split once.
+    tenant: Option<ClaimPath>,
 }
 
 /// What the endpoint receives.
@@ -87,6 +90,7 @@ impl CustomProvider {
             basic_auth,
             host: http::host_of(&url),
             client: http::LeanClient::new(config.timeout)?,
+            tenant: config.tenant_field.as_deref().map(ClaimPath::new),
         })
     }
 }
@@ -157,10 +161,18 @@ impl AuthProvider for CustomProvider {
                 "Invalid authentication response format".into(),
             ));
         }
-        Ok(Arc::new(User::new(
-            answer.principal,
-            answer.attributes.unwrap_or_default(),
-        )))
+        let user = User::new(answer.principal, answer.attributes.unwrap_or_default());
+        let user = match &self.tenant {
+            // The answer read again, as JSON, only when a tenant is configured.
+            Some(path) => {
+                let fields: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| {
+                    AuthError::Rejected("Invalid authentication response format".into())
+                })?;
+                path.tenant(&fields, user)?
+            }
+            None => user,
+        };
+        Ok(Arc::new(user))
     }
 
     fn missing_credentials_message(&self) -> String {

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::ProviderError;
 use super::discovery::Discovery;
-use crate::authn::claims::{self, ClaimsMapping};
+use crate::authn::claims::{self, ClaimPath, ClaimsMapping};
 use crate::authn::http;
 use crate::authn::{AuthError, AuthProvider, RequestHead};
 use crate::config::{JwksConfig, OAuth2Config, OneOrMany};
@@ -34,6 +34,8 @@ pub(crate) struct IntrospectionProvider {
     audience: OneOrMany,
     issuer: Option<OneOrMany>,
     mapping: ClaimsMapping,
+    /// `tenant_claim`, split once.
+    tenant: Option<ClaimPath>,
 }
 
 impl IntrospectionProvider {
@@ -90,6 +92,7 @@ impl IntrospectionProvider {
             audience: config.audience.clone(),
             issuer: config.issuer.clone(),
             mapping: ClaimsMapping::new(&config.claims_mapping),
+            tenant: config.tenant_claim.as_deref().map(ClaimPath::new),
         })
     }
 
@@ -173,7 +176,9 @@ impl AuthProvider for IntrospectionProvider {
             .ok_or_else(|| AuthError::Rejected("Token introspection error".into()))?;
         tracing::debug!(target: "webmethod::auth", claim, "introspection: principal taken from this claim");
         let expires_at = expiry(&fields)?;
-        let mut user = User::new(principal, self.mapping.attributes(&fields)).with_claims(fields);
+        let user = User::new(principal, self.mapping.attributes(&fields));
+        let mut user =
+            claims::with_tenant(self.tenant.as_ref(), &fields, user)?.with_claims(fields);
         user.expires_at = expires_at;
         Ok(Arc::new(user))
     }

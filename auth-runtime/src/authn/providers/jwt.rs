@@ -13,7 +13,7 @@ use super::ProviderError;
 use super::discovery::Discovery;
 use super::jwks::{Key, KeyStore};
 use super::key_source::KeySource;
-use crate::authn::claims::{self, ClaimsMapping};
+use crate::authn::claims::{self, ClaimPath, ClaimsMapping};
 use crate::authn::http;
 use crate::authn::{AuthError, AuthProvider, RequestHead};
 use crate::config::{JwksConfig, OAuth2Config, OneOrMany};
@@ -30,6 +30,8 @@ pub struct JwtProvider {
     /// The `typ` header a token must carry (RFC 9068's `at+jwt`), if any.
     typ: Option<String>,
     mapping: ClaimsMapping,
+    /// `tenant_claim`, split once.
+    tenant: Option<ClaimPath>,
 }
 
 impl JwtProvider {
@@ -95,6 +97,7 @@ impl JwtProvider {
             issuer: config.issuer.clone(),
             typ: config.typ.clone(),
             mapping: ClaimsMapping::new(&config.claims_mapping),
+            tenant: config.tenant_claim.as_deref().map(ClaimPath::new),
         })
     }
 
@@ -160,7 +163,9 @@ impl JwtProvider {
         if expires_at <= SystemTime::now() {
             return Err(Self::invalid("expired"));
         }
-        let mut user = User::new(principal, self.mapping.attributes(&claims)).with_claims(claims);
+        let user = User::new(principal, self.mapping.attributes(&claims));
+        let mut user =
+            claims::with_tenant(self.tenant.as_ref(), &claims, user)?.with_claims(claims);
         user.expires_at = Some(expires_at);
         Ok(user)
     }

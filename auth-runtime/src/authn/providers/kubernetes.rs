@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::ProviderError;
 use super::endpoint;
-use crate::authn::claims::ClaimsMapping;
+use crate::authn::claims::{ClaimPath, ClaimsMapping};
 use crate::authn::http;
 use crate::authn::{AuthError, AuthProvider, RequestHead};
 use crate::config::KubernetesConfig;
@@ -23,6 +23,8 @@ pub(crate) struct KubernetesProvider {
     review_url: reqwest::Url,
     client: reqwest::Client,
     mapping: ClaimsMapping,
+    /// `tenant_claim`, split once.
+    tenant: Option<ClaimPath>,
 }
 
 impl KubernetesProvider {
@@ -44,6 +46,7 @@ impl KubernetesProvider {
                 config.timeout,
             )?,
             mapping: ClaimsMapping::new(&config.claims_mapping),
+            tenant: config.tenant_claim.as_deref().map(ClaimPath::new),
         })
     }
 }
@@ -99,10 +102,12 @@ impl AuthProvider for KubernetesProvider {
             .and_then(Value::as_str)
             .filter(|u| !u.is_empty())
             .ok_or_else(|| invalid("No username found in SelfSubjectReview response"))?;
-        Ok(Arc::new(User::new(
-            username,
-            self.mapping.attributes(user_info),
-        )))
+        let user = User::new(username, self.mapping.attributes(user_info));
+        let user = match &self.tenant {
+            Some(path) => path.tenant_in_list(user_info, user)?,
+            None => user,
+        };
+        Ok(Arc::new(user))
     }
 
     fn missing_credentials_message(&self) -> String {
@@ -188,6 +193,7 @@ mod tests {
             verify_tls: true,
             tls_cafile: None,
             claims_mapping: crate::config::default_kubernetes_claims(),
+            tenant_claim: None,
             timeout: 1.0,
         };
         let provider = KubernetesProvider::new(&config).unwrap_or_else(|e| panic!("{e}"));

@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use axum::http::HeaderName;
 use serde_json::Value;
 
+use crate::authn::claims::invalid_tenant;
 use crate::authn::{AuthError, AuthProvider, RequestHead};
 use crate::config::UpstreamHeaderConfig;
 use crate::principal::{Attributes, User};
@@ -15,6 +16,7 @@ use crate::principal::{Attributes, User};
 pub(crate) struct UpstreamHeaderProvider {
     principal_header: HeaderName,
     attributes_header: Option<HeaderName>,
+    tenant_header: Option<HeaderName>,
 }
 
 impl UpstreamHeaderProvider {
@@ -27,6 +29,7 @@ impl UpstreamHeaderProvider {
         UpstreamHeaderProvider {
             principal_header: name(&config.principal_header),
             attributes_header: config.attributes_header.as_deref().map(name),
+            tenant_header: config.tenant_header.as_deref().map(name),
         }
     }
 
@@ -70,7 +73,12 @@ impl AuthProvider for UpstreamHeaderProvider {
             }
             None => Attributes::new(),
         };
-        Ok(Arc::new(User::new(principal, attributes)))
+        let user = User::new(principal, attributes);
+        let user = match &self.tenant_header {
+            Some(header) => tenant(header, request.headers, user)?,
+            None => user,
+        };
+        Ok(Arc::new(user))
     }
 
     fn requires_bearer(&self) -> bool {
@@ -86,6 +94,27 @@ impl AuthProvider for UpstreamHeaderProvider {
 
     fn name(&self) -> &'static str {
         "upstream_header"
+    }
+}
+
+/// `user` in the tenant the gateway's `header` names: none without the
+/// header (or blank); two copies (one may be the client's, appended to by a
+/// gateway that did not strip it), a value that is not text, or a malformed
+/// one: a 401 naming the problem, never the value.
+fn tenant(
+    header: &HeaderName,
+    headers: &axum::http::HeaderMap,
+    user: User,
+) -> Result<User, AuthError> {
+    let mut values = headers.get_all(header).iter();
+    match (values.next(), values.next()) {
+        (None, _) => Ok(user),
+        (Some(_), Some(_)) => Err(invalid_tenant(format_args!("{header} sent more than once"))),
+        (Some(raw), None) => {
+            let raw = std::str::from_utf8(raw.as_bytes())
+                .map_err(|_| invalid_tenant(format_args!("{header} is not UTF-8")))?;
+            user.with_tenant(raw).map_err(invalid_tenant)
+        }
     }
 }
 

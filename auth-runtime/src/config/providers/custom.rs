@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use super::default_timeout;
+use super::{check_tenant_source, default_timeout};
 use crate::config::ConfigError;
 use crate::config::de::lenient;
 use crate::config::shown::Url;
@@ -21,6 +21,12 @@ pub struct CustomConfig {
     /// counts as unreachable (503). Above 0, at most 3600; default 10.
     #[serde(default = "default_timeout", deserialize_with = "lenient")]
     pub timeout: f64,
+    /// `server.auth.provider_config.tenant_field`: the field path of the
+    /// endpoint's JSON answer holding the user's tenant, dotted as
+    /// `claims_mapping` claims are (`org.tenant`, `\.` a dot inside a
+    /// segment). A string; absent or blank is no tenant, any other value a
+    /// 401. Default: none (users have no tenant).
+    pub tenant_field: Option<String>,
 }
 
 impl fmt::Debug for CustomConfig {
@@ -28,6 +34,7 @@ impl fmt::Debug for CustomConfig {
         f.debug_struct("CustomConfig")
             .field("endpoint", &Url(&self.endpoint))
             .field("timeout", &self.timeout)
+            .field("tenant_field", &self.tenant_field)
             .finish()
     }
 }
@@ -51,6 +58,9 @@ impl CustomConfig {
                 "must be between 0 and 3600 seconds",
             ));
         }
-        Ok(())
+        check_tenant_source(
+            self.tenant_field.as_deref(),
+            &format!("{path}.tenant_field"),
+        )
     }
 }

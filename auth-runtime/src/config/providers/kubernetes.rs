@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::{check_cafile, check_mapping, check_timeout, check_url, default_timeout};
+use super::{
+    check_cafile, check_mapping, check_tenant_source, check_timeout, check_url, default_timeout,
+};
 use crate::config::ConfigError;
 use crate::config::de::{lenient, pairs, yes};
 use crate::config::shown::Url;
@@ -32,10 +34,18 @@ pub struct KubernetesConfig {
     /// for the API server, instead of the system's. Default: none.
     pub tls_cafile: Option<PathBuf>,
     /// `server.auth.provider_config.claims_mapping`: `claim: attribute` pairs
-    /// over the review's `userInfo` (`username`, `groups`, ...). Default:
+    /// over the review's `userInfo` (`username`, `groups`, `extra.<key>`;
+    /// `\.` is a dot inside a segment: `extra.example\.com/team`). Default:
     /// llama-stack's ([`default_kubernetes_claims`]).
     #[serde(default = "default_kubernetes_claims")]
     pub claims_mapping: BTreeMap<String, String>,
+    /// `server.auth.provider_config.tenant_claim`: the path into the
+    /// review's `userInfo` holding the user's tenant, as `claims_mapping`
+    /// paths are (`extra.tenant`, `\.` a dot inside a segment). A string
+    /// (or a list of exactly one string, as `userInfo.extra` values are);
+    /// absent, blank or an empty list is no tenant, any other value (a list
+    /// of two) a 401. Default: none.
+    pub tenant_claim: Option<String>,
     /// `server.auth.provider_config.timeout`: seconds to connect to the API
     /// server and to get its whole answer. Above 0, at most 3600; default 10.
     #[serde(default = "default_timeout", deserialize_with = "lenient")]
@@ -49,6 +59,7 @@ impl fmt::Debug for KubernetesConfig {
             .field("verify_tls", &self.verify_tls)
             .field("tls_cafile", &self.tls_cafile)
             .field("claims_mapping", &self.claims_mapping)
+            .field("tenant_claim", &self.tenant_claim)
             .field("timeout", &self.timeout)
             .finish()
     }
@@ -70,6 +81,10 @@ impl KubernetesConfig {
         check_timeout(self.timeout, path)?;
         check_cafile(self.tls_cafile.as_deref(), path)?;
         check_mapping(&self.claims_mapping, path)?;
+        check_tenant_source(
+            self.tenant_claim.as_deref(),
+            &format!("{path}.tenant_claim"),
+        )?;
         check_url(&self.api_server_url, &format!("{path}.api_server_url"))
     }
 }

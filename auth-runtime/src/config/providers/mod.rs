@@ -121,6 +121,24 @@ impl ProviderConfig {
         }
     }
 
+    /// Where the provider reads its users' tenant, as configured
+    /// (`oauth2_token.tenant_claim`, `custom.tenant_field`,
+    /// `kubernetes.tenant_claim`, `upstream_header.tenant_header`); `None`:
+    /// its users have no tenant.
+    // Read by `server.tenancy` (`multi` warns of a provider without one).
+    #[allow(dead_code)]
+    pub(crate) fn tenant_source(&self) -> Option<&str> {
+        match self {
+            ProviderConfig::OAuth2Token(c) => c.tenant_claim.as_deref(),
+            ProviderConfig::Custom(c) => c.tenant_field.as_deref(),
+            ProviderConfig::Kubernetes(c) => c.tenant_claim.as_deref(),
+            ProviderConfig::UpstreamHeader(c) => c.tenant_header.as_deref(),
+            // api_keys: keys[].tenant (lead): Some("keys[].tenant") when any key has one.
+            ProviderConfig::ApiKeys(_) => None,
+            ProviderConfig::GithubToken(_) => None,
+        }
+    }
+
     /// The tokens it may be sent among several providers.
     pub(crate) fn takes(&self) -> Takes<'_> {
         match self {
@@ -197,6 +215,18 @@ fn check_mapping(mapping: &BTreeMap<String, String>, path: &str) -> Result<(), C
     }
 }
 
+/// A tenant source (`tenant_claim`, `tenant_field`, `tenant_header`) that is
+/// set must name something: an empty one is a mistake, never "no tenant".
+fn check_tenant_source(source: Option<&str>, field: &str) -> Result<(), ConfigError> {
+    if source.is_some_and(|s| s.trim().is_empty()) {
+        return Err(ConfigError::field(
+            field,
+            "is empty: name where the tenant is read from, or remove the field",
+        ));
+    }
+    Ok(())
+}
+
 /// An empty `tls_cafile` is a mistake, never "the system's roots".
 fn check_cafile(cafile: Option<&std::path::Path>, path: &str) -> Result<(), ConfigError> {
     if cafile.is_some_and(|f| f.as_os_str().is_empty()) {
@@ -206,4 +236,49 @@ fn check_cafile(cafile: Option<&std::path::Path>, path: &str) -> Result<(), Conf
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider(yaml: &str) -> ProviderConfig {
+        let value = serde_saphyr::from_str(yaml).expect("yaml");
+        ProviderConfig::from_value(value, "p").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The configured source of each type that has one; none otherwise.
+    #[test]
+    fn tenant_source_is_what_was_configured() {
+        let cases = [
+            (
+                "{type: oauth2_token, jwks: {uri: 'https://i.test/jwks'}, tenant_claim: 'org.kubernetes\\.io/tenant'}",
+                Some(r"org.kubernetes\.io/tenant"),
+            ),
+            (
+                "{type: oauth2_token, jwks: {uri: 'https://i.test/jwks'}}",
+                None,
+            ),
+            (
+                "{type: custom, endpoint: 'http://a.test/v', tenant_field: org.id}",
+                Some("org.id"),
+            ),
+            ("{type: custom, endpoint: 'http://a.test/v'}", None),
+            (
+                "{type: kubernetes, tenant_claim: extra.tenant}",
+                Some("extra.tenant"),
+            ),
+            ("{type: kubernetes}", None),
+            (
+                "{type: upstream_header, principal_header: x-user, tenant_header: x-tenant}",
+                Some("x-tenant"),
+            ),
+            ("{type: upstream_header, principal_header: x-user}", None),
+            ("{type: github_token}", None),
+            ("{type: api_keys, keys: [{key: k, principal: p}]}", None),
+        ];
+        for (yaml, source) in cases {
+            assert_eq!(provider(yaml).tenant_source(), source, "{yaml}");
+        }
+    }
 }

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-use super::{check_cafile, check_mapping, check_timeout, check_url, default_timeout};
+use super::{
+    check_cafile, check_mapping, check_tenant_source, check_timeout, check_url, default_timeout,
+};
 use crate::config::ConfigError;
 use crate::config::de::{OneOrMany, lenient, pairs, yes};
 use crate::config::shown::Url;
@@ -42,9 +44,17 @@ pub struct OAuth2Config {
     pub tls_cafile: Option<PathBuf>,
     /// `server.auth.provider_config.claims_mapping`: `claim: attribute`
     /// pairs; each claim's values become values of the user's attribute.
-    /// Default: llama-stack's ([`default_oauth2_claims`]).
+    /// A dotted claim walks nested objects (`realm_access.roles`; `\.` is a
+    /// dot inside a segment: `kubernetes\.io.namespace`). Default:
+    /// llama-stack's ([`default_oauth2_claims`]).
     #[serde(default = "default_oauth2_claims")]
     pub claims_mapping: BTreeMap<String, String>,
+    /// `server.auth.provider_config.tenant_claim`: the claim path (of the
+    /// JWT's payload, or of the introspection answer) holding the user's
+    /// tenant, dotted as `claims_mapping` claims are (`\.` is a dot inside
+    /// a segment). A string; absent or blank is no tenant, any other value
+    /// a 401. Default: none (users have no tenant).
+    pub tenant_claim: Option<String>,
     /// `server.auth.provider_config.jwks`: JWTs verified with the issuer's
     /// keys. Without `jwks` and `introspection` (the default), JWTs with the
     /// keys the issuer's discovery names.
@@ -181,6 +191,10 @@ impl OAuth2Config {
             ));
         }
         check_mapping(&self.claims_mapping, path)?;
+        check_tenant_source(
+            self.tenant_claim.as_deref(),
+            &format!("{path}.tenant_claim"),
+        )?;
         if let (Some(_), Some(_)) = (&self.jwks, &self.introspection) {
             return Err(ConfigError::field(
                 path,

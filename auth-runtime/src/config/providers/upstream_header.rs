@@ -17,14 +17,20 @@ pub struct UpstreamHeaderConfig {
     /// gateway puts the caller's attributes in, as a JSON object. Default:
     /// none (users have no attributes).
     pub attributes_header: Option<String>,
+    /// `server.auth.provider_config.tenant_header`: the header the gateway
+    /// puts the caller's tenant in (the gateway must strip a client's
+    /// copy: two copies are refused). Absent or blank: no tenant; a
+    /// malformed one: 401. Default: none (users have no tenant).
+    pub tenant_header: Option<String>,
 }
 
 impl UpstreamHeaderConfig {
-    /// Both headers valid header names; `path` locates the provider config.
+    /// The headers valid header names; `path` locates the provider config.
     pub(super) fn check(&self, path: &str) -> Result<(), ConfigError> {
         let headers = [
             ("principal_header", Some(&self.principal_header)),
             ("attributes_header", self.attributes_header.as_ref()),
+            ("tenant_header", self.tenant_header.as_ref()),
         ];
         for (key, header) in headers {
             if let Some(h) = header
