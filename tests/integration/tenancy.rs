@@ -251,6 +251,32 @@ mod modes {
         }
     }
 
+    /// `multi` with a provider that has no tenant source: a startup
+    /// warning naming it (every protected request will be refused).
+    #[test]
+    fn multi_warns_of_a_provider_without_a_tenant_source() {
+        let dir = std::env::temp_dir().join(format!("webmethod-tenancy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("multi-warn.yaml");
+        std::fs::write(
+            &path,
+            "server:\n  tenancy: {mode: multi}\n  auth:\n    providers:\n      - {name: gateway, type: custom, endpoint: 'http://127.0.0.1:9/auth'}\n      - {name: keys, type: api_keys, keys: [{key: k, principal: p, tenant: acme}]}\n",
+        )
+        .unwrap();
+        let out = Command::new(server_binary())
+            .args(["policy", "check", "--config", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains("provider `gateway`"), "{text}");
+        assert!(text.contains("no tenant source"), "{text}");
+        assert!(!text.contains("provider `keys`"), "{text}");
+    }
+
     #[test]
     fn a_bad_tenancy_config_names_the_field_and_stops_the_start() {
         for (name, tenancy, field) in [

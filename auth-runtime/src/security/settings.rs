@@ -131,6 +131,19 @@ impl Settings {
         )
         .map_err(|e| errors.push(e))
         .unwrap_or_default();
+        // `multi` refuses every protected request a provider without a
+        // tenant source authenticates: say so at start, naming it.
+        if tenancy == crate::authn::tenancy::Tenancy::Multi && !provider_in_code {
+            for provider in providers
+                .iter()
+                .filter(|p| p.config.tenant_source().is_none())
+            {
+                tenancy_warnings.push(format!(
+                    "server.tenancy.mode is multi but provider `{}` ({}) has no tenant source: every protected request it authenticates will be refused (401)",
+                    provider.name, provider.path
+                ));
+            }
+        }
         let decision_log = auth
             .and_then(|a| a.decision_log.as_ref())
             .map(|d| d.path.clone());

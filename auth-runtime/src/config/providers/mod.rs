@@ -126,15 +126,17 @@ impl ProviderConfig {
     /// `kubernetes.tenant_claim`, `upstream_header.tenant_header`); `None`:
     /// its users have no tenant.
     // Read by `server.tenancy` (`multi` warns of a provider without one).
-    #[allow(dead_code)]
     pub(crate) fn tenant_source(&self) -> Option<&str> {
         match self {
             ProviderConfig::OAuth2Token(c) => c.tenant_claim.as_deref(),
             ProviderConfig::Custom(c) => c.tenant_field.as_deref(),
             ProviderConfig::Kubernetes(c) => c.tenant_claim.as_deref(),
             ProviderConfig::UpstreamHeader(c) => c.tenant_header.as_deref(),
-            // api_keys: keys[].tenant (lead): Some("keys[].tenant") when any key has one.
-            ProviderConfig::ApiKeys(_) => None,
+            ProviderConfig::ApiKeys(c) => c
+                .keys
+                .iter()
+                .any(|k| k.tenant.is_some())
+                .then_some("keys[].tenant"),
             ProviderConfig::GithubToken(_) => None,
         }
     }
@@ -276,6 +278,10 @@ mod tests {
             ("{type: upstream_header, principal_header: x-user}", None),
             ("{type: github_token}", None),
             ("{type: api_keys, keys: [{key: k, principal: p}]}", None),
+            (
+                "{type: api_keys, keys: [{key: k, principal: p}, {key: l, principal: q, tenant: acme}]}",
+                Some("keys[].tenant"),
+            ),
         ];
         for (yaml, source) in cases {
             assert_eq!(provider(yaml).tenant_source(), source, "{yaml}");
