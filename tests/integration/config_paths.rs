@@ -5,16 +5,14 @@
 //! cannot be read, one key twice), through the library and through the demo
 //! server's start.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
 
 use auth_runtime::Errors;
 use auth_runtime::Security;
 use auth_runtime::Settings;
 use auth_runtime::config::{Config, ConfigError};
 
-use crate::demo_server::server_binary;
+use crate::demo_server::refused_start;
 
 /// A fresh directory for one test's files.
 fn scratch(test: &str) -> PathBuf {
@@ -165,35 +163,6 @@ fn build_errors_name_the_whole_path_of_each_provider() {
         )]
     );
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// The demo server's stderr for a config it must refuse (killed, and the
-/// test failed, if it starts serving instead).
-fn refused_start(config: &Path) -> String {
-    let stderr = config.with_extension("stderr");
-    let mut child = Command::new(server_binary())
-        .args(["--config", config.to_str().unwrap(), "--port", "0"])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&stderr).unwrap())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "the server started:\n{}",
-                std::fs::read_to_string(&stderr).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert!(!status.success());
-    std::fs::read_to_string(&stderr).unwrap()
 }
 
 /// `serve` refuses to start, each line naming the whole path.

@@ -87,6 +87,35 @@ impl Drop for Server {
     }
 }
 
+/// The demo server's stderr for a config it must refuse (killed, and the
+/// test failed, if it starts serving instead).
+pub(crate) fn refused_start(config: &std::path::Path) -> String {
+    let stderr = config.with_extension("stderr");
+    let mut child = Command::new(server_binary())
+        .args(["--config", config.to_str().unwrap(), "--port", "0"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&stderr).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "the server started:\n{}",
+                std::fs::read_to_string(&stderr).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(!status.success());
+    std::fs::read_to_string(&stderr).unwrap()
+}
+
 #[test]
 fn routes_json_lists_every_route_with_its_policy() {
     let out = Command::new(server_binary())

@@ -5,13 +5,12 @@
 //! on a public route is logged and audited like any refusal.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use auth_runtime::testing::TestIssuer;
 use serde_json::{Value, json};
 
-use crate::demo_server::{Server, server_binary};
+use crate::demo_server::{Server, refused_start};
 
 /// The API key of the provider `api_keys`, whose principal is `admin`.
 const KEY_ADMIN: &str = "key-admin-S3CRET-1";
@@ -74,37 +73,6 @@ async fn decisions(log: &Path, done: impl Fn(&Value) -> bool) -> Vec<Value> {
         assert!(Instant::now() < deadline, "not yet in the log:\n{text}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// The demo server's exit status and stderr, for a config it must refuse
-/// (killed, and the test failed, if it starts serving instead).
-fn refused_start(config: &Path) -> String {
-    let dir = config.parent().unwrap();
-    let stderr = dir.join("stderr.log");
-    let mut child = Command::new(server_binary())
-        .args(["--config", config.to_str().unwrap(), "--port", "0"])
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&stderr).unwrap())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "the server started:\n{}",
-                std::fs::read_to_string(&stderr).unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let text = std::fs::read_to_string(&stderr).unwrap();
-    assert!(!status.success(), "{text}");
-    text
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
