@@ -25,6 +25,21 @@
 //!     App::new().state(AppState { greeting: "hello" }).run().await
 //! }
 //! ```
+//!
+//! The root holds what an app names; the modules hold the extension points:
+//! [`authn`] (a provider of your own: [`authn::AuthProvider`]), [`authz`]
+//! ([`authz::Access`], [`authz::ProtectedResource`], the policies),
+//! [`quota`] (a store of your own: [`quota::QuotaStore`]), [`config`] (the
+//! YAML, typed), [`route`] (the registered routes and their table),
+//! [`extract`] (extractors whose rejections are JSON errors), `openapi`
+//! (the API description, feature `openapi`) and `testing` (feature
+//! `testing`).
+//!
+//! Features: `server` (`App`, its command line and server), `openapi` and
+//! `metrics` are on by default; `sqlite`, `redis` and `testing` are off.
+//! With `default-features = false` an embedder builds [`RouterBuilder`],
+//! [`Security`], the providers and the policies, without clap,
+//! tracing-subscriber, prometheus-client or schemars (README "Features").
 
 #![warn(missing_docs)]
 #![warn(clippy::exhaustive_structs, clippy::exhaustive_enums)]
