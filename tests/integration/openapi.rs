@@ -156,14 +156,18 @@ fn security_schemes_follow_the_providers() {
     assert_eq!(alternatives.len(), 5, "{alternatives:?}");
     assert!(alternatives.contains(&json!({"people": ["models.write"]})));
     assert_eq!(doc["paths"]["/v1/health"]["get"]["security"], json!([]));
-    // The quota answers 429 on every route.
-    let health = &doc["paths"]["/v1/health"]["get"]["responses"];
+    // The quota answers 429 (and 500 for a failing store) on every route it
+    // charges, never on its exempt ones (`/v1/health` by default).
+    let charged = &doc["paths"]["/v1/models"]["post"]["responses"];
     assert_eq!(
-        health["429"]["$ref"],
+        charged["429"]["$ref"],
         "#/components/responses/TooManyRequests"
     );
-    // A failing quota store is 500; a public route never answers 503.
-    assert_eq!(health["500"]["$ref"], "#/components/responses/QuotaError");
+    assert_eq!(charged["500"]["$ref"], "#/components/responses/QuotaError");
+    let health = &doc["paths"]["/v1/health"]["get"]["responses"];
+    assert!(health.get("429").is_none(), "an exempt route is never charged");
+    assert!(health.get("500").is_none());
+    // A public route never answers 503.
     assert!(health.get("503").is_none());
     let too_many = &doc["components"]["responses"]["TooManyRequests"];
     assert!(too_many["headers"]["Retry-After"].is_object());

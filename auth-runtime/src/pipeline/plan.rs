@@ -137,12 +137,11 @@ impl Plan {
         (self.authenticate == Authenticate::Required && self.scope.is_some()) || self.route_policy
     }
 
-    /// The quota may answer 429 / 500 (store failure). As documented so far,
-    /// every route of a server with a quota lists them, exempt ones included
-    /// (tests/integration/openapi.rs pins this for `/v1/health`).
+    /// The quota may answer 429 / 500 (store failure): only where it
+    /// charges, never on a route of `server.quota.exempt_routes`.
     #[cfg_attr(not(feature = "openapi"), allow(dead_code))] // the document reads it
     pub(crate) fn may_answer_quota(&self) -> bool {
-        self.quota != Quota::Off
+        self.charge()
     }
 }
 
