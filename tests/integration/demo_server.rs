@@ -489,6 +489,11 @@ async fn demo_keys_authenticate_and_scopes_apply() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+    // RFC 6750 §3.1: the challenge names the scope that would do.
+    assert_eq!(
+        r.headers()["www-authenticate"],
+        r#"Bearer realm="webmethod", error="insufficient_scope", scope="models.write""#
+    );
     assert_eq!(
         r.json::<Value>().await.unwrap(),
         json!({"error": {"detail": "Access denied: user does not have required scope: models.write"}})

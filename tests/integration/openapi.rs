@@ -165,7 +165,10 @@ fn security_schemes_follow_the_providers() {
     );
     assert_eq!(charged["500"]["$ref"], "#/components/responses/QuotaError");
     let health = &doc["paths"]["/v1/health"]["get"]["responses"];
-    assert!(health.get("429").is_none(), "an exempt route is never charged");
+    assert!(
+        health.get("429").is_none(),
+        "an exempt route is never charged"
+    );
     assert!(health.get("500").is_none());
     // A public route never answers 503.
     assert!(health.get("503").is_none());

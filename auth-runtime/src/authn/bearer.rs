@@ -83,6 +83,18 @@ pub(crate) fn challenge(kind: Challenge, description: &str) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("Bearer realm=\"webmethod\""))
 }
 
+/// The challenge of a 403 for a missing scope (RFC 6750 §3.1): the scope
+/// that would satisfy the route, so that a client can ask for it.
+/// `scope` is a route's `required_scope`, which the macro checked: RFC 6749
+/// scope characters, none of which needs escaping in a quoted string.
+pub(crate) fn insufficient_scope(scope: &str) -> HeaderValue {
+    let value =
+        format!("Bearer realm=\"{REALM}\", error=\"insufficient_scope\", scope=\"{scope}\"");
+    HeaderValue::from_str(&value).unwrap_or_else(|_| {
+        HeaderValue::from_static("Bearer realm=\"webmethod\", error=\"insufficient_scope\"")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

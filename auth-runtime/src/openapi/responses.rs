@@ -158,6 +158,10 @@ impl PipelineAnswer {
             }),
             PipelineAnswer::Forbidden => json!({
                 "description": "Denied by the route's required scope or by the route policy",
+                "headers": {"WWW-Authenticate": {
+                    "description": "On a missing scope: `Bearer realm=\"webmethod\", error=\"insufficient_scope\", scope=\"<the route's scope>\"` (RFC 6750 §3.1)",
+                    "schema": {"type": "string"},
+                }},
                 "content": json_content(subschema::<ErrorDetail>(generator)),
             }),
             PipelineAnswer::TooManyRequests => {

@@ -231,7 +231,15 @@ impl Pipeline {
                     ..decision_log::Entry::about("scope", plan.target, request, user.as_deref())
                 });
             }
-            checked.map_err(IntoResponse::into_response)?;
+            checked.map_err(|denied| {
+                // RFC 6750 §3.1: the scope that would do, for the client to ask for.
+                let mut answer = denied.into_response();
+                answer.headers_mut().insert(
+                    axum::http::header::WWW_AUTHENTICATE,
+                    crate::authn::bearer::insufficient_scope(scope),
+                );
+                answer
+            })?;
         }
         if plan.route_policy
             && let Some(policy) = &security.routes
