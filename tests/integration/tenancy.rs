@@ -8,6 +8,15 @@
 use auth_runtime::User;
 use auth_runtime::authz::{AccessPolicy, Action, Basis, Resource};
 
+/// `yaml` written to `<name>.yaml` in this run's scratch folder.
+fn write_config(name: &str, yaml: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("webmethod-tenancy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.yaml"));
+    std::fs::write(&path, yaml).unwrap();
+    path
+}
+
 fn user(principal: &str, team: &str, tenant: Option<&str>) -> User {
     let user = User::new(
         principal,
@@ -178,17 +187,12 @@ mod modes {
     /// A config file with two API keys of two tenants, one without, and
     /// `tenancy` as given (the demo's routes and access policy otherwise).
     fn config(name: &str, tenancy: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("webmethod-tenancy-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("{name}.yaml"));
-        std::fs::write(
-            &path,
-            format!(
+        super::write_config(
+            name,
+            &format!(
                 "server:\n{tenancy}  auth:\n    provider_config:\n      type: api_keys\n      keys:\n        - {{key: acme-key, principal: ann, attributes: {{roles: [admin], scopes: [models.read]}}, tenant: ' Acme '}}\n        - {{key: globex-key, principal: gus, attributes: {{roles: [admin], scopes: [models.read]}}, tenant: globex}}\n        - {{key: loose-key, principal: lou, attributes: {{roles: [admin], scopes: [models.read]}}}}\n"
             ),
         )
-        .unwrap();
-        path
     }
 
     async fn get(server: &Server, path: &str, key: Option<&str>) -> (u16, Value, Option<String>) {
@@ -255,14 +259,10 @@ mod modes {
     /// warning naming it (every protected request will be refused).
     #[test]
     fn multi_warns_of_a_provider_without_a_tenant_source() {
-        let dir = std::env::temp_dir().join(format!("webmethod-tenancy-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("multi-warn.yaml");
-        std::fs::write(
-            &path,
+        let path = super::write_config(
+            "multi-warn",
             "server:\n  tenancy: {mode: multi}\n  auth:\n    providers:\n      - {name: gateway, type: custom, endpoint: 'http://127.0.0.1:9/auth'}\n      - {name: keys, type: api_keys, keys: [{key: k, principal: p, tenant: acme}]}\n",
-        )
-        .unwrap();
+        );
         let out = Command::new(server_binary())
             .args(["policy", "check", "--config", path.to_str().unwrap()])
             .output()
@@ -300,13 +300,10 @@ mod modes {
             assert!(stderr.contains(field), "{name}: {stderr}");
         }
         // A key's tenant of the wrong shape: named, never repeated.
-        let dir = std::env::temp_dir().join(format!("webmethod-tenancy-{}", std::process::id()));
-        let path = dir.join("badkey.yaml");
-        std::fs::write(
-            &path,
+        let path = super::write_config(
+            "badkey",
             "server:\n  auth:\n    provider_config:\n      type: api_keys\n      keys:\n        - {key: k, principal: p, tenant: 'no/slash'}\n",
-        )
-        .unwrap();
+        );
         let stderr = refused_start(&path);
         assert!(
             stderr.contains("server.auth.provider_config.keys[0].tenant"),
@@ -323,24 +320,20 @@ mod hidden {
 
     #[tokio::test]
     async fn another_tenants_model_is_not_found_and_an_ordinary_denial_is_403() {
-        let dir = std::env::temp_dir().join(format!("webmethod-hidden-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("tenants.yaml");
         let key = |key: &str, principal: &str, role: &str, tenant: &str| {
             format!(
                 "        - {{key: {key}, principal: {principal}, attributes: {{roles: [{role}], scopes: [models.read, models.write]}}, tenant: {tenant}}}\n"
             )
         };
-        std::fs::write(
-            &path,
-            format!(
+        let path = super::write_config(
+            "hidden",
+            &format!(
                 "server:\n  auth:\n    provider_config:\n      type: api_keys\n      keys:\n{}{}{}",
                 key("acme-admin", "ann", "admin", "acme"),
                 key("acme-viewer", "vic", "viewer", "acme"),
                 key("globex-admin", "gus", "admin", "globex"),
             ),
-        )
-        .unwrap();
+        );
         let server = Server::start(&["--config", path.to_str().unwrap()]);
         let client = reqwest::Client::new();
         let created = client

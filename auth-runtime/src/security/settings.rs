@@ -124,10 +124,10 @@ impl Settings {
                 "this build of auth-runtime has no `openapi` feature, so no document is made to serve: remove the key, or enable the feature",
             ));
         }
-        let mut tenancy_warnings = Vec::new();
+        let mut warnings = config.warnings();
         let tenancy = crate::authn::tenancy::Tenancy::from_config(
             config.server.tenancy.as_ref(),
-            &mut tenancy_warnings,
+            &mut warnings,
         )
         .map_err(|e| errors.push(e))
         .unwrap_or_default();
@@ -138,7 +138,7 @@ impl Settings {
                 .iter()
                 .filter(|p| p.config.tenant_source().is_none())
             {
-                tenancy_warnings.push(format!(
+                warnings.push(format!(
                     "server.tenancy.mode is multi but provider `{}` ({}) has no tenant source: every protected request it authenticates will be refused (401)",
                     provider.name, provider.path
                 ));
@@ -184,11 +184,7 @@ impl Settings {
             metrics,
             openapi,
             produced,
-            warnings: {
-                let mut warnings = config.warnings();
-                warnings.extend(tenancy_warnings);
-                warnings
-            },
+            warnings,
             lint,
             tenancy,
         })
